@@ -1,0 +1,93 @@
+/*
+ * opspulse-agent: the host daemon and the commands that record events.
+ */
+#ifndef AGENT_H
+#define AGENT_H
+
+#include <stdint.h>
+
+#include "op_codec.h"
+#include "op_config.h"
+#include "op_transport.h"
+
+#define AGENT_DEFAULT_CONFIG "/etc/opspulse/agent.conf"
+
+struct agent_conf {
+	char *id;          /* agent id; default: the host name */
+	char *host;        /* host name recorded with events */
+	char *service;     /* default service */
+	char *environment; /* default environment */
+	struct op_strlist aggregators;
+	char *spool_dir;
+	long long spool_max_mb;
+	long long batch_events; /* events per message */
+	long long timeout_ms;   /* per request */
+	char *tls_ca, *tls_cert, *tls_key;
+	int tls_insecure;
+	char *webhook_listen, *webhook_token;
+	struct op_strlist webhook_labels;
+	char *config_file; /* where it was read from */
+};
+
+/* Loads the agent configuration from file (NULL: the default path, which
+ * may be missing).  Returns OP_OK or OP_ECONFIG (logged).  Free with
+ * agent_conf_free. */
+int agent_conf_load(struct agent_conf *c, const char *file, int *warnings);
+void agent_conf_free(struct agent_conf *c);
+void agent_conf_tls(const struct agent_conf *c, struct op_tls_conf *tls);
+
+/* Prints every setting with its default and meaning. */
+void agent_conf_describe(void);
+
+/* ---- events (event.c) ----------------------------------------------- */
+
+/*
+ * Common fields of an event being recorded.  Strings are borrowed: they
+ * must outlive the event.
+ */
+struct agent_event {
+	op_event ev;
+	union {
+		Opspulse__V1__Deploy deploy;
+		Opspulse__V1__DeployFailure deploy_failure;
+		Opspulse__V1__Toil toil;
+		Opspulse__V1__BatchRun batch;
+		Opspulse__V1__Alert alert;
+		Opspulse__V1__Component component;
+		Opspulse__V1__Maintenance maintenance;
+		Opspulse__V1__Capacity capacity;
+	} u;
+};
+
+/* Initialises e with the defaults of c: service, env, host, operator
+ * ($SUDO_USER, else $USER) and the current time. */
+void agent_event_init(struct agent_event *e, const struct agent_conf *c);
+
+/* Sets the kind of e and returns the kind's message for filling in. */
+Opspulse__V1__Deploy *agent_event_deploy(struct agent_event *e);
+Opspulse__V1__DeployFailure *agent_event_deploy_failure(struct agent_event *e);
+Opspulse__V1__Toil *agent_event_toil(struct agent_event *e);
+Opspulse__V1__BatchRun *agent_event_batch(struct agent_event *e);
+
+/*
+ * A stable id for a deploy that came without one, from its content, so
+ * that recording the same deploy twice stores it once.  buf needs 32 bytes.
+ */
+char *agent_deploy_auto_id(const op_event *e, char *buf, size_t size);
+
+/*
+ * Validates events, encodes them and appends them to the spool of c with
+ * one fsync.  Returns OP_OK once they are durable; otherwise an error,
+ * with the reason printed on stderr.
+ */
+int agent_record(const struct agent_conf *c, op_event *const *events, size_t n);
+
+/* ---- subcommands ---------------------------------------------------- */
+
+int agent_cmd_deploy(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_run(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_daemon(struct agent_conf *c, const char *config_file);
+int agent_cmd_flush(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_status(const struct agent_conf *c, int argc, char **argv);
+
+#endif

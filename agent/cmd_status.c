@@ -1,0 +1,148 @@
+/*
+ * opspulse-agent flush and status: read the spool's state directly, so
+ * they need no channel to the daemon.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "op_error.h"
+#include "op_time.h"
+#include "spool.h"
+
+static int
+pos_before(struct spool_pos a, struct spool_pos b)
+{
+	return a.seg < b.seg || (a.seg == b.seg && a.off < b.off);
+}
+
+static int
+flush_usage(FILE *fp)
+{
+	fprintf(
+	    fp,
+	    "usage: opspulse-agent flush [--timeout SECONDS]\n"
+	    "\n"
+	    "Waits until every event recorded so far has been acknowledged by\n"
+	    "the aggregator (committed in its database).  Exits 0 when done, "
+	    "1\n"
+	    "on timeout (default 60 s).  The daemon must be running.\n");
+	return fp == stdout ? 0 : 1;
+}
+
+int
+agent_cmd_flush(const struct agent_conf *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	struct spool *s;
+	struct spool_pos end, cur, now_end;
+	double timeout = 60;
+	int64_t deadline;
+	int opt, rv;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 't')
+			timeout = strtod(optarg, NULL);
+		else
+			return flush_usage(opt == 'h' ? stdout : stderr);
+	}
+	if ((rv = spool_open(&s, c->spool_dir,
+	                     (uint64_t)c->spool_max_mb << 20)) != OP_OK)
+		return 1;
+	spool_end(s, &end);
+	deadline = op_time_mono_ms() + (int64_t)(timeout * 1000);
+	for (;;) {
+		if ((rv = spool_cursor(s, &cur)) != OP_OK)
+			break;
+		/* Done when the cursor passed the end seen at the start, or
+		 * reached the end now (a torn tail may have been cut off). */
+		spool_end(s, &now_end);
+		if (!pos_before(cur, end) ||
+		    (cur.seg == now_end.seg && cur.off == now_end.off))
+			break;
+		if (op_time_mono_ms() >= deadline) {
+			rv = OP_ETIMEDOUT;
+			break;
+		}
+		nanosleep(&(struct timespec){0, 20000000}, NULL);
+	}
+	if (rv == OP_ETIMEDOUT)
+		fprintf(
+		    stderr,
+		    "opspulse-agent: flush timed out after %.0f s with events "
+		    "still unacknowledged in %s; is the daemon running and "
+		    "the aggregator reachable? (opspulse-agent status)\n",
+		    timeout, c->spool_dir);
+	spool_close(s);
+	return rv == OP_OK ? 0 : 1;
+}
+
+struct status_scan {
+	uint64_t events;
+	int64_t oldest_us;
+};
+
+static int
+status_count(void *arg, struct spool_pos at, const uint8_t *data, size_t len)
+{
+	struct status_scan *st = arg;
+
+	(void)at;
+	if (st->events++ == 0) {
+		op_event *e = opspulse__v1__event__unpack(NULL, len, data);
+		if (e != NULL) {
+			st->oldest_us = e->recorded_us;
+			opspulse__v1__event__free_unpacked(e, NULL);
+		}
+	}
+	return 0;
+}
+
+int
+agent_cmd_status(const struct agent_conf *c, int argc, char **argv)
+{
+	struct spool *s;
+	struct spool_pos pos;
+	struct status_scan st = {0, 0};
+	struct stat sb;
+	char path[4096], t[OP_TIME_BUFSZ];
+	uint64_t dropped = 0;
+
+	(void)argc;
+	(void)argv;
+	if (spool_open(&s, c->spool_dir, (uint64_t)c->spool_max_mb << 20))
+		return 1;
+	spool_cursor(s, &pos);
+	while (spool_read(s, &pos, 100000, status_count, &st, NULL) > 0)
+		;
+	spool_dropped(s, &dropped);
+	printf("agent:          %s (host %s)\n", c->id, c->host);
+	printf("aggregators:    ");
+	for (size_t i = 0; i < c->aggregators.n; i++)
+		printf("%s%s", i ? ", " : "", c->aggregators.items[i]);
+	printf("\nspool:          %s (%.1f MiB of %lld MiB)\n", c->spool_dir,
+	       (double)spool_bytes(s) / (1 << 20), c->spool_max_mb);
+	printf("unsent events:  %" PRIu64 "\n", st.events);
+	printf("oldest unsent:  %s\n",
+	       st.events ? op_time_format(st.oldest_us, t, sizeof(t)) : "-");
+	snprintf(path, sizeof(path), "%s/cursor", c->spool_dir);
+	printf("last ack:       %s\n",
+	       stat(path, &sb) == 0
+	           ? op_time_format((int64_t)sb.st_mtime * OP_US_PER_SEC, t,
+	                            sizeof(t))
+	           : "never");
+	printf("dropped events: %" PRIu64 "%s\n", dropped,
+	       dropped ? " (spool was full; see spool.max_mb)" : "");
+	spool_close(s);
+	return 0;
+}

@@ -1,0 +1,164 @@
+/*
+ * opspulse-agent: records operations events on a host and ships them to
+ * the aggregator.  See `opspulse-agent --help`.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agent.h"
+#include "op_error.h"
+#include "op_log.h"
+
+static void
+agent_usage(FILE *fp)
+{
+	fprintf(
+	    fp,
+	    "usage: opspulse-agent [-c FILE] [-v] COMMAND [ARGS...]\n"
+	    "\n"
+	    "Records toil, deploys, alerts, component versions and capacity "
+	    "on\n"
+	    "this host, keeps them in a durable spool and ships them to the\n"
+	    "OpsPulse aggregator.\n"
+	    "\n"
+	    "commands:\n"
+	    "  daemon                 run the shipping daemon (foreground)\n"
+	    "  run --kind K ... -- CMD  run CMD and record it as "
+	    "deploy/toil/batch\n"
+	    "  deploy record ...      record a finished deploy\n"
+	    "  deploy mark-failed ... mark a deploy as having caused an "
+	    "incident\n"
+	    "  flush [--timeout S]    wait until everything recorded is "
+	    "delivered\n"
+	    "  status                 spool depth, oldest unsent event, drops\n"
+	    "  check-config           validate the configuration file\n"
+	    "  config-keys            list every setting with its default\n"
+	    "\n"
+	    "options:\n"
+	    "  -c FILE     configuration (default " AGENT_DEFAULT_CONFIG ")\n"
+	    "  -v          verbose logging\n"
+	    "  --version   print the version\n"
+	    "\n"
+	    "Run 'opspulse-agent COMMAND --help' for a command's options.\n");
+}
+
+static int
+agent_check_config(const char *file)
+{
+	struct agent_conf c;
+	int warnings = 0;
+	const char *path = file ? file : AGENT_DEFAULT_CONFIG;
+	int rv = agent_conf_load(&c, path, &warnings);
+
+	if (rv == OP_OK)
+		printf("%s: OK%s\n", path,
+		       warnings ? " (with warnings above)" : "");
+	else
+		fprintf(stderr, "%s: invalid\n", path);
+	agent_conf_free(&c);
+	return rv == OP_OK ? 0 : 1;
+}
+
+struct agent_command {
+	const char *name;
+	int (*fn)(const struct agent_conf *c, int argc, char **argv);
+	int config_optional; /* runs even when the configuration is bad */
+};
+
+static const struct agent_command agent_commands[] = {
+    {"run", agent_cmd_run, 1},
+    {"deploy", agent_cmd_deploy, 0},
+    {"flush", agent_cmd_flush, 0},
+    {"status", agent_cmd_status, 0},
+};
+
+static int
+agent_dispatch(const char *file, int argc, char **argv)
+{
+	struct agent_conf c;
+	int rv = 2;
+
+	for (size_t i = 0;
+	     i < sizeof(agent_commands) / sizeof(agent_commands[0]); i++) {
+		const struct agent_command *cmd = &agent_commands[i];
+		if (strcmp(argv[0], cmd->name) != 0)
+			continue;
+		if (agent_conf_load(&c, file, NULL) != OP_OK) {
+			if (!cmd->config_optional) {
+				agent_conf_free(&c);
+				return 1;
+			}
+			fprintf(stderr,
+			        "opspulse-agent: warning: configuration "
+			        "is invalid; running without recording "
+			        "guarantees\n");
+		}
+		rv = cmd->fn(&c, argc, argv);
+		agent_conf_free(&c);
+		return rv;
+	}
+	fprintf(stderr,
+	        "opspulse-agent: unknown command '%s'; see "
+	        "opspulse-agent --help\n",
+	        argv[0]);
+	return 1;
+}
+
+static int
+agent_daemon(const char *file)
+{
+	struct agent_conf c;
+	int rv;
+
+	if (agent_conf_load(&c, file, NULL) != OP_OK) {
+		agent_conf_free(&c);
+		return 1;
+	}
+	rv = agent_cmd_daemon(&c, c.config_file);
+	agent_conf_free(&c);
+	return rv;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *file = NULL;
+	enum op_log_level level = OP_LOG_INFO;
+	int i = 1;
+
+	op_log_init("opspulse-agent", level);
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			file = argv[++i];
+		} else if (strcmp(argv[i], "-v") == 0) {
+			level = OP_LOG_DEBUG;
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("opspulse-agent %s\n", OPSPULSE_VERSION);
+			return 0;
+		} else if (strcmp(argv[i], "--help") == 0 ||
+		           strcmp(argv[i], "-h") == 0) {
+			agent_usage(stdout);
+			return 0;
+		} else {
+			fprintf(stderr, "opspulse-agent: unknown option '%s'\n",
+			        argv[i]);
+			agent_usage(stderr);
+			return 1;
+		}
+	}
+	op_log_init("opspulse-agent", level);
+	if (i >= argc) {
+		agent_usage(stderr);
+		return 1;
+	}
+	if (strcmp(argv[i], "daemon") == 0)
+		return agent_daemon(file);
+	if (strcmp(argv[i], "check-config") == 0)
+		return agent_check_config(i + 1 < argc ? argv[i + 1] : file);
+	if (strcmp(argv[i], "config-keys") == 0) {
+		agent_conf_describe();
+		return 0;
+	}
+	return agent_dispatch(file, argc - i, argv + i);
+}

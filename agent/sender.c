@@ -1,0 +1,393 @@
+/*
+ * The agent daemon's sender: reads the spool, ships batches to the
+ * aggregator and moves the cursor only after an acknowledgement, which the
+ * aggregator sends after COMMIT.  Idle, it sleeps on inotify: no periodic
+ * work.  On failure it retries with exponential backoff and jitter, moving
+ * to the next aggregator address.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "op_error.h"
+#include "op_log.h"
+#include "op_time.h"
+#include "spool.h"
+
+#define MOD              "sender"
+#define SENDER_MAX_BYTES (4u << 20)
+#define BACKOFF_MIN_MS   200
+#define BACKOFF_MAX_MS   30000
+
+static volatile sig_atomic_t sender_stop, sender_reload;
+static int sender_wake[2] = {-1, -1};
+
+static void
+sender_on_signal(int sig)
+{
+	int saved = errno;
+
+	if (sig == SIGHUP)
+		sender_reload = 1;
+	else
+		sender_stop = 1;
+	if (write(sender_wake[1], "x", 1) < 0) {
+		/* the pipe is full: a wake-up is already pending */
+	}
+	errno = saved;
+}
+
+static int
+sender_signals(void)
+{
+	struct sigaction sa;
+
+	if (pipe(sender_wake) != 0)
+		return OP_EIO;
+	fcntl(sender_wake[0], F_SETFL, O_NONBLOCK);
+	fcntl(sender_wake[1], F_SETFL, O_NONBLOCK);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sender_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return OP_OK;
+}
+
+struct sender {
+	struct agent_conf *conf;
+	struct spool *spool;
+	struct op_client *client;
+	int inotify;
+	int backoff_ms;
+	int connected;
+	/* the batch being built */
+	op_event **events;
+	size_t n, bytes;
+	struct spool_pos first, last, next;
+};
+
+/* ---- batch building ------------------------------------------------ */
+
+static int
+sender_collect(void *arg, struct spool_pos at, const uint8_t *data, size_t len)
+{
+	struct sender *s = arg;
+	op_event *e;
+
+	if (s->n > 0 && s->bytes + len > SENDER_MAX_BYTES)
+		return 1;
+	e = opspulse__v1__event__unpack(NULL, len, data);
+	if (e == NULL) {
+		/* The checksum matched, so this was written this way: keep it
+		 * visible rather than silently skipping it. */
+		op_error(MOD,
+		         "spool record at %" PRIu64 ":%" PRIu64
+		         " is not an event; skipping it",
+		         at.seg, at.off);
+		return 0;
+	}
+	if (s->n == 0)
+		s->first = at;
+	s->last = at;
+	s->events[s->n++] = e;
+	s->bytes += len;
+	return 0;
+}
+
+static void
+sender_clear(struct sender *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		opspulse__v1__event__free_unpacked(s->events[i], NULL);
+	s->n = 0;
+	s->bytes = 0;
+}
+
+/* Reads the next batch from the spool after the cursor. */
+static int
+sender_fill(struct sender *s)
+{
+	struct spool_pos pos;
+	uint64_t skipped = 0;
+	long got;
+	int rv;
+
+	sender_clear(s);
+	if ((rv = spool_cursor(s->spool, &pos)) != OP_OK)
+		return rv;
+	s->first = pos;
+	got = spool_read(s->spool, &pos, (size_t)s->conf->batch_events,
+	                 sender_collect, s, &skipped);
+	if (got < 0)
+		return (int)-got;
+	s->next = pos;
+	/* Nothing to send but damaged records passed over: move past them. */
+	if (s->n == 0 && SPOOL_SEQ(pos) != SPOOL_SEQ(s->first))
+		return spool_ack(s->spool, pos);
+	return OP_OK;
+}
+
+/* ---- sending ------------------------------------------------------- */
+
+static int
+sender_encode(struct sender *s, uint8_t **buf, size_t *len)
+{
+	op_envelope env = OPSPULSE__V1__ENVELOPE__INIT;
+	op_batch b = OPSPULSE__V1__BATCH__INIT;
+	uint64_t dropped = 0;
+
+	spool_dropped(s->spool, &dropped);
+	b.agent_id = s->conf->id;
+	b.agent_version = (char *)OPSPULSE_VERSION;
+	b.spool_id = spool_id(s->spool);
+	b.first_seq = SPOOL_SEQ(s->first);
+	b.last_seq = SPOOL_SEQ(s->last);
+	b.dropped_total = dropped;
+	b.n_events = s->n;
+	b.events = s->events;
+	env.protocol_version = OP_PROTOCOL_VERSION;
+	env.body_case = OPSPULSE__V1__ENVELOPE__BODY_BATCH;
+	env.batch = &b;
+	return op_pack(&env.base, buf, len);
+}
+
+static void
+sender_connected(struct sender *s, int up)
+{
+	if (up == s->connected)
+		return;
+	s->connected = up;
+	if (up)
+		op_info(MOD, "connected to %s", op_client_address(s->client));
+}
+
+/* Interprets the aggregator's answer.  OP_OK means acknowledged. */
+static int
+sender_answer(struct sender *s, const uint8_t *buf, size_t len)
+{
+	op_reply *r = opspulse__v1__reply__unpack(NULL, len, buf);
+	int rv = OP_EPROTO;
+
+	if (r == NULL) {
+		op_warn(MOD, "%s sent an answer that is not a reply",
+		        op_client_address(s->client));
+	} else if (r->error != NULL && r->error->code != 0) {
+		op_warn(MOD, "%s refused a batch of %zu events: %s",
+		        op_client_address(s->client), s->n, r->error->message);
+		rv = OP_EREJECTED;
+	} else if (r->body_case == OPSPULSE__V1__REPLY__BODY_ACK &&
+	           r->ack->spool_id == spool_id(s->spool) &&
+	           r->ack->committed_seq == SPOOL_SEQ(s->last)) {
+		op_debug(MOD, "acknowledged %zu events (%u new, %u duplicates)",
+		         s->n, r->ack->stored, r->ack->duplicates);
+		rv = OP_OK;
+	} else {
+		op_warn(MOD,
+		        "%s acknowledged something other than the batch "
+		        "sent; resending",
+		        op_client_address(s->client));
+	}
+	if (r)
+		opspulse__v1__reply__free_unpacked(r, NULL);
+	return rv;
+}
+
+static int
+sender_ship(struct sender *s)
+{
+	uint8_t *req = NULL, *rep = NULL;
+	size_t reqlen, replen;
+	int rv;
+
+	if ((rv = sender_encode(s, &req, &reqlen)) != OP_OK)
+		return rv;
+	rv = op_client_call(s->client, req, reqlen, &rep, &replen);
+	free(req);
+	if (rv != OP_OK) {
+		if (s->connected || s->backoff_ms == BACKOFF_MIN_MS)
+			op_warn(MOD, "cannot deliver to %s: %s; retrying",
+			        op_client_address(s->client), op_strerror(rv));
+		sender_connected(s, 0);
+		return rv;
+	}
+	sender_connected(s, 1);
+	rv = sender_answer(s, rep, replen);
+	free(rep);
+	if (rv == OP_OK)
+		rv = spool_ack(s->spool, s->next);
+	return rv;
+}
+
+/* ---- waiting ------------------------------------------------------- */
+
+static void
+sender_drain(int fd)
+{
+	char buf[4096];
+
+	while (fd >= 0 && read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+/* Waits for new spool data, a signal, or timeout_ms (-1: forever). */
+static void
+sender_wait(struct sender *s, int timeout_ms)
+{
+	struct pollfd p[2] = {{sender_wake[0], POLLIN, 0},
+	                      {s->inotify, POLLIN, 0}};
+
+	if (sender_stop || sender_reload)
+		return;
+	if (poll(p, s->inotify >= 0 ? 2 : 1, timeout_ms) > 0) {
+		sender_drain(sender_wake[0]);
+		sender_drain(s->inotify);
+	}
+}
+
+static int
+sender_jitter(int ms)
+{
+	return ms * 3 / 4 + rand() % (ms / 2 + 1);
+}
+
+static void
+sender_backoff(struct sender *s)
+{
+	sender_wait(s, sender_jitter(s->backoff_ms));
+	s->backoff_ms *= 2;
+	if (s->backoff_ms > BACKOFF_MAX_MS)
+		s->backoff_ms = BACKOFF_MAX_MS;
+}
+
+/* ---- lifecycle ----------------------------------------------------- */
+
+static int
+sender_client(struct sender *s)
+{
+	struct op_tls_conf tls;
+
+	agent_conf_tls(s->conf, &tls);
+	return op_client_alloc(&s->client, &s->conf->aggregators, &tls,
+	                       (int)s->conf->timeout_ms);
+}
+
+/* SIGHUP: reread the configuration; a bad one keeps the old. */
+static void
+sender_do_reload(struct sender *s, const char *file)
+{
+	struct agent_conf next, old = *s->conf;
+	struct op_client *oldc = s->client;
+
+	sender_reload = 0;
+	if (agent_conf_load(&next, file, NULL) != OP_OK) {
+		op_error(MOD,
+		         "reload of %s failed; keeping the running "
+		         "configuration",
+		         file);
+		agent_conf_free(&next);
+		return;
+	}
+	*s->conf = next;
+	if (sender_client(s) != OP_OK) {
+		op_error(MOD,
+		         "reload of %s failed; keeping the running "
+		         "configuration",
+		         file);
+		agent_conf_free(s->conf);
+		*s->conf = old;
+		s->client = oldc;
+		return;
+	}
+	op_client_free(oldc);
+	agent_conf_free(&old);
+	s->connected = 0;
+	op_info(MOD, "configuration reloaded from %s", file);
+}
+
+static int
+sender_open(struct sender *s, struct agent_conf *c)
+{
+	int rv;
+
+	s->conf = c;
+	s->backoff_ms = BACKOFF_MIN_MS;
+	s->events = calloc(OP_MAX_BATCH_EVENTS, sizeof(*s->events));
+	if (s->events == NULL)
+		return OP_ENOMEM;
+	if ((rv = spool_open(&s->spool, c->spool_dir,
+	                     (uint64_t)c->spool_max_mb << 20)) != OP_OK)
+		return rv;
+	if ((rv = sender_client(s)) != OP_OK)
+		return rv;
+	s->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->inotify < 0 ||
+	    inotify_add_watch(s->inotify, c->spool_dir,
+	                      IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0) {
+		op_error(MOD, "cannot watch %s: %s", c->spool_dir,
+		         strerror(errno));
+		return OP_EIO;
+	}
+	return OP_OK;
+}
+
+static void
+sender_close(struct sender *s)
+{
+	sender_clear(s);
+	free(s->events);
+	op_client_free(s->client);
+	spool_close(s->spool);
+	if (s->inotify >= 0)
+		close(s->inotify);
+}
+
+int
+agent_cmd_daemon(struct agent_conf *c, const char *config_file)
+{
+	struct sender s;
+	int rv;
+
+	memset(&s, 0, sizeof(s));
+	s.inotify = -1;
+	srand((unsigned)(op_time_now_us() ^ getpid()));
+	if ((rv = sender_signals()) != OP_OK ||
+	    (rv = sender_open(&s, c)) != OP_OK) {
+		sender_close(&s);
+		return 1;
+	}
+	op_info(MOD, "agent %s started; spool %s, aggregators %s%s", c->id,
+	        c->spool_dir, c->aggregators.items[0],
+	        c->aggregators.n > 1 ? " (and more)" : "");
+	if (c->tls_insecure)
+		op_warn(MOD, "tls.insecure is set: events travel unencrypted "
+		             "and unauthenticated");
+	while (!sender_stop) {
+		if (sender_reload)
+			sender_do_reload(&s, config_file);
+		if ((rv = sender_fill(&s)) != OP_OK) {
+			op_error(MOD, "cannot read spool %s: %s", c->spool_dir,
+			         op_strerror(rv));
+			sender_backoff(&s);
+		} else if (s.n == 0) {
+			sender_wait(&s, -1);
+		} else if (sender_ship(&s) == OP_OK) {
+			s.backoff_ms = BACKOFF_MIN_MS;
+		} else {
+			sender_backoff(&s);
+		}
+	}
+	op_info(MOD, "stopping");
+	sender_close(&s);
+	return 0;
+}

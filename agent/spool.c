@@ -1,0 +1,838 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "op_error.h"
+#include "op_log.h"
+#include "spool.h"
+
+#define MOD           "spool"
+#define SPOOL_MAGIC   0x314f5053u /* "SPO1" little-endian */
+#define SPOOL_HDR     12u
+#define SPOOL_SEG_MAX (4u << 20)
+#define SPOOL_WINDOW  (SPOOL_MAX_RECORD + SPOOL_HDR + (1u << 20))
+
+struct spool {
+	char *dir;
+	uint64_t max_bytes;
+	uint64_t id;
+	int lockfd;
+	uint8_t *window; /* read buffer, SPOOL_WINDOW bytes */
+};
+
+/* ---- CRC-32C ------------------------------------------------------------ */
+
+static uint32_t spool_crc_table[256];
+
+static void
+spool_crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+		spool_crc_table[i] = c;
+	}
+}
+
+uint32_t
+spool_crc32c(uint32_t crc, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	if (spool_crc_table[1] == 0)
+		spool_crc_init();
+	crc = ~crc;
+	while (len--)
+		crc = spool_crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+static void
+spool_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t
+spool_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/*
+ * Checks the record at p (avail bytes available).  Returns its payload
+ * length when whole and valid, -1 when damaged, -2 when avail is too short
+ * to tell.
+ */
+static long
+spool_check(const uint8_t *p, size_t avail)
+{
+	uint32_t len, crc;
+
+	if (avail < SPOOL_HDR)
+		return -2;
+	if (spool_get32(p) != SPOOL_MAGIC)
+		return -1;
+	len = spool_get32(p + 4);
+	if (len == 0 || len > SPOOL_MAX_RECORD)
+		return -1;
+	if (avail < SPOOL_HDR + len)
+		return -2;
+	crc = spool_crc32c(0, p + 4, 4);
+	crc = spool_crc32c(crc, p + SPOOL_HDR, len);
+	return crc == spool_get32(p + 8) ? (long)len : -1;
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+static void
+spool_seg_path(const struct spool *s, uint64_t seg, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/seg-%016" PRIx64 ".log", s->dir, seg);
+}
+
+static int
+spool_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY);
+	int rv;
+
+	if (fd < 0)
+		return OP_EIO;
+	rv = fsync(fd);
+	close(fd);
+	return rv == 0 ? OP_OK : OP_EIO;
+}
+
+/* Replaces name in the spool directory with content, durably. */
+static int
+spool_write_atomic(const struct spool *s, const char *name, const char *content)
+{
+	char tmp[4096], path[4096];
+	size_t len = strlen(content);
+	int fd, ok;
+
+	snprintf(tmp, sizeof(tmp), "%s/.%s.tmp", s->dir, name);
+	snprintf(path, sizeof(path), "%s/%s", s->dir, name);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) <
+	    0)
+		return op_errno_to_err(errno);
+	ok = write(fd, content, len) == (ssize_t)len && fdatasync(fd) == 0;
+	close(fd);
+	if (!ok || rename(tmp, path) != 0) {
+		int err = op_errno_to_err(errno);
+		unlink(tmp);
+		return err;
+	}
+	return spool_fsync_dir(s->dir);
+}
+
+static int
+spool_read_small(const struct spool *s, const char *name, char *buf,
+                 size_t size)
+{
+	char path[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", s->dir, name);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? OP_ENOTFOUND : OP_EIO;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return OP_EIO;
+	buf[n] = '\0';
+	return OP_OK;
+}
+
+static int
+spool_cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Lists segment numbers in ascending order into *segs (caller frees). */
+static int
+spool_segments(const struct spool *s, uint64_t **segs, size_t *n)
+{
+	DIR *d = opendir(s->dir);
+	struct dirent *de;
+	uint64_t *v = NULL;
+	size_t cnt = 0, cap = 0;
+
+	if (d == NULL)
+		return OP_EIO;
+	while ((de = readdir(d)) != NULL) {
+		uint64_t seg;
+		char tail[8];
+		if (sscanf(de->d_name, "seg-%16" SCNx64 "%7s", &seg, tail) !=
+		        2 ||
+		    strcmp(tail, ".log") != 0)
+			continue;
+		if (cnt == cap) {
+			uint64_t *nv =
+			    realloc(v, (cap = cap ? cap * 2 : 16) * sizeof(*v));
+			if (nv == NULL) {
+				free(v);
+				closedir(d);
+				return OP_ENOMEM;
+			}
+			v = nv;
+		}
+		v[cnt++] = seg;
+	}
+	closedir(d);
+	qsort(v, cnt, sizeof(*v), spool_cmp_u64);
+	*segs = v;
+	*n = cnt;
+	return OP_OK;
+}
+
+static int
+spool_lock(struct spool *s)
+{
+	while (flock(s->lockfd, LOCK_EX) != 0) {
+		if (errno != EINTR)
+			return OP_EIO;
+	}
+	return OP_OK;
+}
+
+static void
+spool_unlock(struct spool *s)
+{
+	flock(s->lockfd, LOCK_UN);
+}
+
+/* ---- meta --------------------------------------------------------------- */
+
+static int
+spool_read_meta(struct spool *s, uint64_t *id, uint64_t *dropped)
+{
+	char buf[128];
+	int rv = spool_read_small(s, "meta", buf, sizeof(buf));
+
+	if (rv != OP_OK)
+		return rv;
+	if (sscanf(buf, "%" SCNu64 " %" SCNu64, id, dropped) != 2)
+		return OP_ECORRUPT;
+	return OP_OK;
+}
+
+static int
+spool_write_meta(struct spool *s, uint64_t dropped)
+{
+	char buf[128];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRIu64 "\n", s->id, dropped);
+	return spool_write_atomic(s, "meta", buf);
+}
+
+static uint64_t
+spool_random_id(void)
+{
+	uint64_t id = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, &id, sizeof(id)) != (ssize_t)sizeof(id))
+			id = 0;
+		close(fd);
+	}
+	if (id == 0)
+		id = (uint64_t)getpid() << 32 ^ (uint64_t)time(NULL);
+	return id >> 1; /* fits a signed 64-bit column */
+}
+
+static int
+spool_init_meta(struct spool *s)
+{
+	uint64_t dropped;
+	int rv;
+
+	if ((rv = spool_lock(s)) != OP_OK)
+		return rv;
+	rv = spool_read_meta(s, &s->id, &dropped);
+	if (rv == OP_ENOTFOUND || rv == OP_ECORRUPT) {
+		if (rv == OP_ECORRUPT)
+			op_warn(MOD,
+			        "%s/meta is damaged; starting a new spool id",
+			        s->dir);
+		s->id = spool_random_id();
+		rv = spool_write_meta(s, 0);
+	}
+	spool_unlock(s);
+	return rv;
+}
+
+/* ---- open/close --------------------------------------------------------- */
+
+static int
+spool_mkdir(const char *dir)
+{
+	if (mkdir(dir, 0750) == 0 || errno == EEXIST)
+		return OP_OK;
+	op_error(MOD, "cannot create spool directory %s: %s", dir,
+	         strerror(errno));
+	return op_errno_to_err(errno);
+}
+
+int
+spool_open(struct spool **out, const char *dir, uint64_t max_bytes)
+{
+	struct spool *s;
+	char path[4096];
+	int rv;
+
+	if ((rv = spool_mkdir(dir)) != OP_OK)
+		return rv;
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->dir = strdup(dir)) == NULL) {
+		free(s);
+		return OP_ENOMEM;
+	}
+	s->max_bytes = max_bytes;
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	if ((s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
+		rv = op_errno_to_err(errno);
+		op_error(MOD,
+		         "cannot open spool %s: %s; does this user own it?",
+		         path, strerror(errno));
+		free(s->dir);
+		free(s);
+		return rv;
+	}
+	if ((rv = spool_init_meta(s)) != OP_OK) {
+		op_error(MOD, "cannot initialise spool %s: %s", dir,
+		         op_strerror(rv));
+		spool_close(s);
+		return rv;
+	}
+	*out = s;
+	return OP_OK;
+}
+
+void
+spool_close(struct spool *s)
+{
+	if (s == NULL)
+		return;
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	free(s->window);
+	free(s->dir);
+	free(s);
+}
+
+uint64_t
+spool_id(const struct spool *s)
+{
+	return s->id;
+}
+
+const char *
+spool_dir(const struct spool *s)
+{
+	return s->dir;
+}
+
+int
+spool_dropped(struct spool *s, uint64_t *out)
+{
+	uint64_t id;
+
+	return spool_read_meta(s, &id, out);
+}
+
+/* ---- cursor ------------------------------------------------------------- */
+
+int
+spool_cursor(struct spool *s, struct spool_pos *out)
+{
+	char buf[128];
+	int rv = spool_read_small(s, "cursor", buf, sizeof(buf));
+
+	if (rv == OP_ENOTFOUND) {
+		out->seg = out->off = 0;
+		return OP_OK;
+	}
+	if (rv != OP_OK)
+		return rv;
+	if (sscanf(buf, "%" SCNu64 " %" SCNu64, &out->seg, &out->off) != 2) {
+		op_warn(MOD,
+		        "%s/cursor is damaged; resending from the oldest "
+		        "segment (the aggregator drops duplicates)",
+		        s->dir);
+		out->seg = out->off = 0;
+	}
+	return OP_OK;
+}
+
+static int
+spool_pos_before(struct spool_pos a, struct spool_pos b)
+{
+	return a.seg < b.seg || (a.seg == b.seg && a.off < b.off);
+}
+
+int
+spool_ack(struct spool *s, struct spool_pos pos)
+{
+	uint64_t *segs;
+	size_t n;
+	char buf[128], path[4096];
+	int rv;
+
+	snprintf(buf, sizeof(buf), "%" PRIu64 " %" PRIu64 "\n", pos.seg,
+	         pos.off);
+	if ((rv = spool_write_atomic(s, "cursor", buf)) != OP_OK)
+		return rv;
+	if ((rv = spool_segments(s, &segs, &n)) != OP_OK)
+		return rv;
+	/* Delete wholly acknowledged segments, never the newest. */
+	for (size_t i = 0; i + 1 < n && segs[i] < pos.seg; i++) {
+		spool_seg_path(s, segs[i], path, sizeof(path));
+		unlink(path);
+	}
+	free(segs);
+	return OP_OK;
+}
+
+/* ---- append ------------------------------------------------------------- */
+
+static uint64_t
+spool_file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+uint64_t
+spool_bytes(struct spool *s)
+{
+	uint64_t *segs, total = 0;
+	size_t n;
+	char path[4096];
+
+	if (spool_segments(s, &segs, &n) != OP_OK)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		spool_seg_path(s, segs[i], path, sizeof(path));
+		total += spool_file_size(path);
+	}
+	free(segs);
+	return total;
+}
+
+/* The segment to append to (the newest, or a new one when it is full).
+ * Caller holds the lock. */
+static int
+spool_tail_segment(struct spool *s, uint64_t *seg)
+{
+	uint64_t *segs;
+	size_t n;
+	char path[4096];
+	int rv;
+
+	if ((rv = spool_segments(s, &segs, &n)) != OP_OK)
+		return rv;
+	*seg = n ? segs[n - 1] : 1;
+	free(segs);
+	spool_seg_path(s, *seg, path, sizeof(path));
+	if (spool_file_size(path) >= SPOOL_SEG_MAX)
+		(*seg)++;
+	return OP_OK;
+}
+
+static uint8_t *
+spool_frame(const uint8_t *const *recs, const size_t *lens, size_t n,
+            size_t *total)
+{
+	uint8_t *buf, *p;
+	size_t sz = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sz += SPOOL_HDR + lens[i];
+	if ((buf = malloc(sz ? sz : 1)) == NULL)
+		return NULL;
+	p = buf;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t crc;
+		spool_put32(p, SPOOL_MAGIC);
+		spool_put32(p + 4, (uint32_t)lens[i]);
+		crc = spool_crc32c(0, p + 4, 4);
+		spool_put32(p + 8, spool_crc32c(crc, recs[i], lens[i]));
+		memcpy(p + SPOOL_HDR, recs[i], lens[i]);
+		p += SPOOL_HDR + lens[i];
+	}
+	*total = sz;
+	return buf;
+}
+
+static int
+spool_write_all(int fd, const uint8_t *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t w = write(fd, buf, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return op_errno_to_err(errno);
+		}
+		buf += w;
+		len -= (size_t)w;
+	}
+	return OP_OK;
+}
+
+static int spool_enforce_limit(struct spool *s);
+
+/* Writes one framed run to the tail segment.  Caller holds the lock. */
+static int
+spool_append_locked(struct spool *s, const uint8_t *buf, size_t len)
+{
+	char path[4096];
+	uint64_t seg;
+	int fd, rv, created;
+
+	if ((rv = spool_tail_segment(s, &seg)) != OP_OK)
+		return rv;
+	spool_seg_path(s, seg, path, sizeof(path));
+	created = access(path, F_OK) != 0;
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		rv = op_errno_to_err(errno);
+		op_error(MOD, "cannot open %s: %s", path, strerror(errno));
+		return rv;
+	}
+	rv = spool_write_all(fd, buf, len);
+	if (rv == OP_OK && fdatasync(fd) != 0)
+		rv = op_errno_to_err(errno);
+	close(fd);
+	if (rv == OP_OK && created)
+		rv = spool_fsync_dir(s->dir);
+	if (rv != OP_OK)
+		op_error(MOD, "cannot write %s: %s", path, op_strerror(rv));
+	return rv;
+}
+
+int
+spool_append(struct spool *s, const uint8_t *const *recs, const size_t *lens,
+             size_t n)
+{
+	uint8_t *buf;
+	size_t len;
+	int rv;
+
+	for (size_t i = 0; i < n; i++) {
+		if (lens[i] == 0 || lens[i] > SPOOL_MAX_RECORD)
+			return OP_ETOOBIG;
+	}
+	if ((buf = spool_frame(recs, lens, n, &len)) == NULL)
+		return OP_ENOMEM;
+	if ((rv = spool_lock(s)) == OP_OK) {
+		rv = spool_append_locked(s, buf, len);
+		if (rv == OP_OK)
+			rv = spool_enforce_limit(s);
+		spool_unlock(s);
+	}
+	free(buf);
+	return rv;
+}
+
+int
+spool_end(struct spool *s, struct spool_pos *out)
+{
+	uint64_t *segs;
+	size_t n;
+	char path[4096];
+	int rv;
+
+	if ((rv = spool_lock(s)) != OP_OK)
+		return rv;
+	if ((rv = spool_segments(s, &segs, &n)) == OP_OK) {
+		out->seg = n ? segs[n - 1] : 0;
+		spool_seg_path(s, out->seg, path, sizeof(path));
+		out->off = n ? spool_file_size(path) : 0;
+		free(segs);
+	}
+	spool_unlock(s);
+	return rv;
+}
+
+/* ---- read --------------------------------------------------------------- */
+
+struct spool_reader {
+	struct spool *s;
+	int fd;
+	uint64_t seg;
+	uint64_t size;   /* of the segment file */
+	uint64_t wstart; /* file offset of window[0] */
+	size_t wlen;     /* bytes valid in the window */
+};
+
+static int
+spool_window(struct spool_reader *r, uint64_t off)
+{
+	ssize_t n = pread(r->fd, r->s->window, SPOOL_WINDOW, (off_t)off);
+
+	if (n < 0)
+		return OP_EIO;
+	r->wstart = off;
+	r->wlen = (size_t)n;
+	return OP_OK;
+}
+
+/* Checks the record at off, refilling the window as needed. */
+static long
+spool_check_at(struct spool_reader *r, uint64_t off)
+{
+	long v;
+
+	if (off < r->wstart || off - r->wstart + SPOOL_HDR > r->wlen ||
+	    (v = spool_check(r->s->window + (off - r->wstart),
+	                     r->wlen - (size_t)(off - r->wstart))) == -2) {
+		if (spool_window(r, off) != OP_OK)
+			return -3;
+		v = spool_check(r->s->window, r->wlen);
+	}
+	return v;
+}
+
+/* Finds the next valid record after a damaged one; returns its offset or
+ * r->size when there is none. */
+static uint64_t
+spool_resync(struct spool_reader *r, uint64_t off)
+{
+	for (uint64_t o = off + 1; o + SPOOL_HDR <= r->size; o++) {
+		if (o - r->wstart + 4 > r->wlen && spool_window(r, o) != OP_OK)
+			break;
+		if (spool_get32(r->s->window + (o - r->wstart)) ==
+		        SPOOL_MAGIC &&
+		    spool_check_at(r, o) >= 0)
+			return o;
+	}
+	return r->size;
+}
+
+/* Cuts a torn tail off the newest segment, under the writers' lock. */
+static void
+spool_cut_tail(struct spool_reader *r, uint64_t off)
+{
+	char path[4096];
+	long v;
+
+	if (spool_lock(r->s) != OP_OK)
+		return;
+	r->size = (uint64_t)lseek(r->fd, 0, SEEK_END);
+	v = spool_check_at(r, off);
+	if (v < 0 && spool_resync(r, off) >= r->size) {
+		spool_seg_path(r->s, r->seg, path, sizeof(path));
+		op_warn(MOD,
+		        "%s: cutting %" PRIu64 " bytes of a torn record "
+		        "at offset %" PRIu64 " (left by a crash)",
+		        path, r->size - off, off);
+		if (truncate(path, (off_t)off) == 0)
+			r->size = off;
+	}
+	spool_unlock(r->s);
+}
+
+static int
+spool_open_seg(struct spool_reader *r, uint64_t seg)
+{
+	char path[4096];
+
+	if (r->fd >= 0)
+		close(r->fd);
+	spool_seg_path(r->s, seg, path, sizeof(path));
+	if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? OP_ENOTFOUND : OP_EIO;
+	r->seg = seg;
+	r->size = (uint64_t)lseek(r->fd, 0, SEEK_END);
+	r->wstart = 0;
+	r->wlen = 0;
+	return OP_OK;
+}
+
+/* Moves pos to the first existing segment at or after it; returns
+ * OP_ENOTFOUND when there is none, *last when it is the newest. */
+static int
+spool_seek_seg(struct spool_reader *r, struct spool_pos *pos, int *last)
+{
+	uint64_t *segs;
+	size_t n, i;
+	int rv;
+
+	if ((rv = spool_segments(r->s, &segs, &n)) != OP_OK)
+		return rv;
+	for (i = 0; i < n && segs[i] < pos->seg; i++)
+		;
+	if (i == n) {
+		free(segs);
+		return OP_ENOTFOUND;
+	}
+	if (segs[i] != pos->seg) {
+		pos->seg = segs[i];
+		pos->off = 0;
+	}
+	*last = i + 1 == n;
+	free(segs);
+	return spool_open_seg(r, pos->seg);
+}
+
+long
+spool_read(struct spool *s, struct spool_pos *pos, size_t max_records,
+           spool_record_fn fn, void *arg, uint64_t *skipped)
+{
+	struct spool_reader r = {.s = s, .fd = -1};
+	long count = 0;
+	int last, rv;
+
+	if (s->window == NULL && (s->window = malloc(SPOOL_WINDOW)) == NULL)
+		return -OP_ENOMEM;
+	while ((size_t)count < max_records) {
+		long v;
+
+		if ((rv = spool_seek_seg(&r, pos, &last)) != OP_OK) {
+			if (rv != OP_ENOTFOUND)
+				count = -rv;
+			break;
+		}
+		if (pos->off >= r.size) {
+			if (last)
+				break;
+			pos->seg++;
+			pos->off = 0;
+			continue;
+		}
+		v = spool_check_at(&r, pos->off);
+		if (v == -3) {
+			count = -OP_EIO;
+			break;
+		}
+		if (v >= 0) {
+			const uint8_t *p = s->window + (pos->off - r.wstart);
+			if (fn(arg, *pos, p + SPOOL_HDR, (size_t)v))
+				break;
+			pos->off += SPOOL_HDR + (uint64_t)v;
+			count++;
+			continue;
+		}
+		/* Damaged or incomplete.  Skip to the next valid record; at the
+		 * tail of the newest segment it may be a write in progress. */
+		{
+			uint64_t next = spool_resync(&r, pos->off);
+			if (next >= r.size && last) {
+				spool_cut_tail(&r, pos->off);
+				if (pos->off >= r.size) {
+					if (skipped)
+						(*skipped)++;
+				}
+				break;
+			}
+			op_warn(MOD,
+			        "segment %" PRIu64 ": skipping %" PRIu64
+			        " damaged bytes at offset %" PRIu64,
+			        pos->seg, next - pos->off, pos->off);
+			if (skipped)
+				(*skipped)++;
+			pos->off = next;
+		}
+	}
+	if (r.fd >= 0)
+		close(r.fd);
+	return count;
+}
+
+/* ---- bound -------------------------------------------------------------- */
+
+struct spool_counter {
+	uint64_t seg;
+	uint64_t n;
+};
+
+static int
+spool_count_fn(void *arg, struct spool_pos at, const uint8_t *d, size_t l)
+{
+	struct spool_counter *c = arg;
+
+	(void)d;
+	(void)l;
+	if (at.seg != c->seg)
+		return 1;
+	c->n++;
+	return 0;
+}
+
+/* Counts unacknowledged records in segment seg. */
+static uint64_t
+spool_count_unacked(struct spool *s, uint64_t seg, struct spool_pos cursor)
+{
+	struct spool_pos p = {seg, 0};
+	struct spool_counter c = {seg, 0};
+
+	if (spool_pos_before(p, cursor))
+		p = cursor;
+	while (p.seg == seg &&
+	       spool_read(s, &p, 4096, spool_count_fn, &c, NULL) > 0)
+		;
+	return c.n;
+}
+
+/*
+ * Drops the oldest segments while the spool is over its bound, counting
+ * the unacknowledged events they held.  Caller holds the lock.
+ */
+static int
+spool_enforce_limit(struct spool *s)
+{
+	uint64_t *segs, total = 0, dropped = 0, id, prev;
+	struct spool_pos cursor;
+	size_t n;
+	char path[4096];
+	int rv;
+
+	if ((rv = spool_segments(s, &segs, &n)) != OP_OK)
+		return rv;
+	for (size_t i = 0; i < n; i++) {
+		spool_seg_path(s, segs[i], path, sizeof(path));
+		total += spool_file_size(path);
+	}
+	for (size_t i = 0; i + 1 < n && total > s->max_bytes; i++) {
+		uint64_t sz;
+		if (spool_cursor(s, &cursor) != OP_OK)
+			break;
+		dropped += spool_count_unacked(s, segs[i], cursor);
+		spool_seg_path(s, segs[i], path, sizeof(path));
+		sz = spool_file_size(path);
+		if (unlink(path) == 0)
+			total -= sz;
+	}
+	free(segs);
+	if (dropped == 0)
+		return OP_OK;
+	op_warn(MOD,
+	        "spool %s is over its limit of %" PRIu64 " bytes: "
+	        "dropped the %" PRIu64 " oldest unsent events",
+	        s->dir, s->max_bytes, dropped);
+	if (spool_read_meta(s, &id, &prev) != OP_OK)
+		prev = 0;
+	return spool_write_meta(s, prev + dropped);
+}

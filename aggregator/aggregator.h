@@ -1,0 +1,48 @@
+/*
+ * opspulse-aggregator: receives batches from agents, stores them exactly
+ * once in PostgreSQL, and answers the CLI's indicator queries.
+ */
+#ifndef AGGREGATOR_H
+#define AGGREGATOR_H
+
+#include "op_config.h"
+#include "op_transport.h"
+
+#define AGG_DEFAULT_CONFIG "/etc/opspulse/aggregator.conf"
+
+struct agg_team {
+	char *name;
+	long long members;
+	double hours_per_week;
+	char *timezone;
+	struct op_strlist services;
+};
+
+struct agg_conf {
+	struct op_strlist listen;
+	char *database; /* libpq connection string */
+	char *http;
+	char *tls_ca, *tls_cert, *tls_key;
+	int tls_insecure;
+	char *timezone;
+	long long noise_minutes;
+	long long workers;
+	struct agg_team *teams;
+	size_t nteams;
+	char *config_file;
+};
+
+/* Loads file (NULL: the default path).  Returns OP_OK or OP_ECONFIG
+ * (logged).  Free with agg_conf_free, also after a failure. */
+int agg_conf_load(struct agg_conf *c, const char *file, int *warnings);
+void agg_conf_free(struct agg_conf *c);
+void agg_conf_tls(const struct agg_conf *c, struct op_tls_conf *tls);
+void agg_conf_describe(void);
+
+/* opspulse-aggregator migrate: creates or upgrades the schema. */
+int agg_migrate(const char *conninfo);
+
+/* opspulse-aggregator serve: runs until SIGTERM or SIGINT. */
+int agg_serve(struct agg_conf *c);
+
+#endif

@@ -1,0 +1,185 @@
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libconfig.h>
+
+#include "aggregator.h"
+#include "op_error.h"
+
+#define F(field) offsetof(struct agg_conf, field)
+
+static int agg_parse_teams(const config_setting_t *s, void *target, char *err,
+                           size_t errsz);
+static void agg_free_teams(void *target);
+
+/* Every aggregator setting, once (SPEC §8).  Keep config/aggregator.conf
+ * in step. */
+static const struct op_cfg_option agg_options[] = {
+    {"aggregator.listen", OP_CFG_STRLIST, "tls+tcp://0.0.0.0:7410", F(listen),
+     "addresses agents and the CLI connect to"},
+    {"aggregator.database", OP_CFG_STRING, "dbname=opspulse", F(database),
+     "libpq connection string"},
+    {"aggregator.http", OP_CFG_STRING, "127.0.0.1:7411", F(http),
+     "address of /report, /healthz and /metrics"},
+    {"aggregator.tls.ca", OP_CFG_STRING, "/etc/opspulse/ca.pem", F(tls_ca),
+     "CA that signs agent and CLI certificates"},
+    {"aggregator.tls.cert", OP_CFG_STRING, "/etc/opspulse/aggregator.pem",
+     F(tls_cert), "the aggregator's certificate"},
+    {"aggregator.tls.key", OP_CFG_STRING, "/etc/opspulse/aggregator.key",
+     F(tls_key), "its private key"},
+    {"aggregator.tls.insecure", OP_CFG_BOOL, "false", F(tls_insecure),
+     "allow plain tcp:// listeners (no encryption, no identity)"},
+    {"aggregator.timezone", OP_CFG_STRING, "UTC", F(timezone),
+     "business-hours time zone of services without a team"},
+    {"aggregator.noise_minutes", OP_CFG_INT, "15", F(noise_minutes),
+     "alerts resolved faster than this are noise"},
+    {"aggregator.workers", OP_CFG_INT, "4", F(workers),
+     "requests handled at once (one database connection each)"},
+    {"aggregator.teams", OP_CFG_CUSTOM, NULL, 0,
+     "teams: name, members, hours_per_week, timezone, services",
+     agg_parse_teams, agg_free_teams},
+};
+
+#define NOPTS (sizeof(agg_options) / sizeof(agg_options[0]))
+
+static int
+agg_team_string(const config_setting_t *t, const char *key, char **out,
+                const char *def)
+{
+	const char *v = def;
+
+	if (config_setting_get_member(t, key) &&
+	    !config_setting_lookup_string(t, key, &v))
+		return OP_EINVAL;
+	return (*out = strdup(v)) ? OP_OK : OP_ENOMEM;
+}
+
+static int
+agg_parse_team(const config_setting_t *t, struct agg_team *team, char *err,
+               size_t errsz)
+{
+	const config_setting_t *svc = config_setting_get_member(t, "services");
+	int line = config_setting_source_line(t);
+
+	if (!config_setting_is_group(t) ||
+	    agg_team_string(t, "name", &team->name, "") || !*team->name) {
+		snprintf(err, errsz, "line %d: each team needs a name", line);
+		return OP_EINVAL;
+	}
+	if (agg_team_string(t, "timezone", &team->timezone, "UTC")) {
+		snprintf(err, errsz, "line %d: timezone must be a string",
+		         line);
+		return OP_EINVAL;
+	}
+	team->members = 1;
+	team->hours_per_week = 40;
+	config_setting_lookup_int64(t, "members", &team->members);
+	if (!config_setting_lookup_float(t, "hours_per_week",
+	                                 &team->hours_per_week)) {
+		long long h;
+		if (config_setting_lookup_int64(t, "hours_per_week", &h))
+			team->hours_per_week = (double)h;
+	}
+	if (team->members < 1 || team->hours_per_week <= 0) {
+		snprintf(err, errsz,
+		         "line %d: team %s needs members >= 1 and "
+		         "hours_per_week > 0",
+		         line, team->name);
+		return OP_EINVAL;
+	}
+	for (int i = 0; svc && i < config_setting_length(svc); i++) {
+		const char *s = config_setting_get_string_elem(svc, i);
+		if (s == NULL || op_strlist_add(&team->services, s)) {
+			snprintf(err, errsz,
+			         "line %d: services must be strings", line);
+			return OP_EINVAL;
+		}
+	}
+	return OP_OK;
+}
+
+static int
+agg_parse_teams(const config_setting_t *s, void *target, char *err,
+                size_t errsz)
+{
+	struct agg_conf *c = target;
+	int n = config_setting_length(s);
+
+	if (!config_setting_is_list(s) && !config_setting_is_array(s)) {
+		snprintf(err, errsz, "a list of groups: ( { name = ...; } )");
+		return OP_EINVAL;
+	}
+	agg_free_teams(c);
+	if ((c->teams = calloc((size_t)n + 1, sizeof(*c->teams))) == NULL)
+		return OP_ENOMEM;
+	for (int i = 0; i < n; i++) {
+		c->nteams++;
+		if (agg_parse_team(config_setting_get_elem(s, (unsigned)i),
+		                   &c->teams[i], err, errsz))
+			return OP_EINVAL;
+	}
+	return OP_OK;
+}
+
+static void
+agg_free_teams(void *target)
+{
+	struct agg_conf *c = target;
+
+	for (size_t i = 0; i < c->nteams; i++) {
+		free(c->teams[i].name);
+		free(c->teams[i].timezone);
+		op_strlist_free(&c->teams[i].services);
+	}
+	free(c->teams);
+	c->teams = NULL;
+	c->nteams = 0;
+}
+
+int
+agg_conf_load(struct agg_conf *c, const char *file, int *warnings)
+{
+	struct op_cfg_result res;
+	const char *path = file ? file : AGG_DEFAULT_CONFIG;
+	int rv;
+
+	memset(c, 0, sizeof(*c));
+	rv = op_cfg_load(agg_options, NOPTS, path, file == NULL, c, &res);
+	if (warnings)
+		*warnings = res.warnings;
+	if (rv != OP_OK)
+		return rv;
+	if (c->workers < 1 || c->workers > 64 || c->noise_minutes < 1) {
+		fprintf(stderr,
+		        "opspulse-aggregator: %s: workers must be 1..64 "
+		        "and noise_minutes >= 1\n",
+		        path);
+		return OP_ECONFIG;
+	}
+	c->config_file = strdup(path);
+	return c->config_file ? OP_OK : OP_ENOMEM;
+}
+
+void
+agg_conf_free(struct agg_conf *c)
+{
+	op_cfg_free(agg_options, NOPTS, c);
+	free(c->config_file);
+	c->config_file = NULL;
+}
+
+void
+agg_conf_tls(const struct agg_conf *c, struct op_tls_conf *tls)
+{
+	tls->ca = c->tls_ca;
+	tls->cert = c->tls_cert;
+	tls->key = c->tls_key;
+	tls->insecure = c->tls_insecure;
+}
+
+void
+agg_conf_describe(void)
+{
+	op_cfg_describe(agg_options, NOPTS, stdout);
+}

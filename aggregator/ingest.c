@@ -1,0 +1,248 @@
+/*
+ * The aggregator's request handler and daemon loop: every request gets an
+ * answer; a batch is acknowledged only after its COMMIT; a bad message gets
+ * an error reply and stores nothing.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregator.h"
+#include "op_codec.h"
+#include "op_error.h"
+#include "op_log.h"
+#include "op_time.h"
+#include "query.h"
+#include "store.h"
+
+#define MOD "ingest"
+
+struct agg_server {
+	struct agg_conf *conf;
+	struct store **stores; /* one per worker */
+	unsigned nworkers;
+};
+
+static int
+agg_reply_error(op_reply *r, Opspulse__V1__Error *e,
+                Opspulse__V1__ErrorCode code, char *msg, int index)
+{
+	e->code = code;
+	e->message = (char *)msg;
+	e->event_index = index;
+	r->error = e;
+	r->body_case = OPSPULSE__V1__REPLY__BODY__NOT_SET;
+	return OP_OK;
+}
+
+static const char *
+agg_peer(const struct op_peer *peer)
+{
+	return peer->identity ? peer->identity : "(no certificate)";
+}
+
+static void
+agg_batch(struct agg_server *srv, unsigned worker, const struct op_peer *peer,
+          const op_batch *b, op_reply *r, Opspulse__V1__Error *e,
+          Opspulse__V1__Ack *ack, char *err, size_t errsz)
+{
+	uint32_t stored, dups;
+	int64_t t0 = op_time_mono_ms();
+	int bad, rv;
+
+	if (op_batch_validate(b, op_time_now_us(), &bad, err, errsz) != OP_OK) {
+		op_warn(MOD, "rejected a batch from agent %s (%s): %s",
+		        b->agent_id, agg_peer(peer), err);
+		agg_reply_error(r, e,
+		                OPSPULSE__V1__ERROR_CODE__ERROR_CODE_INVALID,
+		                err, bad);
+		return;
+	}
+	rv = store_ingest(srv->stores[worker], b, &stored, &dups, err, errsz);
+	if (rv != OP_OK) {
+		if (rv != OP_EUNAVAIL)
+			op_error(MOD, "cannot store a batch from agent %s: %s",
+			         b->agent_id, err);
+		agg_reply_error(
+		    r, e,
+		    rv == OP_EUNAVAIL
+		        ? OPSPULSE__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE
+		        : OPSPULSE__V1__ERROR_CODE__ERROR_CODE_INTERNAL,
+		    err, -1);
+		return;
+	}
+	op_debug(MOD, "agent %s: %zu events, %u new, %u duplicates, %lld ms",
+	         b->agent_id, b->n_events, stored, dups,
+	         (long long)(op_time_mono_ms() - t0));
+	ack->spool_id = b->spool_id;
+	ack->committed_seq = b->last_seq;
+	ack->stored = stored;
+	ack->duplicates = dups;
+	r->body_case = OPSPULSE__V1__REPLY__BODY_ACK;
+	r->ack = ack;
+}
+
+static Opspulse__V1__ErrorCode
+agg_query_code(int rv)
+{
+	switch (rv) {
+	case OP_ENOTFOUND:
+		return OPSPULSE__V1__ERROR_CODE__ERROR_CODE_UNSUPPORTED;
+	case OP_EINVAL:
+		return OPSPULSE__V1__ERROR_CODE__ERROR_CODE_INVALID;
+	case OP_EUNAVAIL:
+		return OPSPULSE__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE;
+	default:
+		return OPSPULSE__V1__ERROR_CODE__ERROR_CODE_INTERNAL;
+	}
+}
+
+static int
+agg_handle(void *arg, unsigned worker, const struct op_peer *peer,
+           const uint8_t *req, size_t len, uint8_t **out, size_t *outlen)
+{
+	struct agg_server *srv = arg;
+	op_reply r = OPSPULSE__V1__REPLY__INIT;
+	Opspulse__V1__Error e = OPSPULSE__V1__ERROR__INIT;
+	Opspulse__V1__Ack ack = OPSPULSE__V1__ACK__INIT;
+	Opspulse__V1__QueryResult *result = NULL;
+	op_envelope *env = NULL;
+	static char empty_request[] = "empty or unknown request";
+	char err[1024];
+	int rv;
+
+	r.protocol_version = OP_PROTOCOL_VERSION;
+	if (len > OP_MAX_MESSAGE_BYTES) {
+		snprintf(err, sizeof(err),
+		         "message of %zu bytes exceeds the limit of %u bytes; "
+		         "send smaller batches",
+		         len, OP_MAX_MESSAGE_BYTES);
+		agg_reply_error(&r, &e,
+		                OPSPULSE__V1__ERROR_CODE__ERROR_CODE_INVALID,
+		                err, -1);
+	} else if ((env = opspulse__v1__envelope__unpack(NULL, len, req)) ==
+	           NULL) {
+		snprintf(err, sizeof(err),
+		         "message of %zu bytes is not an "
+		         "OpsPulse envelope",
+		         len);
+		agg_reply_error(&r, &e,
+		                OPSPULSE__V1__ERROR_CODE__ERROR_CODE_MALFORMED,
+		                err, -1);
+	} else if (env->protocol_version < OP_PROTOCOL_VERSION_MIN) {
+		snprintf(
+		    err, sizeof(err),
+		    "protocol version %u is too old; this aggregator needs "
+		    "%d or newer: upgrade the sender",
+		    env->protocol_version, OP_PROTOCOL_VERSION_MIN);
+		agg_reply_error(
+		    &r, &e, OPSPULSE__V1__ERROR_CODE__ERROR_CODE_UNSUPPORTED,
+		    err, -1);
+	} else if (env->body_case == OPSPULSE__V1__ENVELOPE__BODY_BATCH) {
+		agg_batch(srv, worker, peer, env->batch, &r, &e, &ack, err,
+		          sizeof(err));
+	} else if (env->body_case == OPSPULSE__V1__ENVELOPE__BODY_QUERY) {
+		rv = query_run(srv->stores[worker], env->query, &result, err,
+		               sizeof(err));
+		if (rv == OP_OK) {
+			r.body_case = OPSPULSE__V1__REPLY__BODY_RESULT;
+			r.result = result;
+		} else {
+			agg_reply_error(&r, &e, agg_query_code(rv), err, -1);
+		}
+	} else {
+		agg_reply_error(
+		    &r, &e, OPSPULSE__V1__ERROR_CODE__ERROR_CODE_UNSUPPORTED,
+		    empty_request, -1);
+	}
+	if (r.error)
+		op_debug(MOD, "answering with an error: %s", r.error->message);
+	rv = op_pack(&r.base, out, outlen);
+	store_result_free(result);
+	if (env)
+		opspulse__v1__envelope__free_unpacked(env, NULL);
+	return rv;
+}
+
+/* ---- daemon --------------------------------------------------------- */
+
+static void
+agg_server_free(struct agg_server *srv)
+{
+	for (unsigned i = 0; srv->stores && i < srv->nworkers; i++)
+		store_free(srv->stores[i]);
+	free(srv->stores);
+}
+
+static int
+agg_server_init(struct agg_server *srv, struct agg_conf *c)
+{
+	srv->conf = c;
+	srv->nworkers = (unsigned)c->workers;
+	if ((srv->stores = calloc(srv->nworkers, sizeof(*srv->stores))) == NULL)
+		return OP_ENOMEM;
+	for (unsigned i = 0; i < srv->nworkers; i++) {
+		if (store_alloc(&srv->stores[i], c->database) != OP_OK)
+			return OP_ENOMEM;
+	}
+	/* A schema older than this build is a deployment mistake: stop.  An
+	 * unreachable database is an outage: serve, and wait for it. */
+	return store_ready(srv->stores[0]) == OP_EDB ? OP_EDB : OP_OK;
+}
+
+/* SIGHUP: check the file; a bad one keeps the running configuration. */
+static void
+agg_reload(struct agg_conf *c)
+{
+	struct agg_conf next;
+
+	if (agg_conf_load(&next, c->config_file, NULL) != OP_OK)
+		op_error(MOD,
+		         "reload of %s failed; keeping the running "
+		         "configuration",
+		         c->config_file);
+	else
+		op_info(MOD,
+		        "%s is valid; listen addresses, database and "
+		        "workers take effect on restart",
+		        c->config_file);
+	agg_conf_free(&next);
+}
+
+int
+agg_serve(struct agg_conf *c)
+{
+	struct agg_server srv = {0};
+	struct op_server *server = NULL;
+	struct op_tls_conf tls;
+	sigset_t set;
+	int sig = 0, rv;
+
+	/* Block the signals before nng starts threads; sigwait takes them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	agg_conf_tls(c, &tls);
+	if (c->tls_insecure)
+		op_warn(MOD,
+		        "tls.insecure is set: plain tcp:// is allowed; "
+		        "events are unencrypted and not bound to identities");
+	if ((rv = agg_server_init(&srv, c)) != OP_OK ||
+	    (rv = op_server_start(&server, &c->listen, &tls, srv.nworkers,
+	                          agg_handle, &srv)) != OP_OK) {
+		agg_server_free(&srv);
+		return 1;
+	}
+	op_info(MOD, "serving with %u workers", srv.nworkers);
+	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+		agg_reload(c);
+	op_info(MOD, "stopping on signal %d", sig);
+	op_server_free(server);
+	agg_server_free(&srv);
+	return 0;
+}

@@ -1,0 +1,46 @@
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "op_error.h"
+
+#define F(field) offsetof(struct cli_conf, field)
+
+static const struct op_cfg_option cli_options[] = {
+    {"cli.server", OP_CFG_STRING, "tls+tcp://127.0.0.1:7410", F(server),
+     "aggregator address"},
+    {"cli.tls.ca", OP_CFG_STRING, "/etc/opspulse/ca.pem", F(tls_ca),
+     "CA that signs the aggregator's certificate"},
+    {"cli.tls.cert", OP_CFG_STRING, NULL, F(tls_cert), "your CLI certificate"},
+    {"cli.tls.key", OP_CFG_STRING, NULL, F(tls_key), "its private key"},
+    {"cli.tls.insecure", OP_CFG_BOOL, "false", F(tls_insecure),
+     "allow plain tcp:// (no encryption, no identity)"},
+    {"cli.timeout_ms", OP_CFG_INT, "30000", F(timeout_ms),
+     "how long to wait for an answer"},
+};
+
+#define NOPTS (sizeof(cli_options) / sizeof(cli_options[0]))
+
+int
+cli_conf_load(struct cli_conf *c, const char *file)
+{
+	struct op_cfg_result res;
+	char path[4096];
+	const char *home = getenv("HOME");
+
+	memset(c, 0, sizeof(*c));
+	if (file == NULL && home != NULL)
+		snprintf(path, sizeof(path), "%s/.config/opspulse/cli.conf",
+		         home);
+	return op_cfg_load(cli_options, NOPTS,
+	                   file ? file : (home ? path : NULL), file == NULL, c,
+	                   &res);
+}
+
+void
+cli_conf_free(struct cli_conf *c)
+{
+	op_cfg_free(cli_options, NOPTS, c);
+}

@@ -1,0 +1,283 @@
+/*
+ * opspulse: queries indicators from the aggregator.  See `opspulse --help`.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "op_error.h"
+#include "op_log.h"
+#include "op_time.h"
+#include "op_transport.h"
+
+/* Indicator commands: each is one query the aggregator knows. */
+static const struct cli_command {
+	char *name;
+	const char *title;
+	const char *summary;
+} cli_commands[] = {
+    {"dora", "Delivery (DORA)",
+     "deploys, frequency, lead time, change failure, recovery, rework"},
+};
+
+#define NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
+
+static void
+cli_usage(FILE *fp)
+{
+	fprintf(fp, "usage: opspulse [-c FILE] COMMAND [OPTIONS]\n\n"
+	            "Reads OpsPulse indicators from the aggregator.\n\n"
+	            "commands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(fp, "  %-12s %s\n", cli_commands[i].name,
+		        cli_commands[i].summary);
+	fprintf(
+	    fp,
+	    "\n"
+	    "options of every command:\n"
+	    "  --since T        start of the window (default: 28 days before "
+	    "--until)\n"
+	    "  --until T        end of the window, exclusive (default: now)\n"
+	    "                   T is RFC 3339 (2026-10-05, "
+	    "2026-10-05T09:30:00Z)\n"
+	    "                   or an age before now: 7d, 12w, 36h\n"
+	    "  --service S      only this service (repeatable)\n"
+	    "  --env E          environment (default: production)\n"
+	    "  --format F       table, json, csv or markdown (default: table "
+	    "on\n"
+	    "                   a terminal, json otherwise)\n"
+	    "  --server ADDR    aggregator (default: cli.server in the "
+	    "config)\n"
+	    "\n"
+	    "global options:\n"
+	    "  -c FILE          configuration (default "
+	    "~/.config/opspulse/cli.conf)\n"
+	    "  --version        print the version\n"
+	    "\n"
+	    "exit status: 0 ok, 1 bad usage or input, 2 cannot reach the\n"
+	    "aggregator, 3 the aggregator reported an error.\n");
+}
+
+struct cli_args {
+	Opspulse__V1__QueryRequest req;
+	char *services[64];
+	enum cli_format format;
+	const char *server;
+};
+
+static int
+cli_time(const char *flag, const char *arg, int64_t now, int64_t *out)
+{
+	if (op_time_parse_arg(arg, now, out) == OP_OK)
+		return 0;
+	fprintf(stderr,
+	        "opspulse: %s '%s' is not a time; use 2026-10-05, "
+	        "2026-10-05T09:30:00Z or an age like 7d or 12w\n",
+	        flag, arg);
+	return CLI_USAGE;
+}
+
+static int
+cli_option(int opt, struct cli_args *a, int64_t now)
+{
+	switch (opt) {
+	case 's':
+		return cli_time("--since", optarg, now, &a->req.since_us);
+	case 'u':
+		return cli_time("--until", optarg, now, &a->req.until_us);
+	case 'S':
+		if (a->req.n_services == 64) {
+			fprintf(stderr,
+			        "opspulse: at most 64 --service options\n");
+			return CLI_USAGE;
+		}
+		a->services[a->req.n_services++] = optarg;
+		return 0;
+	case 'e':
+		a->req.env = optarg;
+		return 0;
+	case 'f':
+		if (cli_format_parse(optarg, &a->format) == 0)
+			return 0;
+		fprintf(stderr,
+		        "opspulse: --format must be table, json, csv or "
+		        "markdown\n");
+		return CLI_USAGE;
+	case 'A':
+		a->server = optarg;
+		return 0;
+	default:
+		return CLI_USAGE;
+	}
+}
+
+static int
+cli_parse(int argc, char **argv, struct cli_args *a)
+{
+	static const struct option opts[] = {
+	    {"since", required_argument, NULL, 's'},
+	    {"until", required_argument, NULL, 'u'},
+	    {"service", required_argument, NULL, 'S'},
+	    {"env", required_argument, NULL, 'e'},
+	    {"format", required_argument, NULL, 'f'},
+	    {"server", required_argument, NULL, 'A'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0}};
+	int64_t now = op_time_now_us();
+	int opt, rv;
+
+	a->format = isatty(STDOUT_FILENO) ? CLI_TABLE : CLI_JSON;
+	a->req.services = a->services;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'h') {
+			cli_usage(stdout);
+			exit(CLI_OK);
+		}
+		if ((rv = cli_option(opt, a, now)) != 0)
+			return rv;
+	}
+	if (optind != argc) {
+		fprintf(stderr, "opspulse: unexpected argument '%s'\n",
+		        argv[optind]);
+		return CLI_USAGE;
+	}
+	if (a->req.until_us == 0)
+		a->req.until_us = now;
+	if (a->req.since_us == 0)
+		a->req.since_us = a->req.until_us - 28 * OP_US_PER_DAY;
+	if (a->req.since_us >= a->req.until_us) {
+		fprintf(stderr, "opspulse: --since must be before --until\n");
+		return CLI_USAGE;
+	}
+	return 0;
+}
+
+/* Sends the query and decodes the reply; prints why on failure. */
+static int
+cli_call(const struct cli_conf *c, const char *server,
+         Opspulse__V1__QueryRequest *req, op_reply **out)
+{
+	op_envelope env = OPSPULSE__V1__ENVELOPE__INIT;
+	struct op_strlist addrs = {NULL, 0};
+	struct op_tls_conf tls = {c->tls_ca, c->tls_cert, c->tls_key,
+	                          c->tls_insecure};
+	struct op_client *client = NULL;
+	uint8_t *buf = NULL, *rep = NULL;
+	size_t len, replen;
+	int rv;
+
+	env.protocol_version = OP_PROTOCOL_VERSION;
+	env.body_case = OPSPULSE__V1__ENVELOPE__BODY_QUERY;
+	env.query = req;
+	if (op_strlist_add(&addrs, server) != OP_OK ||
+	    op_pack(&env.base, &buf, &len) != OP_OK)
+		return CLI_USAGE;
+	rv = op_client_alloc(&client, &addrs, &tls, (int)c->timeout_ms);
+	if (rv == OP_OK)
+		rv = op_client_call(client, buf, len, &rep, &replen);
+	if (rv == OP_OK &&
+	    (*out = opspulse__v1__reply__unpack(NULL, replen, rep)) == NULL)
+		rv = OP_EPROTO;
+	op_client_free(client);
+	op_strlist_free(&addrs);
+	free(buf);
+	free(rep);
+	if (rv == OP_ECONFIG)
+		return CLI_USAGE;
+	if (rv != OP_OK) {
+		fprintf(
+		    stderr,
+		    "opspulse: cannot reach the aggregator at %s: %s; is it "
+		    "running? Set the address with --server or cli.server\n",
+		    server, op_strerror(rv));
+		return CLI_UNREACHABLE;
+	}
+	return CLI_OK;
+}
+
+static int
+cli_query(const struct cli_conf *c, const struct cli_command *cmd, int argc,
+          char **argv)
+{
+	struct cli_args a;
+	op_reply *r = NULL;
+	char title[256];
+	int rv;
+
+	memset(&a, 0, sizeof(a));
+	opspulse__v1__query_request__init(&a.req);
+	a.req.name = cmd->name;
+	if ((rv = cli_parse(argc, argv, &a)) != 0)
+		return rv;
+	if ((rv = cli_call(c, a.server ? a.server : c->server, &a.req, &r)))
+		return rv;
+	if (r->error && r->error->code != 0) {
+		fprintf(stderr,
+		        "opspulse: the aggregator could not answer: %s%s\n",
+		        r->error->message,
+		        r->error->code ==
+		                OPSPULSE__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE
+		            ? " (try again shortly)"
+		            : "");
+		rv = CLI_SERVER;
+	} else if (r->body_case != OPSPULSE__V1__REPLY__BODY_RESULT) {
+		fprintf(stderr, "opspulse: the aggregator sent no result\n");
+		rv = CLI_SERVER;
+	} else {
+		snprintf(title, sizeof(title), "%s: %s", cmd->title,
+		         a.req.env && *a.req.env ? a.req.env : "production");
+		cli_render(stdout, a.format, title, r->result);
+	}
+	opspulse__v1__reply__free_unpacked(r, NULL);
+	return rv;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct cli_conf c;
+	const char *file = NULL;
+	int i = 1, rv;
+
+	op_log_init("opspulse", OP_LOG_WARN);
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+			file = argv[++i];
+		} else if (strcmp(argv[i], "--version") == 0) {
+			printf("opspulse %s\n", OPSPULSE_VERSION);
+			return CLI_OK;
+		} else if (strcmp(argv[i], "--help") == 0 ||
+		           strcmp(argv[i], "-h") == 0) {
+			cli_usage(stdout);
+			return CLI_OK;
+		} else {
+			fprintf(stderr,
+			        "opspulse: unknown option '%s'; see "
+			        "opspulse --help\n",
+			        argv[i]);
+			return CLI_USAGE;
+		}
+	}
+	if (i >= argc) {
+		cli_usage(stderr);
+		return CLI_USAGE;
+	}
+	for (size_t k = 0; k < NCOMMANDS; k++) {
+		if (strcmp(argv[i], cli_commands[k].name) != 0)
+			continue;
+		if (cli_conf_load(&c, file) != OP_OK) {
+			cli_conf_free(&c);
+			return CLI_USAGE;
+		}
+		rv = cli_query(&c, &cli_commands[k], argc - i, argv + i);
+		cli_conf_free(&c);
+		return rv;
+	}
+	fprintf(stderr, "opspulse: unknown command '%s'; see opspulse --help\n",
+	        argv[i]);
+	return CLI_USAGE;
+}

@@ -1,0 +1,293 @@
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <libconfig.h>
+
+#include "op_config.h"
+#include "op_error.h"
+#include "op_log.h"
+
+#define MOD "config"
+
+int
+op_strlist_add(struct op_strlist *l, const char *s)
+{
+	char **items = realloc(l->items, (l->n + 1) * sizeof(*items));
+	char *copy;
+
+	if (items == NULL)
+		return OP_ENOMEM;
+	l->items = items;
+	if ((copy = strdup(s)) == NULL)
+		return OP_ENOMEM;
+	l->items[l->n++] = copy;
+	return OP_OK;
+}
+
+void
+op_strlist_free(struct op_strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->items[i]);
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+static void *
+op_field(void *target, const struct op_cfg_option *o)
+{
+	return (char *)target + o->offset;
+}
+
+/* Sets a string field, replacing any earlier value. */
+static int
+op_set_string(char **field, const char *value)
+{
+	char *copy = strdup(value ? value : "");
+
+	if (copy == NULL)
+		return OP_ENOMEM;
+	free(*field);
+	*field = copy;
+	return OP_OK;
+}
+
+/* Applies the default of o.  Defaults are written by us: a bad one aborts. */
+static int
+op_apply_default(const struct op_cfg_option *o, void *target)
+{
+	void *f = op_field(target, o);
+	const char *d = o->def ? o->def : "";
+
+	switch (o->type) {
+	case OP_CFG_STRING:
+		return op_set_string(f, d);
+	case OP_CFG_INT:
+		*(long long *)f = strtoll(d, NULL, 10);
+		return OP_OK;
+	case OP_CFG_BOOL:
+		*(int *)f = strcmp(d, "true") == 0;
+		return OP_OK;
+	case OP_CFG_FLOAT:
+		*(double *)f = strtod(d, NULL);
+		return OP_OK;
+	case OP_CFG_STRLIST:
+		op_strlist_free(f);
+		return *d ? op_strlist_add(f, d) : OP_OK;
+	case OP_CFG_CUSTOM:
+		return OP_OK;
+	}
+	return OP_EINVAL;
+}
+
+static const char *
+op_type_name(enum op_cfg_type t)
+{
+	static const char *const names[] = {"a string",          "an integer",
+	                                    "true or false",     "a number",
+	                                    "a list of strings", "a group"};
+	return names[t];
+}
+
+static int
+op_convert_list(const config_setting_t *s, struct op_strlist *l)
+{
+	int n = config_setting_length(s);
+
+	if (!config_setting_is_array(s) && !config_setting_is_list(s))
+		return OP_EINVAL;
+	op_strlist_free(l);
+	for (int i = 0; i < n; i++) {
+		const char *v = config_setting_get_string_elem(s, i);
+		if (v == NULL || op_strlist_add(l, v))
+			return OP_EINVAL;
+	}
+	return OP_OK;
+}
+
+/* Converts setting s into the field of o; OP_EINVAL on a type mismatch. */
+static int
+op_convert(const struct op_cfg_option *o, const config_setting_t *s,
+           void *target, char *err, size_t errsz)
+{
+	void *f = op_field(target, o);
+	int t = config_setting_type(s);
+
+	switch (o->type) {
+	case OP_CFG_STRING:
+		if (t != CONFIG_TYPE_STRING)
+			return OP_EINVAL;
+		return op_set_string(f, config_setting_get_string(s));
+	case OP_CFG_INT:
+		if (t != CONFIG_TYPE_INT && t != CONFIG_TYPE_INT64)
+			return OP_EINVAL;
+		*(long long *)f = config_setting_get_int64(s);
+		return OP_OK;
+	case OP_CFG_BOOL:
+		if (t != CONFIG_TYPE_BOOL)
+			return OP_EINVAL;
+		*(int *)f = config_setting_get_bool(s);
+		return OP_OK;
+	case OP_CFG_FLOAT:
+		if (t == CONFIG_TYPE_FLOAT)
+			*(double *)f = config_setting_get_float(s);
+		else if (t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64)
+			*(double *)f = (double)config_setting_get_int64(s);
+		else
+			return OP_EINVAL;
+		return OP_OK;
+	case OP_CFG_STRLIST:
+		return op_convert_list(s, f);
+	case OP_CFG_CUSTOM:
+		return o->parse(s, target, err, errsz) ? OP_EINVAL : OP_OK;
+	}
+	return OP_EINVAL;
+}
+
+/* Builds the dotted path of s ("agent.spool.dir") into buf. */
+static void
+op_setting_path(const config_setting_t *s, char *buf, size_t size)
+{
+	const config_setting_t *p = config_setting_parent(s);
+
+	if (p == NULL || config_setting_is_root(p)) {
+		snprintf(buf, size, "%s", s->name ? s->name : "");
+		return;
+	}
+	op_setting_path(p, buf, size);
+	if (s->name) {
+		size_t len = strlen(buf);
+		snprintf(buf + len, size - len, ".%s", s->name);
+	}
+}
+
+/* Is path an option, or a group that contains options? *custom is set
+ * when it lies inside a custom option, whose subtree is not walked. */
+static int
+op_known(const struct op_cfg_option *opts, size_t n, const char *path,
+         int *custom)
+{
+	size_t len = strlen(path);
+
+	*custom = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(opts[i].path, path) == 0) {
+			*custom = opts[i].type == OP_CFG_CUSTOM;
+			return 1;
+		}
+		if (strncmp(opts[i].path, path, len) == 0 &&
+		    opts[i].path[len] == '.')
+			return 1;
+	}
+	return 0;
+}
+
+static void
+op_warn_unknown(const struct op_cfg_option *opts, size_t n,
+                const config_setting_t *g, const char *file,
+                struct op_cfg_result *res)
+{
+	int count = config_setting_length(g);
+
+	for (int i = 0; i < count; i++) {
+		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
+		char path[512];
+		int custom;
+
+		if (s->name == NULL)
+			continue;
+		op_setting_path(s, path, sizeof(path));
+		if (!op_known(opts, n, path, &custom)) {
+			op_warn(MOD, "%s:%d: unknown key '%s' ignored", file,
+			        config_setting_source_line(s), path);
+			res->warnings++;
+		} else if (!custom && config_setting_is_group(s)) {
+			op_warn_unknown(opts, n, s, file, res);
+		}
+	}
+}
+
+static int
+op_read_settings(const struct op_cfg_option *opts, size_t n, config_t *cfg,
+                 const char *file, void *target, struct op_cfg_result *res)
+{
+	for (size_t i = 0; i < n; i++) {
+		config_setting_t *s = config_lookup(cfg, opts[i].path);
+		char err[256] = "";
+
+		if (s == NULL)
+			continue;
+		if (op_convert(&opts[i], s, target, err, sizeof(err))) {
+			op_error(MOD, "%s:%d: '%s' must be %s%s%s", file,
+			         config_setting_source_line(s), opts[i].path,
+			         op_type_name(opts[i].type), *err ? ": " : "",
+			         err);
+			res->errors++;
+		}
+	}
+	op_warn_unknown(opts, n, config_root_setting(cfg), file, res);
+	return res->errors ? OP_ECONFIG : OP_OK;
+}
+
+int
+op_cfg_load(const struct op_cfg_option *opts, size_t nopts, const char *file,
+            int missing_ok, void *target, struct op_cfg_result *res)
+{
+	config_t cfg;
+	FILE *fp;
+	int rv;
+
+	res->errors = res->warnings = 0;
+	for (size_t i = 0; i < nopts; i++) {
+		if (op_apply_default(&opts[i], target))
+			return OP_ENOMEM;
+	}
+	if (file == NULL)
+		return OP_OK;
+	if ((fp = fopen(file, "r")) == NULL) {
+		if (errno == ENOENT && missing_ok)
+			return OP_OK;
+		op_error(MOD, "cannot open %s: %s", file, strerror(errno));
+		res->errors++;
+		return OP_ECONFIG;
+	}
+	config_init(&cfg);
+	if (config_read(&cfg, fp) != CONFIG_TRUE) {
+		op_error(MOD, "%s:%d: %s", file, config_error_line(&cfg),
+		         config_error_text(&cfg));
+		res->errors++;
+		rv = OP_ECONFIG;
+	} else {
+		rv = op_read_settings(opts, nopts, &cfg, file, target, res);
+	}
+	config_destroy(&cfg);
+	fclose(fp);
+	return rv;
+}
+
+void
+op_cfg_free(const struct op_cfg_option *opts, size_t nopts, void *target)
+{
+	for (size_t i = 0; i < nopts; i++) {
+		void *f = op_field(target, &opts[i]);
+
+		if (opts[i].type == OP_CFG_STRING) {
+			free(*(char **)f);
+			*(char **)f = NULL;
+		} else if (opts[i].type == OP_CFG_STRLIST) {
+			op_strlist_free(f);
+		} else if (opts[i].type == OP_CFG_CUSTOM && opts[i].free) {
+			opts[i].free(target);
+		}
+	}
+}
+
+void
+op_cfg_describe(const struct op_cfg_option *opts, size_t nopts, void *fp)
+{
+	for (size_t i = 0; i < nopts; i++)
+		fprintf(fp, "  %-28s %-18s %s\n", opts[i].path,
+		        opts[i].def ? opts[i].def : "\"\"", opts[i].desc);
+}

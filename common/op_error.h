@@ -1,0 +1,36 @@
+/*
+ * One error type for the whole project: int codes, 0 = success.
+ * Library errors (nng, libpq, libconfig, protobuf-c, errno) are converted at
+ * the module boundary that meets them.
+ */
+#ifndef OP_ERROR_H
+#define OP_ERROR_H
+
+enum op_err {
+	OP_OK = 0,
+	OP_ENOMEM,       /* out of memory */
+	OP_EINVAL,       /* bad argument or input */
+	OP_EIO,          /* file or device error; see errno in the log */
+	OP_ETIMEDOUT,    /* nothing answered in time */
+	OP_EUNREACHABLE, /* could not connect to any address */
+	OP_EPROTO,       /* peer sent something we cannot decode */
+	OP_ETOOBIG,      /* over a size limit */
+	OP_ENOTFOUND,    /* no such item */
+	OP_EDB,          /* database error */
+	OP_EUNAVAIL,     /* temporarily unavailable; retry later */
+	OP_EREJECTED,    /* peer refused the request with an error reply */
+	OP_ECLOSED,      /* object is closed or shutting down */
+	OP_EFULL,        /* storage full */
+	OP_ECONFIG,      /* configuration error */
+	OP_EFORBIDDEN,   /* identity may not do this */
+	OP_ECORRUPT,     /* stored data failed its checksum */
+	OP_ERR_COUNT
+};
+
+/* Returns a static description of code; never NULL.  This can't fail. */
+const char *op_strerror(int code);
+
+/* Maps an errno value to an op_err code.  This can't fail. */
+int op_errno_to_err(int errnum);
+
+#endif

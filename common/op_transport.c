@@ -1,0 +1,452 @@
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
+
+#include "op_codec.h"
+#include "op_error.h"
+#include "op_log.h"
+#include "op_transport.h"
+
+#define MOD "transport"
+
+static int
+op_nng_err(int rv)
+{
+	switch (rv) {
+	case 0:
+		return OP_OK;
+	case NNG_ENOMEM:
+		return OP_ENOMEM;
+	case NNG_ETIMEDOUT:
+		return OP_ETIMEDOUT;
+	case NNG_ECONNREFUSED:
+	case NNG_EADDRINVAL:
+	case NNG_EUNREACHABLE:
+	case NNG_ECONNRESET:
+	case NNG_ECONNABORTED:
+	case NNG_ECONNSHUT:
+	case NNG_EPEERAUTH:
+	case NNG_ECRYPTO:
+		return OP_EUNREACHABLE;
+	case NNG_ECLOSED:
+		return OP_ECLOSED;
+	case NNG_EMSGSIZE:
+		return OP_ETOOBIG;
+	default:
+		return OP_EIO;
+	}
+}
+
+static int
+op_is_tls(const char *addr)
+{
+	return strncmp(addr, "tls+", 4) == 0;
+}
+
+/* Refuses plaintext addresses unless the configuration allows them. */
+static int
+op_check_scheme(const char *addr, const struct op_tls_conf *tls)
+{
+	if (op_is_tls(addr) || tls->insecure)
+		return OP_OK;
+	op_error(MOD,
+	         "%s is not encrypted; use tls+tcp:// or set tls.insecure = "
+	         "true in the configuration",
+	         addr);
+	return OP_ECONFIG;
+}
+
+static char *
+op_read_file(const char *path)
+{
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	long n;
+
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
+	    n < (1 << 20) && fseek(fp, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n + 1)) != NULL) {
+		if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+		}
+	}
+	fclose(fp);
+	return buf;
+}
+
+/* Builds an nng TLS configuration requiring a CA-signed peer. */
+static int
+op_tls_config(nng_tls_config **out, const struct op_tls_conf *tls,
+              nng_tls_mode mode)
+{
+	nng_tls_config *cfg;
+	char *cert = NULL, *key = NULL;
+	int rv;
+
+	if (!tls->ca || !*tls->ca || !tls->cert || !*tls->cert || !tls->key ||
+	    !*tls->key) {
+		op_error(MOD, "tls+tcp:// needs tls.ca, tls.cert and tls.key");
+		return OP_ECONFIG;
+	}
+	if ((rv = nng_tls_config_alloc(&cfg, mode)) != 0)
+		return op_nng_err(rv);
+	cert = op_read_file(tls->cert);
+	key = op_read_file(tls->key);
+	if (cert == NULL || key == NULL) {
+		op_error(MOD, "cannot read %s: check the path and permissions",
+		         cert == NULL ? tls->cert : tls->key);
+		rv = NNG_EINVAL;
+	} else if ((rv = nng_tls_config_ca_file(cfg, tls->ca)) != 0) {
+		op_error(MOD, "cannot load CA file %s: %s", tls->ca,
+		         nng_strerror(rv));
+	} else if ((rv = nng_tls_config_own_cert(cfg, cert, key, NULL)) != 0) {
+		op_error(MOD, "cannot load certificate %s / key %s: %s",
+		         tls->cert, tls->key, nng_strerror(rv));
+	} else {
+		rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED);
+	}
+	free(cert);
+	free(key);
+	if (rv != 0) {
+		nng_tls_config_free(cfg);
+		return OP_ECONFIG;
+	}
+	*out = cfg;
+	return OP_OK;
+}
+
+/* ---- client ------------------------------------------------------------- */
+
+struct op_client {
+	struct op_strlist addrs;
+	struct op_tls_conf tls;
+	int timeout_ms;
+	size_t current;
+	int connected;
+	nng_socket sock;
+};
+
+int
+op_client_alloc(struct op_client **out, const struct op_strlist *addrs,
+                const struct op_tls_conf *tls, int timeout_ms)
+{
+	struct op_client *c;
+
+	if (addrs->n == 0) {
+		op_error(MOD, "no aggregator address is configured");
+		return OP_ECONFIG;
+	}
+	for (size_t i = 0; i < addrs->n; i++) {
+		if (op_check_scheme(addrs->items[i], tls))
+			return OP_ECONFIG;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return OP_ENOMEM;
+	for (size_t i = 0; i < addrs->n; i++) {
+		if (op_strlist_add(&c->addrs, addrs->items[i])) {
+			op_client_free(c);
+			return OP_ENOMEM;
+		}
+	}
+	c->tls = *tls;
+	c->timeout_ms = timeout_ms;
+	*out = c;
+	return OP_OK;
+}
+
+static int
+op_client_dial(struct op_client *c, const char *addr)
+{
+	nng_dialer d;
+	nng_tls_config *cfg = NULL;
+	int rv;
+
+	if ((rv = nng_req0_open(&c->sock)) != 0)
+		return op_nng_err(rv);
+	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, OP_MAX_MESSAGE_BYTES);
+	nng_socket_set_ms(c->sock, NNG_OPT_SENDTIMEO, c->timeout_ms);
+	nng_socket_set_ms(c->sock, NNG_OPT_RECVTIMEO, c->timeout_ms);
+	/* Never resend on our own: the caller decides, after a timeout. */
+	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME,
+	                  NNG_DURATION_INFINITE);
+	rv = nng_dialer_create(&d, c->sock, addr);
+	if (rv == 0 && op_is_tls(addr)) {
+		if (op_tls_config(&cfg, &c->tls, NNG_TLS_MODE_CLIENT)) {
+			nng_close(c->sock);
+			return OP_ECONFIG;
+		}
+		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg);
+		nng_tls_config_free(cfg); /* the dialer holds a reference */
+	}
+	if (rv == 0)
+		rv = nng_dialer_start(d, 0);
+	if (rv != 0) {
+		op_debug(MOD, "cannot connect to %s: %s", addr,
+		         nng_strerror(rv));
+		nng_close(c->sock);
+		return op_nng_err(rv);
+	}
+	return OP_OK;
+}
+
+/* Connects to the first address that answers, from the current one on. */
+static int
+op_client_connect(struct op_client *c)
+{
+	int rv = OP_EUNREACHABLE;
+
+	for (size_t i = 0; i < c->addrs.n; i++) {
+		size_t k = (c->current + i) % c->addrs.n;
+		if ((rv = op_client_dial(c, c->addrs.items[k])) == OP_OK) {
+			c->current = k;
+			c->connected = 1;
+			return OP_OK;
+		}
+		if (rv == OP_ECONFIG || rv == OP_ENOMEM)
+			return rv;
+	}
+	return rv;
+}
+
+static void
+op_client_drop(struct op_client *c)
+{
+	if (c->connected) {
+		nng_close(c->sock);
+		c->connected = 0;
+	}
+}
+
+int
+op_client_call(struct op_client *c, const uint8_t *req, size_t len,
+               uint8_t **reply, size_t *reply_len)
+{
+	nng_msg *msg;
+	int rv;
+
+	if (!c->connected && (rv = op_client_connect(c)) != OP_OK)
+		return rv;
+	if ((rv = nng_msg_alloc(&msg, len)) != 0)
+		return op_nng_err(rv);
+	memcpy(nng_msg_body(msg), req, len);
+	if ((rv = nng_sendmsg(c->sock, msg, 0)) != 0) {
+		nng_msg_free(msg);
+	} else if ((rv = nng_recvmsg(c->sock, &msg, 0)) == 0) {
+		*reply_len = nng_msg_len(msg);
+		*reply = malloc(*reply_len ? *reply_len : 1);
+		if (*reply != NULL)
+			memcpy(*reply, nng_msg_body(msg), *reply_len);
+		nng_msg_free(msg);
+		return *reply ? OP_OK : OP_ENOMEM;
+	}
+	/* Fail over: the next call starts with the next address. */
+	op_client_drop(c);
+	c->current = (c->current + 1) % c->addrs.n;
+	return op_nng_err(rv);
+}
+
+const char *
+op_client_address(const struct op_client *c)
+{
+	return c->addrs.items[c->current];
+}
+
+void
+op_client_free(struct op_client *c)
+{
+	if (c == NULL)
+		return;
+	op_client_drop(c);
+	op_strlist_free(&c->addrs);
+	free(c);
+}
+
+/* ---- server ------------------------------------------------------------- */
+
+struct op_worker {
+	struct op_server *server;
+	unsigned index;
+	pthread_t thread;
+	int started;
+	nng_ctx ctx;
+	nng_aio *aio;
+};
+
+struct op_server {
+	nng_socket sock;
+	op_serve_fn fn;
+	void *arg;
+	unsigned nworkers;
+	struct op_worker *workers;
+};
+
+/* Answers one request; the request message is consumed. */
+static void
+op_worker_answer(struct op_worker *w, nng_msg *msg)
+{
+	struct op_server *s = w->server;
+	struct op_peer peer = {NULL};
+	char *cn = NULL;
+	uint8_t *out = NULL;
+	size_t outlen = 0;
+	nng_pipe p = nng_msg_get_pipe(msg);
+
+#ifdef NNG_OPT_TLS_PEER_CN
+	/* nng >= 1.6 exposes the verified peer certificate's common name. */
+	if (nng_pipe_get_string(p, NNG_OPT_TLS_PEER_CN, &cn) == 0)
+		peer.identity = cn;
+#else
+	(void)p;
+#endif
+	if (s->fn(s->arg, w->index, &peer, nng_msg_body(msg), nng_msg_len(msg),
+	          &out, &outlen) != OP_OK ||
+	    nng_msg_realloc(msg, outlen) != 0) {
+		nng_msg_free(msg);
+		free(out);
+		nng_strfree(cn);
+		return;
+	}
+	memcpy(nng_msg_body(msg), out, outlen);
+	free(out);
+	nng_strfree(cn);
+	nng_aio_set_msg(w->aio, msg);
+	nng_ctx_send(w->ctx, w->aio);
+	nng_aio_wait(w->aio);
+	if (nng_aio_result(w->aio) != 0)
+		nng_msg_free(msg);
+}
+
+static void *
+op_worker_main(void *arg)
+{
+	struct op_worker *w = arg;
+
+	for (;;) {
+		int rv;
+
+		nng_ctx_recv(w->ctx, w->aio);
+		nng_aio_wait(w->aio);
+		rv = nng_aio_result(w->aio);
+		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+			break;
+		if (rv != 0) {
+			op_warn(MOD, "receive failed: %s", nng_strerror(rv));
+			continue;
+		}
+		op_worker_answer(w, nng_aio_get_msg(w->aio));
+	}
+	return NULL;
+}
+
+static int
+op_server_listen(struct op_server *s, const char *addr,
+                 const struct op_tls_conf *tls)
+{
+	nng_listener l;
+	nng_tls_config *cfg = NULL;
+	int rv;
+
+	if (op_check_scheme(addr, tls))
+		return OP_ECONFIG;
+	if ((rv = nng_listener_create(&l, s->sock, addr)) != 0) {
+		op_error(MOD, "cannot listen on %s: %s", addr,
+		         nng_strerror(rv));
+		return OP_ECONFIG;
+	}
+	if (op_is_tls(addr)) {
+		if (op_tls_config(&cfg, tls, NNG_TLS_MODE_SERVER))
+			return OP_ECONFIG;
+		rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg);
+		nng_tls_config_free(cfg);
+	}
+	if (rv == 0)
+		rv = nng_listener_start(l, 0);
+	if (rv != 0) {
+		op_error(MOD, "cannot listen on %s: %s", addr,
+		         nng_strerror(rv));
+		return rv == NNG_EADDRINUSE ? OP_EIO : OP_ECONFIG;
+	}
+	op_info(MOD, "listening on %s", addr);
+	return OP_OK;
+}
+
+static int
+op_server_workers(struct op_server *s)
+{
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		struct op_worker *w = &s->workers[i];
+
+		w->server = s;
+		w->index = i;
+		if (nng_ctx_open(&w->ctx, s->sock) != 0 ||
+		    nng_aio_alloc(&w->aio, NULL, NULL) != 0 ||
+		    pthread_create(&w->thread, NULL, op_worker_main, w) != 0)
+			return OP_ENOMEM;
+		w->started = 1;
+	}
+	return OP_OK;
+}
+
+int
+op_server_start(struct op_server **out, const struct op_strlist *addrs,
+                const struct op_tls_conf *tls, unsigned nworkers,
+                op_serve_fn fn, void *arg)
+{
+	struct op_server *s;
+	int rv;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->workers = calloc(nworkers, sizeof(*s->workers))) == NULL) {
+		free(s);
+		return OP_ENOMEM;
+	}
+	s->fn = fn;
+	s->arg = arg;
+	s->nworkers = nworkers;
+	if ((rv = nng_rep0_open(&s->sock)) != 0) {
+		free(s->workers);
+		free(s);
+		return op_nng_err(rv);
+	}
+	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, OP_MAX_MESSAGE_BYTES);
+	for (size_t i = 0; i < addrs->n; i++) {
+		if ((rv = op_server_listen(s, addrs->items[i], tls)) != OP_OK) {
+			op_server_free(s);
+			return rv;
+		}
+	}
+	if ((rv = op_server_workers(s)) != OP_OK) {
+		op_server_free(s);
+		return rv;
+	}
+	*out = s;
+	return OP_OK;
+}
+
+void
+op_server_free(struct op_server *s)
+{
+	if (s == NULL)
+		return;
+	nng_close(s->sock);
+	for (unsigned i = 0; i < s->nworkers; i++) {
+		struct op_worker *w = &s->workers[i];
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		if (w->aio)
+			nng_aio_free(w->aio);
+	}
+	free(s->workers);
+	free(s);
+}

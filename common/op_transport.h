@@ -1,0 +1,78 @@
+/*
+ * Message transport between agents, the CLI and the aggregator.  This is
+ * the only module that knows nng: a request/reply client that fails over
+ * across an ordered address list, and a server whose worker threads each
+ * answer one request at a time.
+ */
+#ifndef OP_TRANSPORT_H
+#define OP_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "op_config.h"
+
+struct op_tls_conf {
+	const char *ca;   /* CA bundle that signs peers' certificates */
+	const char *cert; /* our certificate (PEM) */
+	const char *key;  /* its private key (PEM) */
+	int insecure;     /* allow plain tcp:// and ipc:// (no identity) */
+};
+
+struct op_client;
+
+/*
+ * Creates a client for addrs, tried in order.  Connects lazily, on the
+ * first call.  timeout_ms bounds each call.  Returns OP_OK, OP_ENOMEM, or
+ * OP_ECONFIG when an address or the TLS setup is unusable (logged).  The
+ * caller frees *out with op_client_free.
+ */
+int op_client_alloc(struct op_client **out, const struct op_strlist *addrs,
+                    const struct op_tls_conf *tls, int timeout_ms);
+
+/*
+ * Sends req and waits for the reply, which the caller frees with free().
+ * On failure the connection is dropped and the next call starts with the
+ * next address.  Returns OP_OK, OP_EUNREACHABLE (no address accepted a
+ * connection), OP_ETIMEDOUT, OP_EPROTO or OP_ENOMEM.
+ */
+int op_client_call(struct op_client *c, const uint8_t *req, size_t len,
+                   uint8_t **reply, size_t *reply_len);
+
+/* The address connected to, or the one tried last.  Never NULL. */
+const char *op_client_address(const struct op_client *c);
+
+/* Closes the connection and frees c.  c may be NULL. */
+void op_client_free(struct op_client *c);
+
+/* Who sent a request: the certificate's common name over TLS, else NULL. */
+struct op_peer {
+	const char *identity;
+};
+
+/*
+ * A request handler.  It must always produce a reply (*reply, malloc'd;
+ * the server frees it) and return OP_OK, or return an error to drop the
+ * request without answering.  Called from worker threads concurrently;
+ * worker is 0..nworkers-1, for per-worker state such as a database
+ * connection.
+ */
+typedef int (*op_serve_fn)(void *arg, unsigned worker,
+                           const struct op_peer *peer, const uint8_t *req,
+                           size_t len, uint8_t **reply, size_t *reply_len);
+
+struct op_server;
+
+/*
+ * Listens on every address in addrs and starts nworkers threads calling
+ * fn.  Returns OP_OK, OP_ENOMEM, OP_ECONFIG (bad address or TLS files) or
+ * OP_EIO (address in use; logged).  Stop with op_server_free.
+ */
+int op_server_start(struct op_server **out, const struct op_strlist *addrs,
+                    const struct op_tls_conf *tls, unsigned nworkers,
+                    op_serve_fn fn, void *arg);
+
+/* Stops listening, waits for the workers and frees s.  s may be NULL. */
+void op_server_free(struct op_server *s);
+
+#endif
