@@ -23,15 +23,18 @@ typedef Opspulse__V1__Event op_event;
 
 /* Limits (SPEC §3).  Every message, string, batch and time is bounded. */
 #define OP_MAX_MESSAGE_BYTES (8u << 20)
-#define OP_MAX_BATCH_EVENTS  10000
-#define OP_MAX_NAME          128 /* service, operator, component, version */
-#define OP_MAX_ENV           64
-#define OP_MAX_HOST          255
-#define OP_MAX_ID            256  /* deploy, maintenance ids; fingerprints */
-#define OP_MAX_TEXT          1024 /* task, title, alertname, mount */
-#define OP_MAX_DURATION_S    (31LL * 86400)
-#define OP_MAX_FUTURE_US     (86400LL * 1000000)        /* one day */
-#define OP_MAX_DUE_US        (3653LL * 86400 * 1000000) /* ten years */
+/* The transport's hard cap.  A message between the two limits gets an
+ * error reply saying so; past this one nng drops the connection. */
+#define OP_MAX_WIRE_BYTES   (4 * OP_MAX_MESSAGE_BYTES)
+#define OP_MAX_BATCH_EVENTS 10000
+#define OP_MAX_NAME         128 /* service, operator, component, version */
+#define OP_MAX_ENV          64
+#define OP_MAX_HOST         255
+#define OP_MAX_ID           256  /* deploy, maintenance ids; fingerprints */
+#define OP_MAX_TEXT         1024 /* task, title, alertname, mount */
+#define OP_MAX_DURATION_S   (31LL * 86400)
+#define OP_MAX_FUTURE_US    (86400LL * 1000000)        /* one day */
+#define OP_MAX_DUE_US       (3653LL * 86400 * 1000000) /* ten years */
 
 /*
  * Checks one event against the limits and rules of SPEC §2-3, with now_us

@@ -174,7 +174,7 @@ op_client_dial(struct op_client *c, const char *addr)
 
 	if ((rv = nng_req0_open(&c->sock)) != 0)
 		return op_nng_err(rv);
-	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, OP_MAX_MESSAGE_BYTES);
+	nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ, OP_MAX_WIRE_BYTES);
 	nng_socket_set_ms(c->sock, NNG_OPT_SENDTIMEO, c->timeout_ms);
 	nng_socket_set_ms(c->sock, NNG_OPT_RECVTIMEO, c->timeout_ms);
 	/* Never resend on our own: the caller decides, after a timeout. */
@@ -419,7 +419,7 @@ op_server_start(struct op_server **out, const struct op_strlist *addrs,
 		free(s);
 		return op_nng_err(rv);
 	}
-	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, OP_MAX_MESSAGE_BYTES);
+	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, OP_MAX_WIRE_BYTES);
 	for (size_t i = 0; i < addrs->n; i++) {
 		if ((rv = op_server_listen(s, addrs->items[i], tls)) != OP_OK) {
 			op_server_free(s);

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# ctest fixture: starts (start STATE) or stops (stop STATE) the PostgreSQL
+# server the integration tests share, and on stop kills every daemon a test
+# registered under STATE/pids that is still running (a test killed by a
+# timeout cannot clean up after itself).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../../scripts/lib/pg.sh"
+action=$1 state=$2
+mkdir -p "$state/pids"
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+case $action in
+start)
+    if [ -f "$state/pg.env" ]; then
+        . "$state/pg.env"
+        pg_stop "$PGDIR"
+    fi
+    rm -rf "$state/pg"
+    port=$(free_port)
+    pg_start "$state/pg" "$port"
+    printf 'PGDIR=%s\nPGPORT=%s\n' "$state/pg" "$port" >"$state/pg.env"
+    echo "PostgreSQL running on port $port (data in $state/pg)"
+    ;;
+stop)
+    for f in "$state"/pids/*; do
+        [ -e "$f" ] || continue
+        pid=$(basename "$f")
+        if kill -0 "$pid" 2>/dev/null; then
+            echo "killing leftover process $pid ($(cat "$f"))"
+            kill -9 "$pid" 2>/dev/null || true
+        fi
+        rm -f "$f"
+    done
+    if [ -f "$state/pg.env" ]; then
+        . "$state/pg.env"
+        pg_stop "$PGDIR"
+        echo "PostgreSQL stopped"
+    fi
+    ;;
+*)
+    echo "usage: $0 start|stop STATE" >&2
+    exit 2
+    ;;
+esac

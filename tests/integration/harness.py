@@ -1,0 +1,309 @@
+"""Integration test harness: real PostgreSQL, real daemons on loopback.
+
+A Cluster owns a database in the suite's PostgreSQL (started by the ctest
+fixture, see fixture.sh), configuration files, and the aggregator and agent
+processes it starts.  Every process is registered under
+$OPSPULSE_IT_STATE/pids so that the fixture's cleanup kills it even when a
+test is killed by a timeout; a Cluster used as a context manager stops its
+processes itself on any exit.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+BUILD = os.environ.get("OPSPULSE_BUILD", os.path.join(os.path.dirname(__file__), "../../build"))
+SOURCE = os.environ.get("OPSPULSE_SOURCE", os.path.join(os.path.dirname(__file__), "../.."))
+STATE = os.environ.get("OPSPULSE_IT_STATE", os.path.join(BUILD, "it-state"))
+
+AGENT = os.path.join(BUILD, "agent", "opspulse-agent")
+AGGREGATOR = os.path.join(BUILD, "aggregator", "opspulse-aggregator")
+CLI = os.path.join(BUILD, "cli", "opspulse")
+WIRE_SEND = os.path.join(BUILD, "tests", "tools", "wire_send")
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    raise AssertionError(msg)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def check_eq(actual, expected, what):
+    if actual != expected:
+        fail("%s: expected %r, got %r" % (what, expected, actual))
+
+
+def check_close(actual, expected, what, rel=1e-9, abs_tol=1e-9):
+    if expected is None or actual is None:
+        check_eq(actual, expected, what)
+        return
+    if abs(actual - expected) > max(abs_tol, rel * abs(expected)):
+        fail("%s: expected %r, got %r" % (what, expected, actual))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def pg_env():
+    env = {}
+    with open(os.path.join(STATE, "pg.env")) as f:
+        for line in f:
+            k, _, v = line.strip().partition("=")
+            env[k] = v
+    return env
+
+
+def pg_socket_dir(pgdir):
+    out = subprocess.run(["cksum"], input=pgdir.encode(), capture_output=True, check=True)
+    return "/tmp/opspulse-pg-" + out.stdout.split()[0].decode()
+
+
+def percentile_cont(values, q):
+    """PostgreSQL's percentile_cont: linear interpolation between ranks."""
+    if not values:
+        return None
+    v = sorted(values)
+    pos = q * (len(v) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(v) - 1)
+    return v[lo] + (v[hi] - v[lo]) * (pos - lo)
+
+
+class Proc:
+    def __init__(self, name, argv, logdir, env=None):
+        self.name = name
+        self.log_path = os.path.join(logdir, name + ".log")
+        self.log = open(self.log_path, "ab")
+        self.p = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                  stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        self.pidfile = os.path.join(STATE, "pids", str(self.p.pid))
+        os.makedirs(os.path.dirname(self.pidfile), exist_ok=True)
+        with open(self.pidfile, "w") as f:
+            f.write(name)
+
+    def alive(self):
+        return self.p.poll() is None
+
+    def stop(self, sig=signal.SIGTERM, timeout=15):
+        if self.p.poll() is None:
+            try:
+                self.p.send_signal(sig)
+                self.p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.log.close()
+        try:
+            os.unlink(self.pidfile)
+        except FileNotFoundError:
+            pass
+        return self.p.returncode
+
+    def kill9(self):
+        return self.stop(signal.SIGKILL)
+
+    def output(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+
+class Cluster:
+    """A database, configuration files and the daemons of one test."""
+
+    def __init__(self, name, n_aggregators=1, agent_id="it-agent"):
+        os.makedirs(os.path.join(STATE, "runs"), exist_ok=True)
+        self.dir = tempfile.mkdtemp(prefix=name + "-", dir=os.path.join(STATE, "runs"))
+        pg = pg_env()
+        self.pg_port = pg["PGPORT"]
+        self.pg_dir = pg["PGDIR"]
+        self.db = ("t_%s_%d" % (name, os.getpid())).replace("-", "_")
+        self.conninfo = "host=%s port=%s user=postgres dbname=%s" % (
+            pg_socket_dir(self.pg_dir), self.pg_port, self.db)
+        self.psql_admin("DROP DATABASE IF EXISTS %s" % self.db)
+        self.psql_admin("CREATE DATABASE %s" % self.db)
+        self.ports = [free_port() for _ in range(n_aggregators)]
+        self.addresses = ["tcp://127.0.0.1:%d" % p for p in self.ports]
+        self.aggregators = [None] * n_aggregators
+        self.agent_proc = None
+        self.procs = []
+        self.spool = os.path.join(self.dir, "spool")
+        self.agent_id = agent_id
+        for i in range(n_aggregators):
+            self.write("aggregator%d.conf" % i, """aggregator = {
+  listen = [ "%s" ];
+  database = "%s";
+  http = "127.0.0.1:%d";
+  tls = { insecure = true; };
+  workers = 2;
+};
+""" % (self.addresses[i], self.conninfo, free_port()))
+        self.write_agent_conf()
+        self.write("cli.conf", """cli = { server = "%s"; tls = { insecure = true; }; };
+""" % self.addresses[0])
+
+    # ---- files and databases -------------------------------------------
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def write(self, name, text):
+        with open(self.path(name), "w") as f:
+            f.write(text)
+        return self.path(name)
+
+    def write_agent_conf(self, extra="", max_mb=256):
+        addrs = ", ".join('"%s"' % a for a in self.addresses)
+        self.write("agent.conf", """agent = {
+  id = "%s";
+  host = "%s";
+  service = "default-svc";
+  aggregators = [ %s ];
+  spool = { dir = "%s"; max_mb = %d; };
+  sender = { timeout_ms = 3000; };
+  tls = { insecure = true; };
+%s};
+""" % (self.agent_id, self.agent_id, addrs, self.spool, max_mb, extra))
+
+    def psql_admin(self, sql):
+        conn = "host=%s port=%s user=postgres dbname=postgres" % (
+            pg_socket_dir(self.pg_dir), self.pg_port)
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", conn, "-c", sql],
+                       check=True, capture_output=True)
+
+    def sql(self, query):
+        """Runs a query in the test database; returns rows of strings."""
+        env = dict(os.environ, PGOPTIONS="-c search_path=opspulse")
+        out = subprocess.run(["psql", "-X", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1",
+                              self.conninfo, "-c", query],
+                             capture_output=True, text=True, env=env)
+        if out.returncode != 0:
+            fail("psql failed on %r: %s" % (query, out.stderr.strip()))
+        return [line.split("\t") for line in out.stdout.splitlines() if line]
+
+    def scalar(self, query):
+        rows = self.sql(query)
+        return rows[0][0] if rows else None
+
+    # ---- daemons ---------------------------------------------------------
+
+    def migrate(self, i=0):
+        r = subprocess.run([AGGREGATOR, "-c", self.path("aggregator%d.conf" % i), "migrate"],
+                           capture_output=True, text=True)
+        check(r.returncode == 0, "migrate failed: " + r.stdout + r.stderr)
+        return r
+
+    def start_aggregator(self, i=0, migrate=True):
+        if migrate:
+            self.migrate(i)
+        p = Proc("aggregator%d" % i, [AGGREGATOR, "-c", self.path("aggregator%d.conf" % i), "serve"],
+                 self.dir)
+        self.procs.append(p)
+        self.aggregators[i] = p
+        wait_for(lambda: "listening on" in p.output() or not p.alive(), 15,
+                 "aggregator %d to listen" % i)
+        check(p.alive(), "aggregator %d exited: %s" % (i, p.output()))
+        return p
+
+    def start_agent(self):
+        p = Proc("agent", [AGENT, "-c", self.path("agent.conf"), "daemon"], self.dir)
+        self.procs.append(p)
+        self.agent_proc = p
+        wait_for(lambda: "started" in p.output() or not p.alive(), 15, "agent to start")
+        check(p.alive(), "agent exited: " + p.output())
+        return p
+
+    def start(self):
+        self.start_aggregator(0)
+        self.start_agent()
+        return self
+
+    def stop(self):
+        for p in self.procs:
+            p.stop()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None:
+            self.dump_logs()
+        self.stop()
+        return False
+
+    def dump_logs(self):
+        for p in self.procs:
+            print("----- %s log -----" % p.name, file=sys.stderr)
+            print(p.output()[-6000:], file=sys.stderr)
+
+    # ---- commands -------------------------------------------------------
+
+    def agent(self, *args, input=None, check_rc=True, env=None, timeout=120):
+        r = subprocess.run([AGENT, "-c", self.path("agent.conf")] + list(args),
+                           input=input, capture_output=True, text=True, env=env, timeout=timeout)
+        if check_rc and r.returncode != 0:
+            fail("opspulse-agent %s exited %d: %s%s" % (" ".join(args), r.returncode,
+                                                       r.stdout, r.stderr))
+        return r
+
+    def flush(self, timeout=60):
+        self.agent("flush", "--timeout", str(timeout), timeout=timeout + 30)
+
+    def cli(self, *args, check_rc=True):
+        r = subprocess.run([CLI, "-c", self.path("cli.conf")] + list(args),
+                           capture_output=True, text=True, timeout=120)
+        if check_rc and r.returncode != 0:
+            fail("opspulse %s exited %d: %s%s" % (" ".join(args), r.returncode,
+                                                 r.stdout, r.stderr))
+        return r
+
+    def cli_json(self, *args):
+        r = self.cli(*(list(args) + ["--format", "json"]))
+        try:
+            return json.loads(r.stdout)
+        except ValueError:
+            fail("opspulse %s printed invalid JSON: %r" % (" ".join(args), r.stdout[:500]))
+
+    def wire(self, *args, address=None):
+        r = subprocess.run([WIRE_SEND, address or self.addresses[0]] + list(args),
+                           capture_output=True, text=True, timeout=60)
+        return r.stdout.strip()
+
+
+def wait_for(pred, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return
+        time.sleep(0.05)
+    fail("timed out after %ss waiting for %s" % (timeout, what))
+
+
+def run(tests):
+    """Runs test functions in order; prints a summary line ctest can read."""
+    passed = failed = 0
+    for t in tests:
+        name = t.__name__
+        try:
+            t()
+            passed += 1
+            print("ok - %s" % name)
+        except Exception as e:  # noqa: BLE001 - report every failure
+            failed += 1
+            print("not ok - %s: %s" % (name, e))
+            import traceback
+            traceback.print_exc()
+    print("%d passed, %d failed" % (passed, failed))
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,54 @@
+"""A malformed, oversized or half-invalid message gets an error reply,
+stores nothing, and the aggregator keeps serving (SPEC §3)."""
+from harness import Cluster, check, check_eq, run
+
+
+def test_bad_messages_rejected_and_nothing_stored():
+    with Cluster("badmsg").start() as c:
+        agg = c.aggregators[0]
+        r = c.wire("garbage", "4096")
+        check(r.startswith("error 1 "), "garbage gets a MALFORMED error reply: %r" % r)
+        r = c.wire("garbage", "0")
+        check(r.startswith("error "), "an empty message gets an error reply: %r" % r)
+        r = c.wire("oversize", str(9 << 20))
+        check(r.startswith("error 2 ") and "exceeds the limit" in r,
+              "an oversized message gets an INVALID error reply: %r" % r[:200])
+        r = c.wire("half-bad")
+        check(r.startswith("error 2 ") and "event 1" in r and "service is missing" in r,
+              "a batch with one bad event is refused with the event named: %r" % r)
+        check_eq(c.scalar("SELECT count(*) FROM deploys"), "0",
+                 "nothing of a refused batch is stored (not even its good event)")
+        check(agg.alive(), "the aggregator is still running")
+
+        # It still serves: a good batch, then a normal agent delivery.
+        r = c.wire("good", "wire-ok")
+        check_eq(r, "ack 1 0", "a good batch after the bad ones")
+        r = c.wire("good", "wire-ok")
+        check_eq(r, "ack 0 1", "the same batch again is a duplicate, stored once")
+        c.agent("deploy", "record", "--service", "after", "--started", "10m",
+                "--finished", "5m", "--outcome", "success")
+        c.flush()
+        rows = c.cli_json("dora", "--service", "after", "--service", "wire-ok")["rows"]
+        check_eq([(x["service"], x["deploys"]) for x in rows], [("after", 1), ("wire-ok", 1)],
+                 "deliveries after the bad messages")
+        check("rejected a batch" in agg.output(), "the rejection is logged")
+
+
+def test_cli_errors():
+    with Cluster("clierr") as c:
+        # No aggregator is running at the configured address.
+        r = c.cli("dora", check_rc=False)
+        check_eq(r.returncode, 2, "exit status when the aggregator is unreachable")
+        check(c.addresses[0] in r.stderr, "the message names the address: %r" % r.stderr)
+        check_eq(r.stdout, "", "nothing on stdout")
+        r = c.cli("dora", "--since", "yesterday-ish", check_rc=False)
+        check_eq(r.returncode, 1, "exit status for a bad time")
+        check("--since" in r.stderr, "the message names the option: %r" % r.stderr)
+        r = c.cli("dora", "--since", "1d", "--until", "2d", check_rc=False)
+        check_eq(r.returncode, 1, "exit status for an empty window")
+        r = c.cli("nonsense", check_rc=False)
+        check_eq(r.returncode, 1, "exit status for an unknown command")
+
+
+if __name__ == "__main__":
+    run([test_bad_messages_rejected_and_nothing_stored, test_cli_errors])

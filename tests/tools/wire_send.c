@@ -1,0 +1,164 @@
+/*
+ * wire_send: sends one hand-made request to an aggregator and prints the
+ * answer, for tests of what the aggregator does with bad input.
+ *
+ *   wire_send ADDRESS garbage N      N pseudo-random bytes
+ *   wire_send ADDRESS oversize N     a well-formed batch padded to N bytes
+ *   wire_send ADDRESS half-bad       a batch whose second event is invalid
+ *   wire_send ADDRESS good SERVICE   a valid one-deploy batch
+ *
+ * Prints "ack STORED DUPLICATES", "error CODE MESSAGE" or "no-answer
+ * REASON"; exits 0 whenever an answer arrived.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "op_codec.h"
+#include "op_error.h"
+#include "op_time.h"
+#include "op_transport.h"
+
+static uint8_t *
+garbage(size_t n)
+{
+	uint8_t *b = malloc(n ? n : 1);
+	uint32_t x = 2463534242u;
+
+	for (size_t i = 0; b && i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		b[i] = (uint8_t)x;
+	}
+	return b;
+}
+
+static void
+deploy_event(op_event *e, Opspulse__V1__Deploy *d, char *service, char *id)
+{
+	static char env[] = "production", host[] = "wire-test", ver[] = "1.0";
+	int64_t now = op_time_now_us();
+
+	opspulse__v1__event__init(e);
+	opspulse__v1__deploy__init(d);
+	e->service = service;
+	e->env = env;
+	e->host = host;
+	e->recorded_us = now;
+	e->kind_case = OPSPULSE__V1__EVENT__KIND_DEPLOY;
+	e->deploy = d;
+	d->id = id;
+	d->started_us = now - 120 * OP_US_PER_SEC;
+	d->finished_us = now - 60 * OP_US_PER_SEC;
+	d->outcome = OPSPULSE__V1__OUTCOME__OUTCOME_SUCCESS;
+	d->version = ver;
+}
+
+/* Packs a batch of the given events; pad adds an unknown field of that
+ * many bytes, which decoders skip, to reach a size. */
+static uint8_t *
+batch(op_event **events, size_t n, size_t pad, size_t *len)
+{
+	static char agent[] = "wire-test";
+	op_envelope env = OPSPULSE__V1__ENVELOPE__INIT;
+	op_batch b = OPSPULSE__V1__BATCH__INIT;
+	uint8_t *buf, *out;
+
+	b.agent_id = agent;
+	b.spool_id = 1;
+	b.first_seq = 1;
+	b.last_seq = n;
+	b.n_events = n;
+	b.events = events;
+	env.protocol_version = OP_PROTOCOL_VERSION;
+	env.body_case = OPSPULSE__V1__ENVELOPE__BODY_BATCH;
+	env.batch = &b;
+	if (op_pack(&env.base, &buf, len) != OP_OK)
+		return NULL;
+	if (pad == 0)
+		return buf;
+	/* field 15, wire type 2 (length-delimited), 4-byte varint length */
+	out = malloc(*len + 5 + pad);
+	memcpy(out, buf, *len);
+	out[*len] = (15 << 3) | 2;
+	out[*len + 1] = (uint8_t)(0x80 | (pad & 0x7f));
+	out[*len + 2] = (uint8_t)(0x80 | ((pad >> 7) & 0x7f));
+	out[*len + 3] = (uint8_t)(0x80 | ((pad >> 14) & 0x7f));
+	out[*len + 4] = (uint8_t)((pad >> 21) & 0x7f);
+	memset(out + *len + 5, 'x', pad);
+	*len += 5 + pad;
+	free(buf);
+	return out;
+}
+
+static int
+answer(const uint8_t *rep, size_t len)
+{
+	op_reply *r = opspulse__v1__reply__unpack(NULL, len, rep);
+
+	if (r == NULL) {
+		printf("no-answer undecodable-reply\n");
+		return 1;
+	}
+	if (r->error && r->error->code)
+		printf("error %d %s\n", r->error->code, r->error->message);
+	else if (r->body_case == OPSPULSE__V1__REPLY__BODY_ACK)
+		printf("ack %u %u\n", r->ack->stored, r->ack->duplicates);
+	else
+		printf("other\n");
+	opspulse__v1__reply__free_unpacked(r, NULL);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct op_strlist addrs = {NULL, 0};
+	struct op_tls_conf tls = {NULL, NULL, NULL, 1};
+	struct op_client *c;
+	op_event e[2], *ev[2] = {&e[0], &e[1]};
+	Opspulse__V1__Deploy d[2];
+	char svc_ok[] = "wire-ok", svc_bad[] = "", id1[] = "w-1", id2[] = "w-2";
+	uint8_t *req = NULL, *rep;
+	size_t len = 0, replen;
+	int rv;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: wire_send ADDRESS garbage|oversize|"
+		                "half-bad|good [ARG]\n");
+		return 2;
+	}
+	if (strcmp(argv[2], "garbage") == 0 && argc > 3) {
+		len = strtoul(argv[3], NULL, 10);
+		req = garbage(len);
+	} else if (strcmp(argv[2], "oversize") == 0 && argc > 3) {
+		deploy_event(&e[0], &d[0], svc_ok, id1);
+		req = batch(ev, 1, strtoul(argv[3], NULL, 10), &len);
+	} else if (strcmp(argv[2], "half-bad") == 0) {
+		deploy_event(&e[0], &d[0], svc_ok, id1);
+		deploy_event(&e[1], &d[1], svc_bad, id2);
+		req = batch(ev, 2, 0, &len);
+	} else if (strcmp(argv[2], "good") == 0 && argc > 3) {
+		deploy_event(&e[0], &d[0], argv[3], id1);
+		req = batch(ev, 1, 0, &len);
+	} else {
+		fprintf(stderr, "wire_send: unknown mode %s\n", argv[2]);
+		return 2;
+	}
+	op_strlist_add(&addrs, argv[1]);
+	if (req == NULL || op_client_alloc(&c, &addrs, &tls, 10000) != OP_OK)
+		return 2;
+	rv = op_client_call(c, req, len, &rep, &replen);
+	if (rv != OP_OK) {
+		printf("no-answer %s\n", op_strerror(rv));
+		rv = 1;
+	} else {
+		rv = answer(rep, replen);
+		free(rep);
+	}
+	op_client_free(c);
+	op_strlist_free(&addrs);
+	free(req);
+	return rv;
+}
