@@ -17,7 +17,6 @@
 #define MOD           "spool"
 #define SPOOL_MAGIC   0x314f5053u /* "SPO1" little-endian */
 #define SPOOL_HDR     12u
-#define SPOOL_SEG_MAX (4u << 20)
 #define SPOOL_WINDOW  (SPOOL_MAX_RECORD + SPOOL_HDR + (1u << 20))
 
 struct spool {
@@ -440,6 +439,18 @@ spool_bytes(struct spool *s)
 	return total;
 }
 
+/* Segments are an eighth of the bound, so that dropping the oldest one
+ * when full loses only a small part of the spool. */
+static uint64_t
+spool_seg_max(const struct spool *s)
+{
+	uint64_t m = s->max_bytes / 8;
+
+	if (m < (64u << 10))
+		return 64u << 10;
+	return m > (4u << 20) ? (4u << 20) : m;
+}
+
 /* The segment to append to (the newest, or a new one when it is full).
  * Caller holds the lock. */
 static int
@@ -455,7 +466,7 @@ spool_tail_segment(struct spool *s, uint64_t *seg)
 	*seg = n ? segs[n - 1] : 1;
 	free(segs);
 	spool_seg_path(s, *seg, path, sizeof(path));
-	if (spool_file_size(path) >= SPOOL_SEG_MAX)
+	if (spool_file_size(path) >= spool_seg_max(s))
 		(*seg)++;
 	return OP_OK;
 }

@@ -1,0 +1,26 @@
+/*
+ * Internals shared by the store's modules (store.c: connection and
+ * queries; store_ingest.c: the batch write path).  Not for other modules.
+ */
+#ifndef STORE_INT_H
+#define STORE_INT_H
+
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+struct store {
+	char *conninfo;
+	PGconn *conn;
+	int down_logged;
+};
+
+/* Copies the error of r (or of the connection) into err and frees r.
+ * Returns OP_EUNAVAIL when the connection is lost, else OP_EDB. */
+int store_failure(struct store *s, PGresult *r, char *err, size_t errsz);
+
+/* Runs a statement without parameters or rows.  Returns OP_OK or as
+ * store_failure. */
+int store_exec(struct store *s, const char *sql, char *err, size_t errsz);
+
+#endif
