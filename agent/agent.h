@@ -22,6 +22,7 @@ struct agent_conf {
 	long long spool_max_mb;
 	long long batch_events; /* events per message */
 	long long timeout_ms;   /* per request */
+	long long failback_ms;  /* retry the first aggregator after this */
 	char *tls_ca, *tls_cert, *tls_key;
 	int tls_insecure;
 	char *webhook_listen, *webhook_token;

@@ -108,6 +108,27 @@ status_count(void *arg, struct spool_pos at, const uint8_t *data, size_t len)
 	return 0;
 }
 
+/* The daemon's last connection state: "connected to ADDR since T".
+ * Returns a static buffer. */
+static const char *
+status_state(const char *path)
+{
+	static char line[4400];
+	char state[32], addr[4096], since[64];
+	FILE *fp = fopen(path, "r");
+	int n;
+
+	if (fp == NULL)
+		return "no state recorded (has the daemon run?)";
+	n = fscanf(fp, "%31s %4095s %63s", state, addr, since);
+	fclose(fp);
+	if (n != 3)
+		return "state file unreadable";
+	snprintf(line, sizeof(line), "%s %s %s since %s", state,
+	         strcmp(state, "connected") == 0 ? "to" : "from", addr, since);
+	return line;
+}
+
 int
 agent_cmd_status(const struct agent_conf *c, int argc, char **argv)
 {
@@ -141,6 +162,8 @@ agent_cmd_status(const struct agent_conf *c, int argc, char **argv)
 	           ? op_time_format((int64_t)sb.st_mtime * OP_US_PER_SEC, t,
 	                            sizeof(t))
 	           : "never");
+	snprintf(path, sizeof(path), "%s/state", c->spool_dir);
+	printf("daemon:         %s\n", status_state(path));
 	printf("dropped events: %" PRIu64 "%s\n", dropped,
 	       dropped ? " (spool was full; see spool.max_mb)" : "");
 	spool_close(s);

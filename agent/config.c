@@ -29,6 +29,8 @@ static const struct op_cfg_option agent_options[] = {
      "events per message to the aggregator"},
     {"agent.sender.timeout_ms", OP_CFG_INT, "10000", F(timeout_ms),
      "how long to wait for the aggregator's answer"},
+    {"agent.sender.failback_ms", OP_CFG_INT, "60000", F(failback_ms),
+     "after a failover, try the first aggregator again this often"},
     {"agent.tls.ca", OP_CFG_STRING, "/etc/opspulse/ca.pem", F(tls_ca),
      "CA certificate that signs the aggregator's certificate"},
     {"agent.tls.cert", OP_CFG_STRING, "/etc/opspulse/agent.pem", F(tls_cert),

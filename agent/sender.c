@@ -71,6 +71,7 @@ struct sender {
 	int inotify;
 	int backoff_ms;
 	int connected;
+	int64_t failover_ms; /* when we moved off the first address, or 0 */
 	/* the batch being built */
 	op_event **events;
 	size_t n, bytes;
@@ -162,6 +163,25 @@ sender_encode(struct sender *s, uint8_t **buf, size_t *len)
 	return op_pack(&env.base, buf, len);
 }
 
+/* Records the connection state for `opspulse-agent status`.  Written
+ * only when it changes. */
+static void
+sender_write_state(struct sender *s)
+{
+	char path[4096], tmp[4200], t[OP_TIME_BUFSZ];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/state", s->conf->spool_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fp = fopen(tmp, "w")) == NULL)
+		return;
+	fprintf(fp, "%s %s %s\n", s->connected ? "connected" : "disconnected",
+	        op_client_address(s->client),
+	        op_time_format(op_time_now_us(), t, sizeof(t)));
+	if (fclose(fp) == 0)
+		rename(tmp, path);
+}
+
 static void
 sender_connected(struct sender *s, int up)
 {
@@ -170,6 +190,26 @@ sender_connected(struct sender *s, int up)
 	s->connected = up;
 	if (up)
 		op_info(MOD, "connected to %s", op_client_address(s->client));
+	sender_write_state(s);
+}
+
+/* Away from the first address for sender.failback_ms: try it again. */
+static void
+sender_failback(struct sender *s)
+{
+	int64_t now = op_time_mono_ms();
+
+	if (op_client_index(s->client) == 0) {
+		s->failover_ms = 0;
+	} else if (s->failover_ms == 0) {
+		s->failover_ms = now;
+	} else if (now - s->failover_ms >= s->conf->failback_ms) {
+		op_info(MOD, "trying the first aggregator %s again",
+		        s->conf->aggregators.items[0]);
+		op_client_restart(s->client);
+		s->connected = 0;
+		s->failover_ms = 0;
+	}
 }
 
 /* Interprets the aggregator's answer.  OP_OK means acknowledged. */
@@ -224,8 +264,8 @@ sender_ship(struct sender *s)
 	sender_connected(s, 1);
 	rv = sender_answer(s, rep, replen);
 	free(rep);
-	if (rv == OP_OK)
-		rv = spool_ack(s->spool, s->next);
+	if (rv == OP_OK && (rv = spool_ack(s->spool, s->next)) == OP_OK)
+		sender_failback(s);
 	return rv;
 }
 

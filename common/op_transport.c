@@ -262,6 +262,19 @@ op_client_address(const struct op_client *c)
 	return c->addrs.items[c->current];
 }
 
+size_t
+op_client_index(const struct op_client *c)
+{
+	return c->current;
+}
+
+void
+op_client_restart(struct op_client *c)
+{
+	op_client_drop(c);
+	c->current = 0;
+}
+
 void
 op_client_free(struct op_client *c)
 {

@@ -42,6 +42,13 @@ int op_client_call(struct op_client *c, const uint8_t *req, size_t len,
 /* The address connected to, or the one tried last.  Never NULL. */
 const char *op_client_address(const struct op_client *c);
 
+/* Position of that address in the list (0: the first, preferred one). */
+size_t op_client_index(const struct op_client *c);
+
+/* Drops the connection; the next call starts again with the first
+ * address (fail back after a failover).  This can't fail. */
+void op_client_restart(struct op_client *c);
+
 /* Closes the connection and frees c.  c may be NULL. */
 void op_client_free(struct op_client *c);
 

@@ -24,6 +24,16 @@ AGENT = os.path.join(BUILD, "agent", "opspulse-agent")
 AGGREGATOR = os.path.join(BUILD, "aggregator", "opspulse-aggregator")
 CLI = os.path.join(BUILD, "cli", "opspulse")
 WIRE_SEND = os.path.join(BUILD, "tests", "tools", "wire_send")
+SPOOL_FILL = os.path.join(BUILD, "tests", "tools", "spool_fill")
+PG_LIB = os.path.join(SOURCE, "scripts", "lib", "pg.sh")
+
+
+def pg_ctl(action, pgdir, port=""):
+    """Starts or stops a private PostgreSQL with scripts/lib/pg.sh."""
+    r = subprocess.run(["bash", "-c", '. "$0"; pg_%s "$1" "$2"' % action, PG_LIB, pgdir, str(port)],
+                       capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        fail("pg_%s %s failed: %s%s" % (action, pgdir, r.stdout, r.stderr))
 
 
 def fail(msg):
@@ -123,12 +133,19 @@ class Proc:
 class Cluster:
     """A database, configuration files and the daemons of one test."""
 
-    def __init__(self, name, n_aggregators=1, agent_id="it-agent"):
+    def __init__(self, name, n_aggregators=1, agent_id="it-agent", private_pg=False):
         os.makedirs(os.path.join(STATE, "runs"), exist_ok=True)
         self.dir = tempfile.mkdtemp(prefix=name + "-", dir=os.path.join(STATE, "runs"))
-        pg = pg_env()
-        self.pg_port = pg["PGPORT"]
-        self.pg_dir = pg["PGDIR"]
+        os.chmod(self.dir, 0o755)  # a private server runs as user postgres
+        self.private_pg = private_pg
+        if private_pg:
+            self.pg_dir = os.path.join(self.dir, "pg")
+            self.pg_port = str(free_port())
+            self.pg_start()
+        else:
+            pg = pg_env()
+            self.pg_port = pg["PGPORT"]
+            self.pg_dir = pg["PGDIR"]
         self.db = ("t_%s_%d" % (name, os.getpid())).replace("-", "_")
         self.conninfo = "host=%s port=%s user=postgres dbname=%s" % (
             pg_socket_dir(self.pg_dir), self.pg_port, self.db)
@@ -233,6 +250,14 @@ class Cluster:
     def stop(self):
         for p in self.procs:
             p.stop()
+        if self.private_pg:
+            self.pg_stop()
+
+    def pg_start(self):
+        pg_ctl("start", self.pg_dir, self.pg_port)
+
+    def pg_stop(self):
+        pg_ctl("stop", self.pg_dir)
 
     def __enter__(self):
         return self
@@ -275,6 +300,16 @@ class Cluster:
             return json.loads(r.stdout)
         except ValueError:
             fail("opspulse %s printed invalid JSON: %r" % (" ".join(args), r.stdout[:500]))
+
+    def fill(self, n, service, group=1000, first=0):
+        """Records n distinct toil events through the agent's recording path."""
+        r = subprocess.run([SPOOL_FILL, self.path("agent.conf"), str(n), service, str(group),
+                            str(first)], capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            fail("spool_fill failed: " + r.stderr)
+
+    def count(self, table, where="true"):
+        return int(self.scalar("SELECT count(*) FROM %s WHERE %s" % (table, where)))
 
     def wire(self, *args, address=None):
         r = subprocess.run([WIRE_SEND, address or self.addresses[0]] + list(args),
