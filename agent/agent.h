@@ -69,12 +69,24 @@ Opspulse__V1__Deploy *agent_event_deploy(struct agent_event *e);
 Opspulse__V1__DeployFailure *agent_event_deploy_failure(struct agent_event *e);
 Opspulse__V1__Toil *agent_event_toil(struct agent_event *e);
 Opspulse__V1__BatchRun *agent_event_batch(struct agent_event *e);
+Opspulse__V1__Alert *agent_event_alert(struct agent_event *e);
+Opspulse__V1__Component *agent_event_component(struct agent_event *e);
+Opspulse__V1__Maintenance *agent_event_maintenance(struct agent_event *e);
+Opspulse__V1__Capacity *agent_event_capacity(struct agent_event *e);
 
 /*
  * A stable id for a deploy that came without one, from its content, so
  * that recording the same deploy twice stores it once.  buf needs 32 bytes.
  */
 char *agent_deploy_auto_id(const op_event *e, char *buf, size_t size);
+
+/*
+ * A stable id for a maintenance item that came without one, from its
+ * service, component and title (not its status or due date, so that a
+ * later record with a new status updates the same item).  buf needs 32
+ * bytes.
+ */
+char *agent_maintenance_auto_id(const op_event *e, char *buf, size_t size);
 
 /*
  * Validates events, encodes them and appends them to the spool of c with
@@ -87,6 +99,10 @@ int agent_record(const struct agent_conf *c, op_event *const *events, size_t n);
 
 int agent_cmd_deploy(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_run(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_toil(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_component(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_maintenance(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_import(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_daemon(struct agent_conf *c, const char *config_file);
 int agent_cmd_flush(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_status(const struct agent_conf *c, int argc, char **argv);

@@ -31,7 +31,8 @@ run_usage(FILE *fp)
 	    fp,
 	    "usage: opspulse-agent run --kind deploy|toil|batch --service S\n"
 	    "           [--task T] [--version V] [--env E] [--commit-time T]\n"
-	    "           [--hotfix] [--operator U] [--id ID] -- CMD [ARGS...]\n"
+	    "           [--commit SHA] [--hotfix] [--operator U] [--id ID]\n"
+	    "           -- CMD [ARGS...]\n"
 	    "\n"
 	    "Runs CMD and records it: a deploy (outcome from the exit "
 	    "status),\n"
@@ -41,7 +42,9 @@ run_usage(FILE *fp)
 	    "signals\n"
 	    "sent to this process; its exit status is returned.  If recording\n"
 	    "fails, a warning is printed and CMD's status is still returned.\n"
-	    "--task defaults to the command line.\n");
+	    "--task defaults to the command line.  --commit takes the commit "
+	    "time\n"
+	    "of SHA from the git repository in the working directory.\n");
 	return fp == stdout ? 0 : 1;
 }
 
@@ -140,7 +143,7 @@ run_cmdline(char **argv, char *buf, size_t size)
 
 struct run_args {
 	const char *kind;
-	char *task, *version, *id;
+	char *task, *version, *id, *commit;
 	int64_t commit_us;
 	int hotfix, have_service;
 };
@@ -152,6 +155,7 @@ enum {
 	R_VERSION,
 	R_ENV,
 	R_COMMIT,
+	R_COMMIT_SHA,
 	R_HOTFIX,
 	R_OPERATOR,
 	R_ID,
@@ -165,6 +169,7 @@ static const struct option run_opts[] = {
     {"version", required_argument, NULL, R_VERSION},
     {"env", required_argument, NULL, R_ENV},
     {"commit-time", required_argument, NULL, R_COMMIT},
+    {"commit", required_argument, NULL, R_COMMIT_SHA},
     {"hotfix", no_argument, NULL, R_HOTFIX},
     {"operator", required_argument, NULL, R_OPERATOR},
     {"id", required_argument, NULL, R_ID},
@@ -201,6 +206,9 @@ run_option(int opt, struct run_args *a, struct agent_event *e)
 		        "RFC 3339 time\n",
 		        optarg);
 		return 1;
+	case R_COMMIT_SHA:
+		a->commit = optarg;
+		return 0;
 	case R_HOTFIX:
 		a->hotfix = 1;
 		return 0;
@@ -246,6 +254,60 @@ run_parse(int argc, char **argv, struct run_args *a, struct agent_event *e)
 		return 1;
 	}
 	return 0;
+}
+
+/* Reads what fd yields into buf (NUL-terminated, truncated to fit). */
+static void
+run_read_all(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len + 1 < size &&
+	       ((n = read(fd, buf + len, size - 1 - len)) > 0 ||
+	        (n < 0 && errno == EINTR)))
+		len += n > 0 ? (size_t)n : 0;
+	buf[len] = '\0';
+}
+
+/*
+ * The committer time of sha, from `git show -s --format=%cI sha` in the
+ * working directory.  Returns OP_OK, or OP_ENOTFOUND after a warning: a
+ * deploy is still recorded, only without its lead time.
+ */
+static int
+run_git_commit_time(char *sha, int64_t *out)
+{
+	char git[] = "git", show[] = "show", s[] = "-s", fmt[] = "--format=%cI";
+	char *argv[] = {git, show, s, fmt, sha, NULL};
+	char buf[256];
+	int fds[2], status;
+	pid_t pid;
+
+	if (pipe(fds) != 0)
+		return OP_EIO;
+	if ((pid = fork()) == 0) {
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		close(fds[1]);
+		execvp("git", argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	run_read_all(fds[0], buf, sizeof(buf));
+	close(fds[0]);
+	while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	if (pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	    op_time_parse_rfc3339(buf, 0, out) == OP_OK)
+		return OP_OK;
+	fprintf(stderr,
+	        "opspulse-agent: warning: cannot read the time of commit "
+	        "'%s' with git in this directory; recording without a lead "
+	        "time\n",
+	        sha);
+	return OP_ENOTFOUND;
 }
 
 /* Fills the event of the finished run. */
@@ -299,6 +361,8 @@ agent_cmd_run(const struct agent_conf *c, int argc, char **argv)
 		return rv == 2 ? run_usage(stdout) : run_usage(stderr);
 	if (a.task == NULL)
 		a.task = run_cmdline(argv + optind, cmdline, sizeof(cmdline));
+	if (a.commit != NULL && a.commit_us == 0)
+		run_git_commit_time(a.commit, &a.commit_us);
 	start = op_time_now_us();
 	status = run_child(argv + optind);
 	end = op_time_now_us();

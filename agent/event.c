@@ -61,6 +61,42 @@ agent_event_batch(struct agent_event *e)
 	return &e->u.batch;
 }
 
+Opspulse__V1__Alert *
+agent_event_alert(struct agent_event *e)
+{
+	opspulse__v1__alert__init(&e->u.alert);
+	e->ev.kind_case = OPSPULSE__V1__EVENT__KIND_ALERT;
+	e->ev.alert = &e->u.alert;
+	return &e->u.alert;
+}
+
+Opspulse__V1__Component *
+agent_event_component(struct agent_event *e)
+{
+	opspulse__v1__component__init(&e->u.component);
+	e->ev.kind_case = OPSPULSE__V1__EVENT__KIND_COMPONENT;
+	e->ev.component = &e->u.component;
+	return &e->u.component;
+}
+
+Opspulse__V1__Maintenance *
+agent_event_maintenance(struct agent_event *e)
+{
+	opspulse__v1__maintenance__init(&e->u.maintenance);
+	e->ev.kind_case = OPSPULSE__V1__EVENT__KIND_MAINTENANCE;
+	e->ev.maintenance = &e->u.maintenance;
+	return &e->u.maintenance;
+}
+
+Opspulse__V1__Capacity *
+agent_event_capacity(struct agent_event *e)
+{
+	opspulse__v1__capacity__init(&e->u.capacity);
+	e->ev.kind_case = OPSPULSE__V1__EVENT__KIND_CAPACITY;
+	e->ev.capacity = &e->u.capacity;
+	return &e->u.capacity;
+}
+
 static uint64_t
 agent_fnv1a(uint64_t h, const void *data, size_t len)
 {
@@ -92,6 +128,21 @@ agent_deploy_auto_id(const op_event *e, char *buf, size_t size)
 	h = agent_fnv1a(h, &d->started_us, sizeof(d->started_us));
 	h = agent_fnv1a(h, &d->finished_us, sizeof(d->finished_us));
 	h = agent_fnv_str(h, d->version);
+	snprintf(buf, size, "auto-%016" PRIx64, h);
+	return buf;
+}
+
+char *
+agent_maintenance_auto_id(const op_event *e, char *buf, size_t size)
+{
+	const Opspulse__V1__Maintenance *m = e->maintenance;
+	uint64_t h = UINT64_C(14695981039346656037);
+
+	/* Not the status nor the due date: recording the same item again
+	 * with a new status or date updates it. */
+	h = agent_fnv_str(h, e->service);
+	h = agent_fnv_str(h, m->component);
+	h = agent_fnv_str(h, m->title);
 	snprintf(buf, size, "auto-%016" PRIx64, h);
 	return buf;
 }

@@ -29,6 +29,10 @@ agent_usage(FILE *fp)
 	    "  deploy record ...      record a finished deploy\n"
 	    "  deploy mark-failed ... mark a deploy as having caused an "
 	    "incident\n"
+	    "  toil record ...        log manual operational work\n"
+	    "  component record ...   declare a component and its version\n"
+	    "  maintenance record ... record a maintenance item\n"
+	    "  import FILE|-          load JSON Lines history (see --help)\n"
 	    "  flush [--timeout S]    wait until everything recorded is "
 	    "delivered\n"
 	    "  status                 spool depth, oldest unsent event, drops\n"
@@ -69,6 +73,10 @@ struct agent_command {
 static const struct agent_command agent_commands[] = {
     {"run", agent_cmd_run, 1},
     {"deploy", agent_cmd_deploy, 0},
+    {"toil", agent_cmd_toil, 0},
+    {"component", agent_cmd_component, 0},
+    {"maintenance", agent_cmd_maintenance, 0},
+    {"import", agent_cmd_import, 0},
     {"flush", agent_cmd_flush, 0},
     {"status", agent_cmd_status, 0},
 };
