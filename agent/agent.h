@@ -12,6 +12,20 @@
 
 #define AGENT_DEFAULT_CONFIG "/etc/opspulse/agent.conf"
 
+/* One probe target of a list in agent.probes: a package, a command, a
+ * PostgreSQL connection string or a Redis address. */
+struct agent_probe {
+	char *target;
+	char *product;  /* EOL catalog name */
+	char *service;  /* NULL: the agent's default service */
+	char *password; /* redis only; NULL: none */
+};
+
+struct agent_probe_list {
+	struct agent_probe *items;
+	size_t n;
+};
+
 struct agent_conf {
 	char *id;          /* agent id; default: the host name */
 	char *host;        /* host name recorded with events */
@@ -27,6 +41,20 @@ struct agent_conf {
 	int tls_insecure;
 	char *webhook_listen, *webhook_token;
 	struct op_strlist webhook_labels;
+	long long webhook_max_bytes;
+	/* collectors (collect.h) */
+	int probes_enabled;
+	long long probes_interval_s, probes_timeout_ms;
+	char *probes_os_release; /* path; "" disables */
+	int probes_kernel;
+	struct agent_probe_list probe_packages, probe_commands;
+	struct agent_probe_list probe_postgresql, probe_redis;
+	int capacity_enabled;
+	long long capacity_interval_s;
+	struct op_strlist capacity_mounts;
+	int sessions_enabled;
+	long long sessions_interval_s;
+	char *sessions_wtmp, *sessions_task;
 	char *config_file; /* where it was read from */
 };
 
@@ -94,6 +122,19 @@ char *agent_maintenance_auto_id(const op_event *e, char *buf, size_t size);
  * with the reason printed on stderr.
  */
 int agent_record(const struct agent_conf *c, op_event *const *events, size_t n);
+
+/* ---- daemon parts ---------------------------------------------------- */
+
+struct agent_webhook;
+
+/*
+ * Serves the Alertmanager webhook on c's webhook.listen (nothing when it
+ * is empty).  c must outlive the webhook.  Returns OP_OK or an error
+ * (logged).  Stop with agent_webhook_stop, which waits for requests in
+ * progress; w may be NULL.
+ */
+int agent_webhook_start(struct agent_webhook **out, const struct agent_conf *c);
+void agent_webhook_stop(struct agent_webhook *w);
 
 /* ---- subcommands ---------------------------------------------------- */
 

@@ -4,10 +4,148 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libconfig.h>
+
 #include "agent.h"
 #include "op_error.h"
 
 #define F(field) offsetof(struct agent_conf, field)
+
+/* ---- probe lists: ( { package = "nginx"; product = "nginx"; }, ... ) -- */
+
+/* The keys of one kind of probe list. */
+struct probe_keys {
+	const char *target;      /* "package", "command", ... */
+	const char *def_product; /* NULL: the target itself; "": required */
+	int password;            /* takes a password */
+};
+
+static const struct probe_keys probe_packages_keys = {"package", NULL, 0};
+static const struct probe_keys probe_commands_keys = {"command", "", 0};
+static const struct probe_keys probe_pg_keys = {"conninfo", "postgresql", 0};
+static const struct probe_keys probe_redis_keys = {"address", "redis", 1};
+
+static void
+probe_list_free(struct agent_probe_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].target);
+		free(l->items[i].product);
+		free(l->items[i].service);
+		free(l->items[i].password);
+	}
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+/* A string member of group g into *out (a copy); 0, or 1 when mistyped. */
+static int
+probe_str(const config_setting_t *g, const char *key, char **out)
+{
+	const config_setting_t *m = config_setting_get_member(g, key);
+
+	if (m == NULL)
+		return 0;
+	if (config_setting_type(m) != CONFIG_TYPE_STRING)
+		return 1;
+	free(*out);
+	*out = strdup(config_setting_get_string(m));
+	return 0;
+}
+
+static int
+probe_known_key(const struct probe_keys *k, const char *name)
+{
+	return strcmp(name, k->target) == 0 || strcmp(name, "product") == 0 ||
+	       strcmp(name, "service") == 0 ||
+	       (k->password && strcmp(name, "password") == 0);
+}
+
+/* Reads one { ... } entry into p; 0 or 1 with a message in err. */
+static int
+probe_entry(const config_setting_t *g, const struct probe_keys *k,
+            struct agent_probe *p, char *err, size_t errsz)
+{
+	int n = config_setting_length(g);
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(g, i);
+		if (!probe_known_key(k, config_setting_name(m))) {
+			snprintf(err, errsz, "unknown key '%s' at line %d",
+			         config_setting_name(m),
+			         config_setting_source_line(m));
+			return 1;
+		}
+	}
+	if (probe_str(g, k->target, &p->target) ||
+	    probe_str(g, "product", &p->product) ||
+	    probe_str(g, "service", &p->service) ||
+	    probe_str(g, "password", &p->password) || p->target == NULL ||
+	    *p->target == '\0') {
+		snprintf(err, errsz, "each entry needs %s = \"...\" (line %d)",
+		         k->target, config_setting_source_line(g));
+		return 1;
+	}
+	if (p->product == NULL && k->def_product && *k->def_product == '\0') {
+		snprintf(err, errsz,
+		         "each entry needs product = \"...\" "
+		         "(line %d)",
+		         config_setting_source_line(g));
+		return 1;
+	}
+	if (p->product == NULL)
+		p->product =
+		    strdup(k->def_product ? k->def_product : p->target);
+	return p->product == NULL;
+}
+
+static int
+probe_list_parse(const config_setting_t *s, struct agent_probe_list *l,
+                 const struct probe_keys *k, char *err, size_t errsz)
+{
+	int n = config_setting_length(s);
+
+	probe_list_free(l);
+	if (!config_setting_is_list(s) && !config_setting_is_array(s)) {
+		snprintf(err, errsz,
+		         "a list of groups such as ( { %s = "
+		         "\"...\"; } )",
+		         k->target);
+		return 1;
+	}
+	if (n > 0 && (l->items = calloc((size_t)n, sizeof(*l->items))) == NULL)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, i);
+		l->n++;
+		if (!config_setting_is_group(g)) {
+			snprintf(err, errsz, "entry %d is not a group { ... }",
+			         i + 1);
+			return 1;
+		}
+		if (probe_entry(g, k, &l->items[i], err, errsz))
+			return 1;
+	}
+	return 0;
+}
+
+#define PROBE_LIST(name, field, keys)                                          \
+	static int name##_parse(const config_setting_t *s, void *t, char *err, \
+	                        size_t errsz)                                  \
+	{                                                                      \
+		return probe_list_parse(s, &((struct agent_conf *)t)->field,   \
+		                        &keys, err, errsz);                    \
+	}                                                                      \
+	static void name##_free(void *t)                                       \
+	{                                                                      \
+		probe_list_free(&((struct agent_conf *)t)->field);             \
+	}
+
+PROBE_LIST(packages, probe_packages, probe_packages_keys)
+PROBE_LIST(commands, probe_commands, probe_commands_keys)
+PROBE_LIST(postgresql, probe_postgresql, probe_pg_keys)
+PROBE_LIST(redis, probe_redis, probe_redis_keys)
 
 /* Every agent setting, once (SPEC §8).  Keep config/agent.conf in step. */
 static const struct op_cfg_option agent_options[] = {
@@ -45,6 +183,44 @@ static const struct op_cfg_option agent_options[] = {
      "bearer token the webhook requires; empty: none"},
     {"agent.webhook.service_labels", OP_CFG_STRLIST, NULL, F(webhook_labels),
      "alert labels that name the service, in order"},
+    {"agent.webhook.max_bytes", OP_CFG_INT, "1048576", F(webhook_max_bytes),
+     "largest webhook body accepted; larger ones get 413"},
+    {"agent.probes.enabled", OP_CFG_BOOL, "true", F(probes_enabled),
+     "probe component versions (daemon)"},
+    {"agent.probes.interval_s", OP_CFG_INT, "3600", F(probes_interval_s),
+     "seconds between version probes"},
+    {"agent.probes.timeout_ms", OP_CFG_INT, "5000", F(probes_timeout_ms),
+     "how long one probe (command, connection) may take"},
+    {"agent.probes.os_release", OP_CFG_STRING, "/etc/os-release",
+     F(probes_os_release), "os-release file to read; empty: skip"},
+    {"agent.probes.kernel", OP_CFG_BOOL, "true", F(probes_kernel),
+     "report the kernel release as product linux"},
+    {"agent.probes.packages", OP_CFG_CUSTOM, NULL, 0,
+     "Debian/RPM packages: ( { package; product; service; } )", packages_parse,
+     packages_free},
+    {"agent.probes.commands", OP_CFG_CUSTOM, NULL, 0,
+     "commands printing a version: ( { command; product; service; } )",
+     commands_parse, commands_free},
+    {"agent.probes.postgresql", OP_CFG_CUSTOM, NULL, 0,
+     "PostgreSQL servers: ( { conninfo; product; service; } )",
+     postgresql_parse, postgresql_free},
+    {"agent.probes.redis", OP_CFG_CUSTOM, NULL, 0,
+     "Redis servers: ( { address; product; service; password; } )", redis_parse,
+     redis_free},
+    {"agent.capacity.enabled", OP_CFG_BOOL, "true", F(capacity_enabled),
+     "sample CPU, memory and disk use (daemon)"},
+    {"agent.capacity.interval_s", OP_CFG_INT, "60", F(capacity_interval_s),
+     "seconds between capacity samples"},
+    {"agent.capacity.mounts", OP_CFG_STRLIST, "/", F(capacity_mounts),
+     "mount points whose used/total bytes are sampled"},
+    {"agent.sessions.enabled", OP_CFG_BOOL, "false", F(sessions_enabled),
+     "record interactive login sessions as toil (daemon)"},
+    {"agent.sessions.interval_s", OP_CFG_INT, "60", F(sessions_interval_s),
+     "seconds between reads of the login records"},
+    {"agent.sessions.wtmp", OP_CFG_STRING, "/var/log/wtmp", F(sessions_wtmp),
+     "login records file"},
+    {"agent.sessions.task", OP_CFG_STRING, "interactive session",
+     F(sessions_task), "task name of session toil"},
 };
 
 #define NOPTS (sizeof(agent_options) / sizeof(agent_options[0]))
@@ -62,6 +238,24 @@ agent_default_host(char **field)
 	free(*field);
 	*field = strdup(name);
 	return *field ? OP_OK : OP_ENOMEM;
+}
+
+/* Ranges of the collector and webhook settings. */
+static int
+agent_conf_check_collectors(const struct agent_conf *c, const char *file)
+{
+	if (c->probes_interval_s >= 1 && c->capacity_interval_s >= 1 &&
+	    c->sessions_interval_s >= 1 && c->probes_timeout_ms >= 100 &&
+	    c->webhook_max_bytes >= 1024 && c->webhook_max_bytes <= (1 << 30) &&
+	    *c->sessions_task)
+		return OP_OK;
+	fprintf(stderr,
+	        "opspulse-agent: %s: probes.interval_s, "
+	        "capacity.interval_s and sessions.interval_s must be >= 1, "
+	        "probes.timeout_ms >= 100, webhook.max_bytes 1024..1 GiB and "
+	        "sessions.task not empty\n",
+	        file ? file : AGENT_DEFAULT_CONFIG);
+	return OP_ECONFIG;
 }
 
 int
@@ -84,6 +278,8 @@ agent_conf_load(struct agent_conf *c, const char *file, int *warnings)
 		return OP_ENOMEM;
 	if (agent_default_host(&c->id) || agent_default_host(&c->host))
 		return OP_ENOMEM;
+	if (agent_conf_check_collectors(c, file) != OP_OK)
+		return OP_ECONFIG;
 	if (c->spool_max_mb < 1 || c->batch_events < 1 ||
 	    c->batch_events > OP_MAX_BATCH_EVENTS || c->timeout_ms < 100) {
 		fprintf(stderr,

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "collect.h"
 #include "op_error.h"
 #include "op_log.h"
 #include "op_time.h"
@@ -72,6 +73,9 @@ struct sender {
 	int backoff_ms;
 	int connected;
 	int64_t failover_ms; /* when we moved off the first address, or 0 */
+	/* the collectors and the webhook run alongside (collect.h) */
+	struct agent_collect *collect;
+	struct agent_webhook *webhook;
 	/* the batch being built */
 	op_event **events;
 	size_t n, bytes;
@@ -280,18 +284,29 @@ sender_drain(int fd)
 		;
 }
 
-/* Waits for new spool data, a signal, or timeout_ms (-1: forever). */
+/* Waits for new spool data, a signal, or timeout_ms (-1: forever),
+ * running the collectors as they fall due meanwhile. */
 static void
 sender_wait(struct sender *s, int timeout_ms)
 {
 	struct pollfd p[2] = {{sender_wake[0], POLLIN, 0},
 	                      {s->inotify, POLLIN, 0}};
+	int64_t end = op_time_mono_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+	int woke = 0;
 
-	if (sender_stop || sender_reload)
-		return;
-	if (poll(p, s->inotify >= 0 ? 2 : 1, timeout_ms) > 0) {
-		sender_drain(sender_wake[0]);
-		sender_drain(s->inotify);
+	while (!woke && !sender_stop && !sender_reload) {
+		int64_t left = end - op_time_mono_ms();
+		int t = timeout_ms < 0 ? -1 : (int)(left > 0 ? left : 0);
+
+		woke = poll(p, s->inotify >= 0 ? 2 : 1,
+		            agent_collect_timeout(s->collect, t)) > 0;
+		if (woke) {
+			sender_drain(sender_wake[0]);
+			sender_drain(s->inotify);
+		}
+		agent_collect_run_due(s->collect);
+		if (timeout_ms >= 0 && op_time_mono_ms() >= end)
+			break;
 	}
 }
 
@@ -392,6 +407,23 @@ sender_close(struct sender *s)
 		close(s->inotify);
 }
 
+/* Starts (or stops) the collectors and the webhook.  A webhook that
+ * cannot listen is logged and left off: shipping goes on. */
+static void
+sender_extras(struct sender *s, int start)
+{
+	if (!start) {
+		agent_webhook_stop(s->webhook);
+		agent_collect_stop(s->collect);
+		s->webhook = NULL;
+		s->collect = NULL;
+		return;
+	}
+	if (agent_collect_start(&s->collect, s->conf) != OP_OK)
+		op_error(MOD, "cannot start the collectors: out of memory");
+	agent_webhook_start(&s->webhook, s->conf);
+}
+
 int
 agent_cmd_daemon(struct agent_conf *c, const char *config_file)
 {
@@ -412,9 +444,13 @@ agent_cmd_daemon(struct agent_conf *c, const char *config_file)
 	if (c->tls_insecure)
 		op_warn(MOD, "tls.insecure is set: events travel unencrypted "
 		             "and unauthenticated");
+	sender_extras(&s, 1);
 	while (!sender_stop) {
-		if (sender_reload)
+		if (sender_reload) {
+			sender_extras(&s, 0);
 			sender_do_reload(&s, config_file);
+			sender_extras(&s, 1);
+		}
 		if ((rv = sender_fill(&s)) != OP_OK) {
 			op_error(MOD, "cannot read spool %s: %s", c->spool_dir,
 			         op_strerror(rv));
@@ -428,6 +464,7 @@ agent_cmd_daemon(struct agent_conf *c, const char *config_file)
 		}
 	}
 	op_info(MOD, "stopping");
+	sender_extras(&s, 0);
 	sender_close(&s);
 	return 0;
 }

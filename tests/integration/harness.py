@@ -181,8 +181,15 @@ class Cluster:
             f.write(text)
         return self.path(name)
 
-    def write_agent_conf(self, extra="", max_mb=256):
+    def write_agent_conf(self, extra="", max_mb=256, collectors=False):
+        """collectors=False turns the daemon's probes, capacity sampling
+        and webhook off, so that a test sees only the events it records;
+        a test of those passes True and configures them in extra."""
         addrs = ", ".join('"%s"' % a for a in self.addresses)
+        if not collectors:
+            extra = ("  probes = { enabled = false; };\n"
+                     "  capacity = { enabled = false; };\n"
+                     "  webhook = { listen = \"\"; };\n") + extra
         self.write("agent.conf", """agent = {
   id = "%s";
   host = "%s";

@@ -1,0 +1,285 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <nng/nng.h>
+#include <nng/supplemental/http/http.h>
+
+#include "op_error.h"
+#include "op_http.h"
+#include "op_log.h"
+
+#define MOD             "http"
+#define OP_HTTP_READ_MS 10000 /* for a request body to arrive */
+
+struct op_http_server {
+	nng_http_server *srv;
+	struct op_http_route *routes;
+	size_t n;
+	char *url;
+};
+
+const char *
+op_http_header(const struct op_http_request *r, const char *name)
+{
+	return nng_http_req_get_header(r->impl, name);
+}
+
+void
+op_http_reply(struct op_http_response *res, int status, const char *fmt, ...)
+{
+	va_list ap;
+	int len;
+
+	res->status = status;
+	free(res->body);
+	res->body = NULL;
+	res->body_len = 0;
+	va_start(ap, fmt);
+	len = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (len < 0 || (res->body = malloc((size_t)len + 2)) == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(res->body, (size_t)len + 1, fmt, ap);
+	va_end(ap);
+	res->body[len] = '\n';
+	res->body[len + 1] = '\0';
+	res->body_len = (size_t)len + 1;
+}
+
+/* Reason phrases nng 1.5.2 does not know. */
+static const char *
+op_http_reason(int status)
+{
+	switch (status) {
+	case 413:
+		return "Payload Too Large";
+	case 422:
+		return "Unprocessable Entity";
+	case 429:
+		return "Too Many Requests";
+	default:
+		return NULL;
+	}
+}
+
+/* Builds nng's response from ours.  Returns NULL when out of memory. */
+static nng_http_res *
+op_http_res(const struct op_http_response *p)
+{
+	nng_http_res *res;
+
+	if (nng_http_res_alloc(&res) != 0)
+		return NULL;
+	if (nng_http_res_set_status(res, (uint16_t)p->status) != 0 ||
+	    (op_http_reason(p->status) &&
+	     nng_http_res_set_reason(res, op_http_reason(p->status))) ||
+	    nng_http_res_set_header(res, "Content-Type",
+	                            p->content_type ? p->content_type
+	                                            : "text/plain") != 0 ||
+	    (p->header_name &&
+	     nng_http_res_set_header(res, p->header_name, p->header_value)) ||
+	    (p->body_len &&
+	     nng_http_res_copy_data(res, p->body, p->body_len))) {
+		nng_http_res_free(res);
+		return NULL;
+	}
+	return res;
+}
+
+/*
+ * Reads the request body from conn into a malloc'd buffer (*body, the
+ * caller frees it), answering what a body over max deserves.  nng's own
+ * body collection answers an oversized body with 400; reading it here lets
+ * us say 413.  Returns 0, an HTTP status to answer with, or -1 when the
+ * connection failed (the request is then dropped).
+ */
+static int
+op_http_body(nng_http_req *req, nng_http_conn *conn, size_t max, void **body,
+             size_t *len)
+{
+	const char *cl = nng_http_req_get_header(req, "Content-Length");
+	unsigned long long n = 0;
+	nng_aio *aio;
+	nng_iov iov;
+	char *end;
+	int rv;
+
+	*body = NULL;
+	*len = 0;
+	if (cl != NULL) {
+		n = strtoull(cl, &end, 10);
+		if (end == cl || *end != '\0')
+			return 400;
+	}
+	if (n > max)
+		return 413;
+	if (n == 0)
+		return 0;
+	if ((*body = malloc(n)) == NULL)
+		return 500;
+	if (nng_aio_alloc(&aio, NULL, NULL) != 0)
+		return 500;
+	iov.iov_buf = *body;
+	iov.iov_len = n;
+	nng_aio_set_iov(aio, 1, &iov);
+	nng_aio_set_timeout(aio, OP_HTTP_READ_MS);
+	nng_http_conn_read_all(conn, aio);
+	nng_aio_wait(aio);
+	rv = nng_aio_result(aio);
+	nng_aio_free(aio);
+	*len = n;
+	return rv == 0 ? 0 : -1;
+}
+
+static void
+op_http_cb(nng_aio *aio)
+{
+	nng_http_req *req = nng_aio_get_input(aio, 0);
+	nng_http_handler *h = nng_aio_get_input(aio, 1);
+	const struct op_http_route *r = nng_http_handler_get_data(h);
+	struct op_http_response p = {200, NULL, NULL, 0, NULL, NULL};
+	struct op_http_request q = {0};
+	const char *uri = nng_http_req_get_uri(req);
+	const char *qm = strchr(uri, '?');
+	void *body;
+	nng_http_res *res;
+	int st;
+
+	q.method = nng_http_req_get_method(req);
+	q.path = r->path;
+	q.query = qm ? qm + 1 : "";
+	q.impl = req;
+	st = op_http_body(req, nng_aio_get_input(aio, 2), r->max_body, &body,
+	                  &q.body_len);
+	q.body = body;
+	if (st < 0) {
+		free(body);
+		nng_aio_finish(aio, NNG_ECONNSHUT);
+		return;
+	}
+	if (st > 0) {
+		/* The body is left unread: the connection cannot go on. */
+		p.header_name = "Connection";
+		p.header_value = "close";
+		op_http_reply(&p, st, "%s",
+		              st == 413 ? "request body too large"
+		                        : "bad request");
+	} else {
+		r->fn(r->arg, &q, &p);
+	}
+	free(body);
+	res = op_http_res(&p);
+	free(p.body);
+	if (res == NULL) {
+		nng_aio_finish(aio, NNG_ENOMEM);
+		return;
+	}
+	nng_aio_set_output(aio, 0, res);
+	nng_aio_finish(aio, 0);
+}
+
+static int
+op_http_err(int rv)
+{
+	switch (rv) {
+	case 0:
+		return OP_OK;
+	case NNG_ENOMEM:
+		return OP_ENOMEM;
+	case NNG_EADDRINVAL:
+	case NNG_EINVAL:
+		return OP_ECONFIG;
+	default:
+		return OP_EIO;
+	}
+}
+
+static int
+op_http_add(struct op_http_server *s, struct op_http_route *r)
+{
+	nng_http_handler *h;
+	int rv;
+
+	if ((rv = nng_http_handler_alloc(&h, r->path, op_http_cb)) != 0)
+		return rv;
+	if ((rv = nng_http_handler_set_data(h, r, NULL)) != 0 ||
+	    (r->method && (rv = nng_http_handler_set_method(h, r->method))) ||
+	    (rv = nng_http_handler_collect_body(h, false, 0)) != 0 ||
+	    (rv = nng_http_server_add_handler(s->srv, h)) != 0) {
+		nng_http_handler_free(h);
+		return rv;
+	}
+	return 0;
+}
+
+static int
+op_http_url(struct op_http_server *s, const char *addr)
+{
+	const char *scheme = strstr(addr, "://") ? "" : "http://";
+
+	s->url = malloc(strlen(scheme) + strlen(addr) + 1);
+	if (s->url == NULL)
+		return OP_ENOMEM;
+	strcpy(s->url, scheme);
+	strcat(s->url, addr);
+	return OP_OK;
+}
+
+static int
+op_http_open(struct op_http_server *s, const char *addr,
+             const struct op_http_route *routes, size_t n)
+{
+	nng_url *url = NULL;
+	int rv;
+
+	if ((s->routes = calloc(n ? n : 1, sizeof(*routes))) == NULL ||
+	    op_http_url(s, addr) != OP_OK)
+		return NNG_ENOMEM;
+	memcpy(s->routes, routes, n * sizeof(*routes));
+	s->n = n;
+	if ((rv = nng_url_parse(&url, s->url)) != 0)
+		return NNG_EADDRINVAL;
+	rv = nng_http_server_hold(&s->srv, url);
+	nng_url_free(url);
+	for (size_t i = 0; rv == 0 && i < n; i++)
+		rv = op_http_add(s, &s->routes[i]);
+	return rv ? rv : nng_http_server_start(s->srv);
+}
+
+int
+op_http_start(struct op_http_server **out, const char *addr,
+              const struct op_http_route *routes, size_t n)
+{
+	struct op_http_server *s = calloc(1, sizeof(*s));
+	int rv;
+
+	*out = NULL;
+	if (s == NULL)
+		return OP_ENOMEM;
+	if ((rv = op_http_open(s, addr, routes, n)) != 0) {
+		op_error(MOD, "cannot serve HTTP on %s: %s", addr,
+		         nng_strerror(rv));
+		op_http_stop(s);
+		return op_http_err(rv);
+	}
+	*out = s;
+	return OP_OK;
+}
+
+void
+op_http_stop(struct op_http_server *s)
+{
+	if (s == NULL)
+		return;
+	if (s->srv) {
+		nng_http_server_stop(s->srv);
+		/* The server owns the handlers and frees them with itself. */
+		nng_http_server_release(s->srv);
+	}
+	free(s->routes);
+	free(s->url);
+	free(s);
+}
