@@ -82,6 +82,43 @@ def test_recording_failure_does_not_break_command():
         check("not recorded" in r.stderr, "a warning says the deploy was not recorded: %r" % r.stderr)
 
 
+def test_commit_time_from_git():
+    with Cluster("runcommit").start() as c:
+        repo = c.path("repo")
+        os.makedirs(repo)
+        env = dict(os.environ, GIT_AUTHOR_NAME="a", GIT_AUTHOR_EMAIL="a@example.com",
+                   GIT_COMMITTER_NAME="c", GIT_COMMITTER_EMAIL="c@example.com",
+                   GIT_AUTHOR_DATE="2026-09-01T08:00:00+09:00",
+                   GIT_COMMITTER_DATE="2026-09-02T10:30:15+09:00")
+        git = lambda *a: subprocess.run(["git", "-C", repo] + list(a), env=env, check=True,
+                                        capture_output=True, text=True).stdout.strip()
+        git("init", "-q")
+        with open(os.path.join(repo, "f"), "w") as f:
+            f.write("x")
+        git("add", "f")
+        git("commit", "-q", "-m", "one")
+        sha = git("rev-parse", "HEAD")
+        # The committer date (not the author date), 2026-09-02T01:30:15Z.
+        want = "1788312615"
+        r = subprocess.run([AGENT, "-c", c.path("agent.conf"), "run", "--kind", "deploy",
+                            "--service", "gitsvc", "--id", "with-sha", "--commit", sha[:10], "--",
+                            "sh", "-c", "echo deployed; exit 0"],
+                           cwd=repo, capture_output=True, text=True)
+        check_eq(r.returncode, 0, "deploy with --commit: " + r.stderr)
+        check_eq(r.stdout.strip(), "deployed", "stdout passed through")
+        # Outside a repository: a warning, the command still runs, the
+        # deploy is recorded without a lead time.
+        r = subprocess.run([AGENT, "-c", c.path("agent.conf"), "run", "--kind", "deploy",
+                            "--service", "gitsvc", "--id", "no-repo", "--commit", sha, "--",
+                            "sh", "-c", "exit 3"], cwd="/", capture_output=True, text=True)
+        check_eq(r.returncode, 3, "exit status without a repository")
+        check("cannot read the time of commit" in r.stderr, "warning: %r" % r.stderr)
+        c.flush()
+        check_eq(c.sql("SELECT deploy_id, coalesce(extract(epoch FROM commit_time)::bigint::text, '') "
+                       "FROM deploys WHERE service = 'gitsvc' ORDER BY 1"),
+                 [["no-repo", ""], ["with-sha", want]], "commit times recorded")
+
+
 if __name__ == "__main__":
     run([test_passthrough_and_recorded_deploys, test_sigterm_reaches_child,
-         test_recording_failure_does_not_break_command])
+         test_recording_failure_does_not_break_command, test_commit_time_from_git])
