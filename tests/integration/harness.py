@@ -181,7 +181,8 @@ class Cluster:
             f.write(text)
         return self.path(name)
 
-    def write_agent_conf(self, extra="", max_mb=256, collectors=False):
+    def write_agent_conf(self, extra="", max_mb=256, collectors=False,
+                         sender="timeout_ms = 3000;"):
         """collectors=False turns the daemon's probes, capacity sampling
         and webhook off, so that a test sees only the events it records;
         a test of those passes True and configures them in extra."""
@@ -196,10 +197,10 @@ class Cluster:
   service = "default-svc";
   aggregators = [ %s ];
   spool = { dir = "%s"; max_mb = %d; };
-  sender = { timeout_ms = 3000; };
+  sender = { %s };
   tls = { insecure = true; };
 %s};
-""" % (self.agent_id, self.agent_id, addrs, self.spool, max_mb, extra))
+""" % (self.agent_id, self.agent_id, addrs, self.spool, max_mb, sender, extra))
 
     def psql_admin(self, sql):
         conn = "host=%s port=%s user=postgres dbname=postgres" % (

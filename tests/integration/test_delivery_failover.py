@@ -17,7 +17,7 @@ def state(c):
 def test_failover_and_back():
     n = 20000
     with Cluster("failover", n_aggregators=2) as c:
-        c.write_agent_conf(extra="  sender = { timeout_ms = 2000; failback_ms = 2000; };\n")
+        c.write_agent_conf(sender="timeout_ms = 2000; failback_ms = 2000;")
         c.start_aggregator(0)
         c.start_aggregator(1, migrate=False)
         c.start_agent()
