@@ -6,7 +6,7 @@ OPSPULSE_BUILD_DEPS="build-essential cmake ninja-build pkg-config libnng-dev
   libprotobuf-c-dev protobuf-c-compiler libpq-dev libconfig-dev
   libcmocka-dev libjansson-dev postgresql-15 postgresql-client-15 python3"
 OPSPULSE_TEST_DEPS="clang clang-format libclang-rt-14-dev openssl rpm
-  dpkg-dev file"
+  dpkg-dev file git prometheus-alertmanager redis-server"
 
 deps_install() {
     local missing=() p
