@@ -117,14 +117,21 @@ static int
 agent_daemon(const char *file)
 {
 	struct agent_conf c;
+	char *path;
 	int rv;
 
 	if (agent_conf_load(&c, file, NULL) != OP_OK) {
 		agent_conf_free(&c);
 		return 1;
 	}
-	rv = agent_cmd_daemon(&c, c.config_file);
+	/* Our own copy: a reload frees the configuration that held it. */
+	if ((path = strdup(c.config_file)) == NULL) {
+		agent_conf_free(&c);
+		return 1;
+	}
+	rv = agent_cmd_daemon(&c, path);
 	agent_conf_free(&c);
+	free(path);
 	return rv;
 }
 
