@@ -165,7 +165,8 @@ agent_collect_start(struct agent_collect **out, const struct agent_conf *c)
 		}
 		slot->col = k;
 		slot->interval_ms = secs * 1000;
-		slot->next_ms = now;
+		slot->next_ms =
+		    now + (k->first_after_interval ? slot->interval_ms : 0);
 		col->n++;
 		op_debug(MOD, "%s every %lld s", k->name, secs);
 	}

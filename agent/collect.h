@@ -38,6 +38,9 @@ struct agent_collector {
 	int (*collect)(void *state, const struct agent_conf *c,
 	               struct agent_sink *out);
 	void (*fini)(void *state);
+	/* Runs first one interval after start rather than at once (a
+	 * sample of a rate needs a first reading to compare with). */
+	int first_after_interval;
 };
 
 extern const struct agent_collector agent_collector_os_release;
@@ -52,7 +55,8 @@ extern const struct agent_collector agent_collector_sessions;
 /* The running set of collectors. */
 struct agent_collect;
 
-/* Starts every collector c enables; each runs first right away.  Returns
+/* Starts every collector c enables; each runs first right away (or after
+ * one interval, as it says).  Returns
  * OP_OK or OP_ENOMEM.  Free with agent_collect_stop. */
 int agent_collect_start(struct agent_collect **out, const struct agent_conf *c);
 

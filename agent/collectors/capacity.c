@@ -154,4 +154,5 @@ const struct agent_collector agent_collector_capacity = {
     .init = cap_init,
     .collect = cap_collect,
     .fini = free,
+    .first_after_interval = 1,
 };
