@@ -167,10 +167,17 @@ import_validate(struct import_run *r)
 	int rv = OP_OK;
 
 	while (rv == OP_OK && (n = getline(&line, &cap, r->in)) >= 0) {
+		char *p = line;
 		r->lines++;
 		import_progress(r, "lines read", r->lines, 0);
-		if (!import_blank(line, (size_t)n))
-			rv = import_line(r, line, (size_t)n);
+		/* A byte order mark some editors write first. */
+		if (r->lines == 1 && n >= 3 &&
+		    memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+			p += 3;
+			n -= 3;
+		}
+		if (!import_blank(p, (size_t)n))
+			rv = import_line(r, p, (size_t)n);
 	}
 	if (rv == OP_OK && ferror(r->in))
 		rv = OP_EIO;

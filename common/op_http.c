@@ -54,6 +54,8 @@ static const char *
 op_http_reason(int status)
 {
 	switch (status) {
+	case 411:
+		return "Length Required";
 	case 413:
 		return "Payload Too Large";
 	case 422:
@@ -113,6 +115,8 @@ op_http_body(nng_http_req *req, nng_http_conn *conn, size_t max, void **body,
 		n = strtoull(cl, &end, 10);
 		if (end == cl || *end != '\0')
 			return 400;
+	} else if (nng_http_req_get_header(req, "Transfer-Encoding") != NULL) {
+		return 411; /* nng's server reads no chunked bodies */
 	}
 	if (n > max)
 		return 413;
@@ -165,8 +169,9 @@ op_http_cb(nng_aio *aio)
 		p.header_name = "Connection";
 		p.header_value = "close";
 		op_http_reply(&p, st, "%s",
-		              st == 413 ? "request body too large"
-		                        : "bad request");
+		              st == 413   ? "request body too large"
+		              : st == 411 ? "a Content-Length is required"
+		                          : "bad request");
 	} else {
 		r->fn(r->arg, &q, &p);
 	}

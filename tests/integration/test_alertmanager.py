@@ -192,6 +192,11 @@ def test_refusals():
         big["commonAnnotations"] = {"text": "x" * 5000}
         check_eq(post_hook(c, big)[0], 413, "a body over webhook.max_bytes")
         check_eq(http("GET", c.hook_url)[0], 405, "GET")
+        s = socket.create_connection(("127.0.0.1", c.hook_port), timeout=10)
+        s.sendall(b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + TOKEN.encode() +
+                  b"\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n0\r\n\r\n")
+        check(s.recv(100).startswith(b"HTTP/1.1 411"), "a chunked body without a length gets 411")
+        s.close()
         status, text = post_hook(c, payload("f1", t))
         check_eq(status, 200, "a good notification after the refusals: " + text)
         check_eq(json.loads(text), {"recorded": 1, "skipped": 0}, "answer")

@@ -126,6 +126,12 @@ def write_jsonl(c, name, events, bad=None):
 def test_every_type_arrives_complete_and_once():
     with Cluster("import").start() as c:
         path = write_jsonl(c, "history.jsonl", EVENTS)
+        # Written by an editor that puts a byte order mark first and ends
+        # lines with CRLF.
+        with open(path, "rb") as f:
+            raw = f.read()
+        with open(path, "wb") as f:
+            f.write(b"\xef\xbb\xbf" + raw.replace(b"\n", b"\r\n"))
         r = c.agent("import", path, env=ENV)
         check("imported %d events" % len(EVENTS) in r.stdout, "summary: %r" % r.stdout)
         c.flush()
