@@ -14,10 +14,10 @@
 #include "op_log.h"
 #include "spool.h"
 
-#define MOD           "spool"
-#define SPOOL_MAGIC   0x314f5053u /* "SPO1" little-endian */
-#define SPOOL_HDR     12u
-#define SPOOL_WINDOW  (SPOOL_MAX_RECORD + SPOOL_HDR + (1u << 20))
+#define MOD          "spool"
+#define SPOOL_MAGIC  0x314f5053u /* "SPO1" little-endian */
+#define SPOOL_HDR    12u
+#define SPOOL_WINDOW (SPOOL_MAX_RECORD + SPOOL_HDR + (1u << 20))
 
 struct spool {
 	char *dir;
@@ -197,7 +197,8 @@ spool_segments(const struct spool *s, uint64_t **segs, size_t *n)
 		v[cnt++] = seg;
 	}
 	closedir(d);
-	qsort(v, cnt, sizeof(*v), spool_cmp_u64);
+	if (cnt > 1) /* v is NULL when there is none: qsort must not see it */
+		qsort(v, cnt, sizeof(*v), spool_cmp_u64);
 	*segs = v;
 	*n = cnt;
 	return OP_OK;

@@ -31,6 +31,20 @@ cli_format_parse(const char *s, enum cli_format *f)
 	return -1;
 }
 
+/* Cell c of row i.  A row with fewer cells than columns (a broken reply)
+ * reads as null there instead of past its end. */
+static const cell_t *
+cell_at(const result_t *r, size_t i, size_t c)
+{
+	static cell_t missing;
+
+	if (c < r->rows[i]->n_cells)
+		return r->rows[i]->cells[c];
+	opspulse__v1__cell__init(&missing);
+	missing.is_null = 1;
+	return &missing;
+}
+
 static void
 json_string(FILE *fp, const char *s)
 {
@@ -78,8 +92,7 @@ render_json(FILE *fp, const result_t *r)
 				fputc(',', fp);
 			json_string(fp, r->columns[c]->name);
 			fputc(':', fp);
-			json_value(fp, r->columns[c]->type,
-			           r->rows[i]->cells[c]);
+			json_value(fp, r->columns[c]->type, cell_at(r, i, c));
 		}
 		fputc('}', fp);
 	}
@@ -114,9 +127,9 @@ render_table(FILE *fp, const char *title, const result_t *r)
 	for (size_t c = 0; c < r->n_columns; c++) {
 		w[c] = strlen(r->columns[c]->name);
 		for (size_t i = 0; i < r->n_rows; i++) {
-			size_t l = strlen(human(r->columns[c]->type,
-			                        r->rows[i]->cells[c], buf,
-			                        sizeof(buf)));
+			size_t l =
+			    strlen(human(r->columns[c]->type, cell_at(r, i, c),
+			                 buf, sizeof(buf)));
 			if (l > w[c])
 				w[c] = l;
 		}
@@ -131,10 +144,9 @@ render_table(FILE *fp, const char *title, const result_t *r)
 		for (size_t c = 0; c < r->n_columns; c++) {
 			int type = r->columns[c]->type;
 			int right = type == T_INT || type == T_REAL;
-			fprintf(
-			    fp, right ? "%*s%s" : "%-*s%s", (int)w[c],
-			    human(type, r->rows[i]->cells[c], buf, sizeof(buf)),
-			    c + 1 < r->n_columns ? "  " : "\n");
+			fprintf(fp, right ? "%*s%s" : "%-*s%s", (int)w[c],
+			        human(type, cell_at(r, i, c), buf, sizeof(buf)),
+			        c + 1 < r->n_columns ? "  " : "\n");
 		}
 	}
 	if (r->n_rows == 0)
@@ -169,7 +181,7 @@ render_csv(FILE *fp, const result_t *r)
 	fputs("\r\n", fp);
 	for (size_t i = 0; i < r->n_rows; i++) {
 		for (size_t c = 0; c < r->n_columns; c++) {
-			const cell_t *cell = r->rows[i]->cells[c];
+			const cell_t *cell = cell_at(r, i, c);
 			if (c)
 				fputc(',', fp);
 			if (!cell->is_null)
@@ -218,9 +230,8 @@ render_markdown(FILE *fp, const result_t *r)
 		fputc('|', fp);
 		for (size_t c = 0; c < r->n_columns; c++) {
 			fputc(' ', fp);
-			md_cell(fp,
-			        human(r->columns[c]->type, r->rows[i]->cells[c],
-			              buf, sizeof(buf)));
+			md_cell(fp, human(r->columns[c]->type, cell_at(r, i, c),
+			                  buf, sizeof(buf)));
 			fputs(" |", fp);
 		}
 		fputc('\n', fp);

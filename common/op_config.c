@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <libconfig.h>
 
 #include "op_config.h"
@@ -163,8 +164,9 @@ op_setting_path(const config_setting_t *s, char *buf, size_t size)
 	}
 }
 
-/* Is path an option, or a group that contains options? *custom is set
- * when it lies inside a custom option, whose subtree is not walked. */
+/* Is path an option (1), or a group that contains options (2)?  0 when
+ * neither.  *custom is set when it lies inside a custom option, whose
+ * subtree is not walked. */
 static int
 op_known(const struct op_cfg_option *opts, size_t n, const char *path,
          int *custom)
@@ -179,7 +181,7 @@ op_known(const struct op_cfg_option *opts, size_t n, const char *path,
 		}
 		if (strncmp(opts[i].path, path, len) == 0 &&
 		    opts[i].path[len] == '.')
-			return 1;
+			return 2;
 	}
 	return 0;
 }
@@ -194,15 +196,22 @@ op_warn_unknown(const struct op_cfg_option *opts, size_t n,
 	for (int i = 0; i < count; i++) {
 		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
 		char path[512];
-		int custom;
+		int custom, kind;
 
 		if (s->name == NULL)
 			continue;
 		op_setting_path(s, path, sizeof(path));
-		if (!op_known(opts, n, path, &custom)) {
+		kind = op_known(opts, n, path, &custom);
+		if (kind == 0) {
 			op_warn(MOD, "%s:%d: unknown key '%s' ignored", file,
 			        config_setting_source_line(s), path);
 			res->warnings++;
+		} else if (kind == 2 && !config_setting_is_group(s)) {
+			/* Else every setting under it silently takes its
+			 * default. */
+			op_error(MOD, "%s:%d: '%s' must be a group", file,
+			         config_setting_source_line(s), path);
+			res->errors++;
 		} else if (!custom && config_setting_is_group(s)) {
 			op_warn_unknown(opts, n, s, file, res);
 		}
@@ -236,6 +245,7 @@ op_cfg_load(const struct op_cfg_option *opts, size_t nopts, const char *file,
             int missing_ok, void *target, struct op_cfg_result *res)
 {
 	config_t cfg;
+	struct stat st;
 	FILE *fp;
 	int rv;
 
@@ -250,6 +260,13 @@ op_cfg_load(const struct op_cfg_option *opts, size_t nopts, const char *file,
 		if (errno == ENOENT && missing_ok)
 			return OP_OK;
 		op_error(MOD, "cannot open %s: %s", file, strerror(errno));
+		res->errors++;
+		return OP_ECONFIG;
+	}
+	/* libconfig's scanner exits the process on a read error. */
+	if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
+		op_error(MOD, "cannot read %s: %s", file, strerror(EISDIR));
+		fclose(fp);
 		res->errors++;
 		return OP_ECONFIG;
 	}

@@ -150,7 +150,7 @@ int
 op_time_parse_rfc3339(const char *s, int allow_date, int64_t *out)
 {
 	const char *p = s;
-	int64_t days, clock_us, off_us;
+	int64_t days, clock_us, off_us, t;
 
 	if (s == NULL || op_parse_date(&p, &days))
 		return OP_EINVAL;
@@ -166,7 +166,13 @@ op_time_parse_rfc3339(const char *s, int allow_date, int64_t *out)
 	if (op_parse_clock(&p, &clock_us) || op_parse_offset(&p, &off_us) ||
 	    *p != '\0')
 		return OP_EINVAL;
-	*out = days * OP_US_PER_DAY + clock_us - off_us;
+	t = days * OP_US_PER_DAY + clock_us - off_us;
+	/* An offset can move 0000-01-01 or 9999-12-31 out of the years that
+	 * RFC 3339, and so op_time_format, can write in UTC. */
+	if (t < op_days_from_civil(0, 1, 1) * OP_US_PER_DAY ||
+	    t >= op_days_from_civil(10000, 1, 1) * OP_US_PER_DAY)
+		return OP_EINVAL;
+	*out = t;
 	return OP_OK;
 }
 

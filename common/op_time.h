@@ -22,7 +22,8 @@ int64_t op_time_mono_ms(void);
  * Parses an RFC 3339 time ("2026-10-05T09:30:00Z", fractional seconds and
  * "+09:00" offsets allowed; "t"/"z" and a space for "T" too) or, when
  * allow_date is set, a bare date ("2026-10-05", midnight UTC).  Returns
- * OP_OK or OP_EINVAL; *out is set only on success.
+ * OP_OK or OP_EINVAL, also for a time whose UTC form falls outside the
+ * years 0000-9999; *out is set only on success.
  */
 int op_time_parse_rfc3339(const char *s, int allow_date, int64_t *out);
 
