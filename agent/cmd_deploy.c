@@ -187,12 +187,13 @@ static int
 deploy_mark_failed(const struct agent_conf *c, int argc, char **argv)
 {
 	struct agent_event e;
-	Opspulse__V1__Deploy scratch = OPSPULSE__V1__DEPLOY__INIT;
+	Opspulse__V1__Deploy scratch;
 	Opspulse__V1__DeployFailure *f;
 	struct deploy_args a = {0};
 	op_event *ev = &e.ev;
 	int rv;
 
+	opspulse__v1__deploy__init(&scratch);
 	agent_event_init(&e, c);
 	scratch.finished_us = op_time_now_us();
 	if ((rv = deploy_parse(argc, argv, &e, &scratch, &a)) != 0)

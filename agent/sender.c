@@ -148,10 +148,12 @@ sender_fill(struct sender *s)
 static int
 sender_encode(struct sender *s, uint8_t **buf, size_t *len)
 {
-	op_envelope env = OPSPULSE__V1__ENVELOPE__INIT;
-	op_batch b = OPSPULSE__V1__BATCH__INIT;
+	op_envelope env;
+	op_batch b;
 	uint64_t dropped = 0;
 
+	opspulse__v1__envelope__init(&env);
+	opspulse__v1__batch__init(&b);
 	spool_dropped(s->spool, &dropped);
 	b.agent_id = s->conf->id;
 	b.agent_version = (char *)OPSPULSE_VERSION;

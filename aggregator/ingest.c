@@ -104,15 +104,18 @@ agg_handle(void *arg, unsigned worker, const struct op_peer *peer,
            const uint8_t *req, size_t len, uint8_t **out, size_t *outlen)
 {
 	struct agg_server *srv = arg;
-	op_reply r = OPSPULSE__V1__REPLY__INIT;
-	Opspulse__V1__Error e = OPSPULSE__V1__ERROR__INIT;
-	Opspulse__V1__Ack ack = OPSPULSE__V1__ACK__INIT;
+	op_reply r;
+	Opspulse__V1__Error e;
+	Opspulse__V1__Ack ack;
 	Opspulse__V1__QueryResult *result = NULL;
 	op_envelope *env = NULL;
 	static char empty_request[] = "empty or unknown request";
 	char err[1024];
 	int rv;
 
+	opspulse__v1__reply__init(&r);
+	opspulse__v1__error__init(&e);
+	opspulse__v1__ack__init(&ack);
 	r.protocol_version = OP_PROTOCOL_VERSION;
 	if (len > OP_MAX_MESSAGE_BYTES) {
 		snprintf(err, sizeof(err),

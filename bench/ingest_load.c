@@ -35,12 +35,14 @@ load_batch(const struct load *l, long b, size_t *len)
 	Opspulse__V1__Toil *toil = calloc((size_t)l->per_batch, sizeof(*toil));
 	op_event **ptrs = calloc((size_t)l->per_batch, sizeof(*ptrs));
 	char(*tasks)[64] = calloc((size_t)l->per_batch, sizeof(*tasks));
-	op_envelope envl = OPSPULSE__V1__ENVELOPE__INIT;
-	op_batch batch = OPSPULSE__V1__BATCH__INIT;
+	op_envelope envl;
+	op_batch batch;
 	/* Fixed, so that a repeated run sends exactly the same events. */
 	int64_t base = op_days_from_civil(2026, 1, 1) * OP_US_PER_DAY;
 	uint8_t *buf = NULL;
 
+	opspulse__v1__envelope__init(&envl);
+	opspulse__v1__batch__init(&batch);
 	for (long i = 0; i < l->per_batch; i++) {
 		opspulse__v1__event__init(&ev[i]);
 		opspulse__v1__toil__init(&toil[i]);

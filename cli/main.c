@@ -161,7 +161,7 @@ static int
 cli_call(const struct cli_conf *c, const char *server,
          Opspulse__V1__QueryRequest *req, op_reply **out)
 {
-	op_envelope env = OPSPULSE__V1__ENVELOPE__INIT;
+	op_envelope env;
 	struct op_strlist addrs = {NULL, 0};
 	struct op_tls_conf tls = {c->tls_ca, c->tls_cert, c->tls_key,
 	                          c->tls_insecure};
@@ -170,6 +170,7 @@ cli_call(const struct cli_conf *c, const char *server,
 	size_t len, replen;
 	int rv;
 
+	opspulse__v1__envelope__init(&env);
 	env.protocol_version = OP_PROTOCOL_VERSION;
 	env.body_case = OPSPULSE__V1__ENVELOPE__BODY_QUERY;
 	env.query = req;

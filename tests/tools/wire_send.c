@@ -61,10 +61,12 @@ static uint8_t *
 batch(op_event **events, size_t n, size_t pad, size_t *len)
 {
 	static char agent[] = "wire-test";
-	op_envelope env = OPSPULSE__V1__ENVELOPE__INIT;
-	op_batch b = OPSPULSE__V1__BATCH__INIT;
+	op_envelope env;
+	op_batch b;
 	uint8_t *buf, *out;
 
+	opspulse__v1__envelope__init(&env);
+	opspulse__v1__batch__init(&b);
 	b.agent_id = agent;
 	b.spool_id = 1;
 	b.first_seq = 1;
