@@ -14,7 +14,7 @@ import threading
 import time
 from datetime import datetime, timezone
 
-from harness import Cluster, Proc, check, check_eq, free_port, run, wait_for
+from harness import AGENT, Cluster, Proc, check, check_eq, free_port, run, wait_for
 
 REDIS = "/usr/bin/redis-server"
 
@@ -210,5 +210,29 @@ def test_login_sessions_from_wtmp():
         check_eq(c.scalar("SELECT count(*) FROM toil"), "4", "each session once")
 
 
+def test_config_errors():
+    c = Cluster("collcfg")
+    bad = c.write("bad.conf", """agent = {
+  probes = {
+    commands = ( { command = "nginx -v"; } );
+    redis = ( { address = "x:1"; colour = "red"; } );
+    packages = [ "nginx" ];
+    postgresql = ( { product = "postgresql"; } );
+  };
+};
+""")
+    r = subprocess.run([AGENT, "check-config", bad], capture_output=True, text=True)
+    check_eq(r.returncode, 1, "bad probe lists fail the check")
+    for line, text in ((3, "needs product"), (4, "unknown key 'colour'"), (5, "not a group"),
+                       (6, "needs conninfo")):
+        check(any(l.startswith("opspulse-agent: error: config: %s:%d:" % (bad, line)) and text in l
+                  for l in r.stderr.splitlines()), "line %d: %s in %r" % (line, text, r.stderr))
+    rng = c.write("range.conf", "agent = { capacity = { interval_s = 0; }; };\n")
+    r = subprocess.run([AGENT, "check-config", rng], capture_output=True, text=True)
+    check_eq(r.returncode, 1, "a zero interval fails the check")
+    check("capacity.interval_s" in r.stderr, "the message names the setting: %r" % r.stderr)
+
+
 if __name__ == "__main__":
-    run([test_version_probes, test_capacity_samples, test_login_sessions_from_wtmp])
+    run([test_version_probes, test_capacity_samples, test_login_sessions_from_wtmp,
+         test_config_errors])
