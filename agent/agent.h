@@ -144,6 +144,10 @@ int agent_cmd_toil(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_component(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_maintenance(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_import(const struct agent_conf *c, int argc, char **argv);
+
+/* Internal: the PostgreSQL version probe the daemon runs as a child
+ * (collectors/postgresql.c).  Reads a connection string on stdin. */
+int agent_probe_postgresql_main(int argc, char **argv);
 int agent_cmd_daemon(struct agent_conf *c, const char *config_file);
 int agent_cmd_flush(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_status(const struct agent_conf *c, int argc, char **argv);

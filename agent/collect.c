@@ -17,7 +17,8 @@
 #include "op_log.h"
 #include "op_time.h"
 
-#define MOD "collect"
+#define MOD            "collect"
+#define EXEC_MAX_INPUT 4096 /* well within a pipe's buffer */
 
 /* Every collector, once.  Adding one is one file and one line here. */
 static const struct agent_collector *const agent_collectors[] = {
@@ -218,17 +219,46 @@ agent_collect_stop(struct agent_collect *col)
 /* ---- running programs ---------------------------------------------------- */
 
 static void
-exec_child(char *const argv[], int fd)
+exec_child(char *const argv[], int in, int out)
 {
-	int null = open("/dev/null", O_RDONLY);
+	int null = in >= 0 ? in : open("/dev/null", O_RDONLY);
 
 	signal(SIGPIPE, SIG_DFL);
 	if (null >= 0)
 		dup2(null, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
+	dup2(out, STDOUT_FILENO);
+	dup2(out, STDERR_FILENO);
 	execvp(argv[0], argv);
 	_exit(127);
+}
+
+/* A pipe whose ends are not inherited across exec (dup2 clears that). */
+static int
+exec_pipe(int fds[2])
+{
+	if (pipe(fds) != 0)
+		return -1;
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+/* Gives the child its input on a pipe (it fits in the pipe's buffer, so
+ * this does not block) and returns the read end for it, or -1. */
+static int
+exec_input(const char *input)
+{
+	int fds[2];
+	size_t len = strlen(input);
+
+	if (len > EXEC_MAX_INPUT || exec_pipe(fds) != 0)
+		return -1;
+	if (write(fds[1], input, len) != (ssize_t)len) {
+		close(fds[0]);
+		fds[0] = -1;
+	}
+	close(fds[1]);
+	return fds[0];
 }
 
 /* Reads from fd into out until EOF or the deadline; 0 on EOF. */
@@ -265,19 +295,23 @@ exec_read(int fd, char *out, size_t size, int64_t deadline)
 }
 
 int
-agent_exec_capture(char *const argv[], char *out, size_t size, int timeout_ms)
+agent_exec_capture(char *const argv[], const char *input, char *out,
+                   size_t size, int timeout_ms)
 {
-	int fds[2], status = -1, rv;
+	int fds[2], in = -1, status = -1, rv;
 	pid_t pid;
 
 	out[0] = '\0';
-	if (pipe(fds) != 0)
+	if ((input && (in = exec_input(input)) < 0) || exec_pipe(fds) != 0) {
+		if (in >= 0)
+			close(in);
 		return -1;
-	if ((pid = fork()) == 0) {
-		close(fds[0]);
-		exec_child(argv, fds[1]);
 	}
+	if ((pid = fork()) == 0)
+		exec_child(argv, in, fds[1]);
 	close(fds[1]);
+	if (in >= 0)
+		close(in);
 	if (pid < 0) {
 		close(fds[0]);
 		return -1;

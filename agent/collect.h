@@ -69,13 +69,13 @@ void agent_collect_run_due(struct agent_collect *col);
 void agent_collect_stop(struct agent_collect *col);
 
 /*
- * Runs argv (no shell) with stdin from /dev/null and stdout and stderr
- * into out (NUL-terminated, truncated to size), killing it after
- * timeout_ms.  Returns its exit status, or -1 when it could not run, was
- * killed or timed out.
+ * Runs argv (no shell) with input (at most 4 KiB; NULL: /dev/null) on its
+ * stdin and its stdout and stderr into out (NUL-terminated, truncated to
+ * size), killing it after timeout_ms.  Returns its exit status, or -1 when
+ * it could not run, was killed or timed out.
  */
-int agent_exec_capture(char *const argv[], char *out, size_t size,
-                       int timeout_ms);
+int agent_exec_capture(char *const argv[], const char *input, char *out,
+                       size_t size, int timeout_ms);
 
 /* Adds a component observation (name, version) for service (NULL: the
  * default) to out.  Returns OP_OK or OP_ENOMEM. */

@@ -171,6 +171,8 @@ main(int argc, char **argv)
 		return agent_daemon(file);
 	if (strcmp(argv[i], "check-config") == 0)
 		return agent_check_config(i + 1 < argc ? argv[i + 1] : file);
+	if (strcmp(argv[i], "probe-postgresql") == 0)
+		return agent_probe_postgresql_main(argc - i, argv + i);
 	if (strcmp(argv[i], "config-keys") == 0) {
 		agent_conf_describe();
 		return 0;

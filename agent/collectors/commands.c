@@ -27,7 +27,7 @@ cmd_probe(const struct agent_conf *c, const struct agent_probe *p,
 	char buf[4096], version[128];
 	int status;
 
-	status = agent_exec_capture(argv, buf, sizeof(buf),
+	status = agent_exec_capture(argv, NULL, buf, sizeof(buf),
 	                            (int)c->probes_timeout_ms);
 	if (status < 0 || agent_version_extract(buf, strlen(buf), version,
 	                                        sizeof(version)) != OP_OK) {

@@ -32,10 +32,10 @@ pkg_version(const struct agent_conf *c, char *pkg, char *out, size_t size)
 	const char *v = NULL;
 
 	/* "install ok installed 1:1.22.1-9": only installed packages count. */
-	if (agent_exec_capture(dpkg_argv, buf, sizeof(buf), t) == 0 &&
+	if (agent_exec_capture(dpkg_argv, NULL, buf, sizeof(buf), t) == 0 &&
 	    strncmp(buf, "install ok installed ", 21) == 0)
 		v = buf + 21;
-	else if (agent_exec_capture(rpm_argv, buf, sizeof(buf), t) == 0)
+	else if (agent_exec_capture(rpm_argv, NULL, buf, sizeof(buf), t) == 0)
 		v = buf;
 	if (v == NULL)
 		return OP_ENOTFOUND;
