@@ -216,6 +216,11 @@ def abuse(port, stop, counts):
         b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n",
         b"POST /alertmanager HTTP/1.1\r\nContent-Length: abc\r\n\r\n",
         b"GARBAGE\r\n\r\n",
+        # Error answers on connections marked close: the branch of nng
+        # 1.5.2's http_sconn_error where #1611 used a freed response.
+        b"GET /nope HTTP/1.0\r\n\r\n",
+        b"PUT /alertmanager HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        b"POST /alertmanager HTTP/2.0\r\nHost: x\r\n\r\n",
         b"POST /alertmanager HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n{\"alerts\": [",
     ]
     i = 0
