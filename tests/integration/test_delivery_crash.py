@@ -2,6 +2,7 @@
 the agent daemon mid-stream, and a torn record at the spool's tail."""
 import glob
 import os
+import subprocess
 import threading
 import time
 
@@ -36,16 +37,31 @@ def test_aggregator_killed_twice_100k():
 
 
 def test_agent_killed_mid_send():
+    """The agent dies with a batch in flight: the aggregator commits it but
+    its acknowledgement is lost; the restarted agent resends it."""
     n = 30000
     with Cluster("agentkill").start() as c:
+        # A lock held for 4 s makes the aggregator's INSERT wait inside its
+        # transaction: the batch is in flight when the agent dies, and is
+        # committed after, with nobody left to take the acknowledgement.
+        env = dict(os.environ, PGOPTIONS="-c search_path=opspulse")
+        lock = subprocess.Popen(["psql", "-X", "-q", c.conninfo, "-c",
+                                 "BEGIN; LOCK TABLE toil IN EXCLUSIVE MODE; "
+                                 "SELECT pg_sleep(4); COMMIT;"],
+                                env=env, stdout=subprocess.DEVNULL)
+        time.sleep(0.5)
         c.fill(n, "mid")
-        wait_for(lambda: c.count("toil") > 0, 60, "the first rows")
-        stored = c.count("toil")
-        check(stored < n, "the agent was killed mid-stream (%d of %d stored)" % (stored, n))
+        time.sleep(1.5)
         c.agent_proc.kill9()
+        lock.wait(timeout=30)
+        wait_for(lambda: c.count("toil") > 0, 60, "the in-flight batch to commit")
+        stored = c.count("toil")
+        check(0 < stored < n, "killed mid-stream (%d of %d stored)" % (stored, n))
         c.start_agent()
         c.flush(timeout=300)
         check_exact(c, "mid", n)
+        dups = int(c.scalar("SELECT sum(events) FROM agent_spools")) - n
+        check(dups >= stored, "the unacknowledged batch was sent again (%d resent)" % dups)
 
 
 def newest_segment(spool):
