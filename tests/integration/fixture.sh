@@ -17,9 +17,9 @@ case $action in
 start)
     if [ -f "$state/pg.env" ]; then
         . "$state/pg.env"
-        pg_stop "$PGDIR"
+        pg_destroy "$PGDIR"
     fi
-    rm -rf "$state/pg"
+    pg_destroy "$state/pg"
     port=$(free_port)
     pg_start "$state/pg" "$port"
     printf 'PGDIR=%s\nPGPORT=%s\n' "$state/pg" "$port" >"$state/pg.env"
@@ -37,8 +37,8 @@ stop)
     done
     if [ -f "$state/pg.env" ]; then
         . "$state/pg.env"
-        pg_stop "$PGDIR"
-        echo "PostgreSQL stopped"
+        pg_destroy "$PGDIR"
+        echo "PostgreSQL stopped and its data removed"
     fi
     ;;
 *)

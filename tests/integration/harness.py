@@ -136,7 +136,6 @@ class Cluster:
     def __init__(self, name, n_aggregators=1, agent_id="it-agent", private_pg=False):
         os.makedirs(os.path.join(STATE, "runs"), exist_ok=True)
         self.dir = tempfile.mkdtemp(prefix=name + "-", dir=os.path.join(STATE, "runs"))
-        os.chmod(self.dir, 0o755)  # a private server runs as user postgres
         self.private_pg = private_pg
         if private_pg:
             self.pg_dir = os.path.join(self.dir, "pg")
@@ -259,7 +258,7 @@ class Cluster:
         for p in self.procs:
             p.stop()
         if self.private_pg:
-            self.pg_stop()
+            pg_ctl("destroy", self.pg_dir)
 
     def pg_start(self):
         pg_ctl("start", self.pg_dir, self.pg_port)
