@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aggregator.h"
+#include "initdb.h"
 #include "op_error.h"
 #include "op_log.h"
 
@@ -25,6 +26,10 @@ agg_usage(FILE *fp)
 	    "                 SIGHUP rereads the configuration)\n"
 	    "  migrate        create or upgrade the database schema "
 	    "(idempotent)\n"
+	    "  init-db        first install: create the roles, the database "
+	    "and\n"
+	    "                 the schema (as a PostgreSQL superuser; see "
+	    "init-db --help)\n"
 	    "  check-config   validate the configuration file\n"
 	    "  config-keys    list every setting with its default\n"
 	    "\n"
@@ -98,6 +103,8 @@ main(int argc, char **argv)
 		agg_conf_describe();
 		return 0;
 	}
+	if (strcmp(argv[i], "init-db") == 0)
+		return agg_init_db_main(file, argc - i, argv + i);
 	if (i + 1 < argc && strcmp(argv[i], "check-config") == 0)
 		file = argv[i + 1];
 	return agg_run(argv[i], file);
