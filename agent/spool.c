@@ -21,6 +21,8 @@
 
 struct spool {
 	char *dir;
+	uid_t uid; /* owner and group of the directory, for new files */
+	gid_t gid;
 	uint64_t max_bytes;
 	uint64_t id;
 	int lockfd;
@@ -116,6 +118,24 @@ spool_fsync_dir(const char *dir)
 	return rv == 0 ? OP_OK : OP_EIO;
 }
 
+/*
+ * Gives a file the spool just created to the directory's owner and group,
+ * group-writable: a record command run by root (or by a member of the
+ * group, when the directory is setgid) must leave files the daemon, running
+ * as the directory's owner, can read, append to and delete.  Best effort:
+ * a failure shows later as a clear open error.
+ */
+static void
+spool_adopt(const struct spool *s, int fd)
+{
+	if (fchmod(fd, 0660) != 0)
+		return;
+	if (geteuid() == 0 && (s->uid != 0 || s->gid != 0) &&
+	    fchown(fd, s->uid, s->gid) != 0)
+		op_warn(MOD, "cannot give a new spool file to uid %u: %s",
+		        (unsigned)s->uid, strerror(errno));
+}
+
 /* Replaces name in the spool directory with content, durably. */
 static int
 spool_write_atomic(const struct spool *s, const char *name, const char *content)
@@ -129,6 +149,7 @@ spool_write_atomic(const struct spool *s, const char *name, const char *content)
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640)) <
 	    0)
 		return op_errno_to_err(errno);
+	spool_adopt(s, fd);
 	ok = write(fd, content, len) == (ssize_t)len && fdatasync(fd) == 0;
 	close(fd);
 	if (!ok || rename(tmp, path) != 0) {
@@ -293,6 +314,18 @@ spool_mkdir(const char *dir)
 	return op_errno_to_err(errno);
 }
 
+/* Notes who owns the directory: new files are given to them. */
+static void
+spool_owner(struct spool *s)
+{
+	struct stat st;
+
+	if (stat(s->dir, &st) == 0) {
+		s->uid = st.st_uid;
+		s->gid = st.st_gid;
+	}
+}
+
 int
 spool_open(struct spool **out, const char *dir, uint64_t max_bytes)
 {
@@ -308,8 +341,9 @@ spool_open(struct spool **out, const char *dir, uint64_t max_bytes)
 		return OP_ENOMEM;
 	}
 	s->max_bytes = max_bytes;
+	spool_owner(s);
 	snprintf(path, sizeof(path), "%s/lock", dir);
-	if ((s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640)) < 0) {
+	if ((s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660)) < 0) {
 		rv = op_errno_to_err(errno);
 		op_error(MOD,
 		         "cannot open spool %s: %s; does this user own it?",
@@ -318,6 +352,7 @@ spool_open(struct spool **out, const char *dir, uint64_t max_bytes)
 		free(s);
 		return rv;
 	}
+	spool_adopt(s, s->lockfd);
 	if ((rv = spool_init_meta(s)) != OP_OK) {
 		op_error(MOD, "cannot initialise spool %s: %s", dir,
 		         op_strerror(rv));
@@ -527,12 +562,14 @@ spool_append_locked(struct spool *s, const uint8_t *buf, size_t len)
 		return rv;
 	spool_seg_path(s, seg, path, sizeof(path));
 	created = access(path, F_OK) != 0;
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0660);
 	if (fd < 0) {
 		rv = op_errno_to_err(errno);
 		op_error(MOD, "cannot open %s: %s", path, strerror(errno));
 		return rv;
 	}
+	if (created)
+		spool_adopt(s, fd);
 	rv = spool_write_all(fd, buf, len);
 	if (rv == OP_OK && fdatasync(fd) != 0)
 		rv = op_errno_to_err(errno);

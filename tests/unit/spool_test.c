@@ -1043,6 +1043,36 @@ test_concurrent_appends(void **state)
 		assert_int_equal(next[w], PER_WRITER);
 }
 
+/* As root, for a spool directory owned by someone else (the daemon's
+ * user): every file a record command creates goes to that owner, group
+ * writable, so the daemon can read, append to and delete it. */
+static void
+test_new_files_belong_to_the_directory_owner(void **state)
+{
+	struct fixture *f = *state;
+	const uint8_t rec[] = "owned";
+	const uint8_t *recs[] = {rec};
+	size_t lens[] = {sizeof(rec)};
+	const char *names[] = {"lock", "meta", "seg-0000000000000001.log"};
+	char path[4096];
+	struct stat st;
+
+	if (geteuid() != 0)
+		skip();
+	snprintf(f->dir, sizeof(f->dir), "%s/owned", f->base);
+	assert_int_equal(mkdir(f->dir, 02770), 0);
+	assert_int_equal(chown(f->dir, 65534, 65534), 0);
+	assert_int_equal(spool_open(&f->s, f->dir, 1 << 20), OP_OK);
+	assert_int_equal(spool_append(f->s, recs, lens, 1), OP_OK);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", f->dir, names[i]);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_uid, 65534);
+		assert_int_equal(st.st_gid, 65534);
+		assert_int_equal(st.st_mode & 0777, 0660);
+	}
+}
+
 int
 main(void)
 {
@@ -1066,6 +1096,7 @@ main(void)
 	    T(test_bound_drops_oldest_and_counts),
 	    T(test_bound_without_ack_counts_everything_lost),
 	    T(test_concurrent_appends),
+	    T(test_new_files_belong_to_the_directory_owner),
 	};
 #undef T
 
