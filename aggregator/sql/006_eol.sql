@@ -1,0 +1,185 @@
+-- End of life and maintenance (SPEC §4.4, edge rules §4.7).
+
+-- The EOL catalog: release cycles per product, in endoflife.date's terms.
+-- eol and support are each a date, or a boolean when the catalog gives
+-- none (eol_reached true: ended, date unknown; false: no end announced).
+CREATE TABLE opspulse.eol_cycles (
+    product         text NOT NULL,
+    cycle           text NOT NULL,
+    eol_date        date,
+    eol_reached     boolean,
+    latest          text,
+    release_date    date,
+    support_date    date,
+    support_ended   boolean,
+    lts             boolean NOT NULL DEFAULT false,
+    source          text NOT NULL DEFAULT 'shipped',   -- or 'import'
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (product, cycle),
+    CHECK (eol_date IS NULL OR eol_reached IS NULL),
+    CHECK (support_date IS NULL OR support_ended IS NULL)
+);
+
+-- Leading dotted numbers of a version: '6.1.0-18-amd64' -> {6,1,0},
+-- '12' -> {12}; NULL when it does not start with a digit.  Arrays compare
+-- element by element and a prefix sorts first, so {12} < {12,8}.
+CREATE FUNCTION opspulse.version_numbers(p_version text)
+RETURNS numeric[] LANGUAGE sql IMMUTABLE AS $$
+    SELECT string_to_array((regexp_match(p_version, '^[0-9]+(?:\.[0-9]+)*'))[1], '.')::numeric[]
+$$;
+
+-- The cycle of a version: the longest catalog cycle that equals it or is
+-- a prefix of it followed by '.' or '-' ('15.4' -> '15',
+-- '6.1.0-18-amd64' -> '6.1').  No row when none matches.
+CREATE FUNCTION opspulse.eol_cycle_of(p_product text, p_version text)
+RETURNS SETOF opspulse.eol_cycles LANGUAGE sql STABLE AS $$
+    SELECT c.* FROM opspulse.eol_cycles c
+    WHERE c.product = lower(p_product)
+      AND (p_version = c.cycle
+           OR starts_with(p_version, c.cycle || '.')
+           OR starts_with(p_version, c.cycle || '-'))
+    ORDER BY length(c.cycle) DESC
+    LIMIT 1
+$$;
+
+-- Status from days to EOL: past_eol < 0 <= urgent <= 90 < soon <= 180 < ok.
+CREATE FUNCTION opspulse.eol_status(p_matched boolean, p_days integer,
+                                    p_reached boolean)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN NOT p_matched THEN 'unknown'
+                WHEN p_days < 0 THEN 'past_eol'
+                WHEN p_days <= 90 THEN 'urgent'
+                WHEN p_days <= 180 THEN 'soon'
+                WHEN p_days IS NOT NULL THEN 'ok'
+                WHEN p_reached THEN 'past_eol'
+                WHEN NOT p_reached THEN 'ok'
+                ELSE 'unknown' END
+$$;
+
+-- The newest observation before until (at any earlier time) of each
+-- (service, host, component), with its cycle and status at until.
+CREATE FUNCTION opspulse.eol(p_since timestamptz, p_until timestamptz,
+                             p_env text DEFAULT 'production',
+                             p_services text[] DEFAULT NULL,
+                             p_team text DEFAULT NULL)
+RETURNS TABLE (service text, host text, component text, version text,
+               observed_at timestamptz, cycle text, latest text, eol_date date,
+               days_to_eol integer, status text, patch_behind boolean)
+LANGUAGE plpgsql STABLE
+SET jit = off SET work_mem = '64MB' SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+BEGIN
+RETURN QUERY
+WITH newest AS (
+    SELECT DISTINCT ON (c.service, c.host, c.name)
+           c.service, c.host, c.name, c.version, c.observed_at
+    FROM opspulse.components c
+    WHERE c.env = p_env AND c.observed_at < p_until
+      AND (p_services IS NULL AND p_team IS NULL  -- no filter: no join
+         OR c.service IN (SELECT s.service
+                            FROM opspulse.selected_services(p_services, p_team) s))
+    -- Descending throughout: a backward scan of ix_components_newest.
+    ORDER BY c.service DESC, c.host DESC, c.name DESC, c.observed_at DESC,
+             c.version DESC
+),
+-- Each distinct (product, version) is matched once: a fleet runs few.
+versions AS MATERIALIZED (
+    SELECT v.name, v.version, m.cycle, m.latest, m.eol_date, m.eol_reached
+    FROM (SELECT DISTINCT n.name, n.version FROM newest n) v
+    LEFT JOIN LATERAL opspulse.eol_cycle_of(v.name, v.version) m ON true
+),
+matched AS (
+    SELECT n.*, v.cycle, v.latest, v.eol_date, v.eol_reached,
+           v.eol_date - (p_until AT TIME ZONE 'UTC')::date AS days
+    FROM newest n
+    JOIN versions v ON v.name = n.name AND v.version = n.version
+)
+SELECT m.service, m.host, m.name, m.version, m.observed_at, m.cycle, m.latest,
+       m.eol_date, m.days,
+       opspulse.eol_status(m.cycle IS NOT NULL, m.days, m.eol_reached),
+       CASE WHEN m.cycle IS NOT NULL
+            THEN opspulse.version_numbers(m.version) < opspulse.version_numbers(m.latest)
+       END
+FROM matched m
+ORDER BY m.service, m.host, m.name;
+END
+$$;
+
+-- Every maintenance item, overdue when due before until and still
+-- scheduled.
+CREATE FUNCTION opspulse.maintenance(p_since timestamptz, p_until timestamptz,
+                                     p_env text DEFAULT 'production',
+                                     p_services text[] DEFAULT NULL,
+                                     p_team text DEFAULT NULL)
+RETURNS TABLE (service text, id text, host text, component text, title text,
+               due_at timestamptz, status text, overdue boolean)
+LANGUAGE plpgsql STABLE
+SET jit = off SET work_mem = '64MB' SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+BEGIN
+RETURN QUERY
+SELECT m.service, m.maint_id, m.host, m.component, m.title, m.due_at,
+       m.status, m.due_at < p_until AND m.status = 'scheduled'
+FROM opspulse.maintenance m
+WHERE m.env = p_env
+  AND (p_services IS NULL AND p_team IS NULL  -- no filter: no join
+     OR m.service IN (SELECT s.service
+                        FROM opspulse.selected_services(p_services, p_team) s))
+ORDER BY m.service, m.maint_id;
+END
+$$;
+
+-- A date or a boolean in endoflife.date's text form ('2026-11-12', 'true',
+-- 'false'); NULL for anything else.  Callers validate first.
+CREATE FUNCTION opspulse.eol_date_part(p_value text)
+RETURNS date LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_value ~ '^\d{4}-\d{2}-\d{2}$' THEN p_value::date END
+$$;
+
+CREATE FUNCTION opspulse.eol_bool_part(p_value text)
+RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE p_value WHEN 'true' THEN true WHEN 'false' THEN false END
+$$;
+
+-- Replaces a product's cycles with an endoflife.date API v0 array, given
+-- as parallel arrays of text (dates, 'true'/'false', or NULL).  A cycle
+-- listed twice keeps its first entry.  Returns the number stored.
+CREATE FUNCTION opspulse.eol_import(p_product text, p_cycles text[],
+                                    p_eol text[], p_latest text[],
+                                    p_release text[], p_support text[],
+                                    p_lts text[])
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+    n integer;
+BEGIN
+    DELETE FROM opspulse.eol_cycles WHERE product = lower(p_product);
+    INSERT INTO opspulse.eol_cycles (product, cycle, eol_date, eol_reached, latest,
+                                     release_date, support_date, support_ended,
+                                     lts, source)
+    SELECT DISTINCT ON (p_cycles[i])
+           lower(p_product), p_cycles[i],
+           opspulse.eol_date_part(p_eol[i]), opspulse.eol_bool_part(p_eol[i]),
+           p_latest[i], opspulse.eol_date_part(p_release[i]),
+           opspulse.eol_date_part(p_support[i]), opspulse.eol_bool_part(p_support[i]),
+           coalesce(opspulse.eol_bool_part(p_lts[i]),
+                    opspulse.eol_date_part(p_lts[i]) IS NOT NULL),
+           'import'
+    FROM generate_subscripts(p_cycles, 1) AS i
+    ORDER BY p_cycles[i], i;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- The catalog as people read it.
+CREATE FUNCTION opspulse.eol_catalog(p_product text DEFAULT NULL)
+RETURNS TABLE (product text, cycle text, release_date date, eol_date date,
+               eol_reached boolean, latest text, support_date date,
+               lts boolean, source text)
+LANGUAGE sql STABLE AS $$
+    SELECT c.product, c.cycle, c.release_date, c.eol_date, c.eol_reached,
+           c.latest, c.support_date, c.lts, c.source
+    FROM opspulse.eol_cycles c
+    WHERE p_product IS NULL OR c.product = lower(p_product)
+    ORDER BY c.product, opspulse.version_numbers(c.cycle) DESC NULLS LAST, c.cycle
+$$;

@@ -1,0 +1,276 @@
+-- Scorecard (SPEC §4.6): one row per (service, area), level 1 (not
+-- measured, or for EOL something past end of life), 2 (measured) or 3
+-- (meets the target), and the reason in words.  Targets come from the
+-- aggregator's configuration (settings target.*); each area is one small
+-- function that picks the first rule that applies.
+
+CREATE FUNCTION opspulse.target(p_key text, p_default double precision)
+RETURNS double precision LANGUAGE sql STABLE AS $$
+    SELECT opspulse.setting('target.' || p_key, p_default::text)::double precision
+$$;
+
+-- A number for a reason: at most three significant decimals, no trailing
+-- zeros.
+CREATE FUNCTION opspulse.fmt(p_value double precision)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_value IS NULL THEN 'n/a'
+                ELSE trim_scale(round(p_value::numeric, 3))::text END
+$$;
+
+-- The least-squares slope of each service's weekly toil hours over the
+-- window's weeks (7-day buckets from since; a shorter last bucket is scaled
+-- to a week).  NULL with fewer than two buckets.
+CREATE FUNCTION opspulse.toil_trend(p_since timestamptz, p_until timestamptz,
+                                    p_env text)
+RETURNS TABLE (service text, slope double precision)
+LANGUAGE sql STABLE AS $$
+    WITH buckets AS (
+        SELECT b.k,
+               date_part('epoch', least(p_since + (b.k + 1) * interval '604800 seconds', p_until)
+                                  - (p_since + b.k * interval '604800 seconds'))
+                   ::double precision / 604800 AS length_weeks
+        FROM generate_series(0, ceil(opspulse.weeks(p_since, p_until))::integer - 1) AS b(k)
+    ),
+    hours AS (
+        SELECT e.service,
+               floor(date_part('epoch', e.started_at - p_since) / 604800)::integer AS k,
+               sum(e.duration_s)::double precision / 3600 AS h
+        FROM opspulse.window_toil(p_since, p_until, p_env) e
+        GROUP BY 1, 2
+    )
+    SELECT s.service,
+           regr_slope(coalesce(h.h, 0) / b.length_weeks, b.k::double precision)
+    FROM (SELECT DISTINCT hours.service FROM hours) s
+    CROSS JOIN buckets b
+    LEFT JOIN hours h ON h.service = s.service AND h.k = b.k
+    GROUP BY s.service
+$$;
+
+-- The areas' rules, first that applies wins.  Each takes its targets as
+-- arguments (the scorecard reads them once) and is a single SELECT, so
+-- that it is inlined.
+
+CREATE FUNCTION opspulse.level_rank(p_level text)
+RETURNS integer LANGUAGE sql IMMUTABLE AS $$
+    SELECT array_position(ARRAY['low', 'medium', 'high', 'elite'], p_level)
+$$;
+
+CREATE FUNCTION opspulse.score_delivery(p_level text, p_target text)
+RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
+    SELECT v.level, v.reason FROM (VALUES
+        (1, 1, 'no deploys in the window', p_level IS NULL),
+        (2, 3, format('DORA level %s meets the target (%s or better)', p_level, p_target),
+         opspulse.level_rank(p_level) >= opspulse.level_rank(p_target)),
+        (3, 2, format('DORA level %s is below the target (%s or better)', p_level, p_target),
+         true)
+    ) AS v(rule, level, reason, applies)
+    WHERE v.applies ORDER BY v.rule LIMIT 1
+$$;
+
+CREATE FUNCTION opspulse.score_toil(p_entries bigint, p_team text,
+                                    p_ratio double precision,
+                                    p_slope double precision,
+                                    p_target_ratio double precision)
+RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
+    SELECT v.level, v.reason FROM (VALUES
+        (1, 1, 'no toil recorded in the window', p_entries = 0),
+        (2, 2, 'toil is recorded, but the service has no team, so no toil ratio',
+         p_team IS NULL),
+        (3, 2, format('team %s toil ratio %s is above the target %s', p_team,
+                      opspulse.fmt(p_ratio), opspulse.fmt(p_target_ratio)),
+         p_ratio > p_target_ratio),
+        (4, 2, format('toil is rising by %s hours a week', opspulse.fmt(p_slope)),
+         p_slope > 0),
+        (5, 3, format('team %s toil ratio %s is within the target %s and not rising',
+                      p_team, opspulse.fmt(p_ratio), opspulse.fmt(p_target_ratio)),
+         true)
+    ) AS v(rule, level, reason, applies)
+    WHERE v.applies ORDER BY v.rule LIMIT 1
+$$;
+
+CREATE FUNCTION opspulse.score_alerting(p_fired bigint, p_noise double precision,
+                                        p_target_noise double precision)
+RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
+    SELECT v.level, v.reason FROM (VALUES
+        (1, 1, 'no alerts in the window', p_fired = 0),
+        (2, 3, format('noise share %s is within the target %s', opspulse.fmt(p_noise),
+                      opspulse.fmt(p_target_noise)),
+         p_noise <= p_target_noise),
+        (3, 2, format('noise share %s is above the target %s', opspulse.fmt(p_noise),
+                      opspulse.fmt(p_target_noise)),
+         true)
+    ) AS v(rule, level, reason, applies)
+    WHERE v.applies ORDER BY v.rule LIMIT 1
+$$;
+
+CREATE FUNCTION opspulse.score_incident(p_mttr_minutes double precision,
+                                        p_recovery_hours double precision,
+                                        p_failures bigint,
+                                        p_target_mttr double precision,
+                                        p_target_recovery double precision)
+RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
+    SELECT v.level, v.reason FROM (VALUES
+        (1, 1, 'no resolved alerts and no failed deploys in the window',
+         p_mttr_minutes IS NULL AND p_recovery_hours IS NULL AND p_failures = 0),
+        (2, 2, format('%s failed deploys and no recovery yet', p_failures),
+         p_failures > 0 AND p_recovery_hours IS NULL),
+        (3, 2, format('alert MTTR %s min is above the target %s min',
+                      opspulse.fmt(p_mttr_minutes), opspulse.fmt(p_target_mttr)),
+         p_mttr_minutes > p_target_mttr),
+        (4, 2, format('recovery time %s h is above the target %s h',
+                      opspulse.fmt(p_recovery_hours), opspulse.fmt(p_target_recovery)),
+         p_recovery_hours > p_target_recovery),
+        (5, 3, format('alert MTTR %s min, recovery time %s h: within the targets',
+                      opspulse.fmt(p_mttr_minutes), opspulse.fmt(p_recovery_hours)),
+         true)
+    ) AS v(rule, level, reason, applies)
+    WHERE v.applies ORDER BY v.rule LIMIT 1
+$$;
+
+CREATE FUNCTION opspulse.score_maintenance(p_components bigint, p_past bigint,
+                                           p_urgent bigint, p_items bigint,
+                                           p_overdue bigint)
+RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
+    SELECT v.level, v.reason FROM (VALUES
+        (1, 1, format('%s components past end of life', p_past), p_past > 0),
+        (2, 1, 'no components or maintenance items recorded',
+         p_components = 0 AND p_items = 0),
+        (3, 2, format('%s components within 90 days of end of life, %s maintenance items overdue',
+                      p_urgent, p_overdue),
+         p_urgent > 0 OR p_overdue > 0),
+        (4, 3, 'nothing past end of life or urgent, nothing overdue', true)
+    ) AS v(rule, level, reason, applies)
+    WHERE v.applies ORDER BY v.rule LIMIT 1
+$$;
+
+CREATE FUNCTION opspulse.score_capacity(p_rows bigint, p_filling bigint,
+                                        p_cpu_max double precision,
+                                        p_target_days double precision,
+                                        p_target_cpu double precision)
+RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
+    SELECT v.level, v.reason FROM (VALUES
+        (1, 1, 'no capacity samples in the window', p_rows = 0),
+        (2, 2, format('%s disks full within %s days', p_filling, opspulse.fmt(p_target_days)),
+         p_filling > 0),
+        (3, 2, format('CPU p95 %s %% reaches the target %s %%', opspulse.fmt(p_cpu_max),
+                      opspulse.fmt(p_target_cpu)),
+         p_cpu_max >= p_target_cpu),
+        (4, 3, format('no disk full within %s days, CPU p95 at most %s %%',
+                      opspulse.fmt(p_target_days), opspulse.fmt(p_cpu_max)),
+         true)
+    ) AS v(rule, level, reason, applies)
+    WHERE v.applies ORDER BY v.rule LIMIT 1
+$$;
+
+CREATE FUNCTION opspulse.score_knowledge(p_bus_factor bigint,
+                                         p_target_bus double precision)
+RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
+    SELECT v.level, v.reason FROM (VALUES
+        (1, 1, 'no toil recorded in the window', p_bus_factor IS NULL),
+        (2, 3, format('bus factor %s meets the target %s', p_bus_factor,
+                      opspulse.fmt(p_target_bus)),
+         p_bus_factor >= p_target_bus),
+        (3, 1, 'bus factor 1: one person does 80 % of the toil', p_bus_factor <= 1),
+        (4, 2, format('bus factor %s is below the target %s', p_bus_factor,
+                      opspulse.fmt(p_target_bus)),
+         true)
+    ) AS v(rule, level, reason, applies)
+    WHERE v.applies ORDER BY v.rule LIMIT 1
+$$;
+
+CREATE FUNCTION opspulse.scorecard(p_since timestamptz, p_until timestamptz,
+                                   p_env text DEFAULT 'production',
+                                   p_services text[] DEFAULT NULL,
+                                   p_team text DEFAULT NULL)
+RETURNS TABLE (service text, area text, level integer, reason text)
+LANGUAGE plpgsql STABLE
+SET jit = off SET work_mem = '64MB' SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+BEGIN
+RETURN QUERY
+-- The targets, read once.
+WITH tg AS MATERIALIZED (
+    SELECT opspulse.setting('target.delivery_level', 'high') AS delivery_level,
+           opspulse.target('toil_ratio', 0.5) AS toil_ratio,
+           opspulse.target('noise_share', 0.3) AS noise_share,
+           opspulse.target('alert_mttr_minutes', 60) AS alert_mttr_minutes,
+           opspulse.target('recovery_hours', 24) AS recovery_hours,
+           opspulse.target('disk_full_days', 30) AS disk_full_days,
+           opspulse.target('cpu_p95_pct', 80) AS cpu_p95_pct,
+           opspulse.target('bus_factor', 3) AS bus_factor
+),
+d AS (
+    SELECT * FROM opspulse.dora(p_since, p_until, p_env,
+                                opspulse.team_services(p_services, p_team))
+),
+t AS (SELECT * FROM opspulse.toil(p_since, p_until, p_env, p_services, p_team)),
+tr AS (SELECT * FROM opspulse.toil_trend(p_since, p_until, p_env)),
+a AS (
+    SELECT k.service, coalesce(x.fired, 0) AS fired,
+           x.noisy::double precision / x.fired AS noise_share,
+           opspulse.percentile(x.minutes, 0.5) AS mttr_p50_minutes
+    FROM opspulse.selected_services(p_services, p_team) k
+    LEFT JOIN opspulse.alert_stats(p_since, p_until, p_env, p_services, p_team, NULL) x
+           ON x.service = k.service
+),
+e AS (
+    SELECT x.service, count(*) AS n,
+           count(*) FILTER (WHERE x.status = 'past_eol') AS past,
+           count(*) FILTER (WHERE x.status = 'urgent') AS urgent
+    FROM opspulse.eol(p_since, p_until, p_env, p_services, p_team) x
+    GROUP BY x.service
+),
+m AS (
+    SELECT x.service, count(*) AS n, count(*) FILTER (WHERE x.overdue) AS overdue
+    FROM opspulse.maintenance(p_since, p_until, p_env, p_services, p_team) x
+    GROUP BY x.service
+),
+c AS (
+    SELECT x.service, count(*) AS n,
+           count(*) FILTER (WHERE x.disk_days_to_full <= tg.disk_full_days) AS filling,
+           max(x.cpu_p95_pct) AS cpu
+    FROM opspulse.capacity(p_since, p_until, p_env, p_services, p_team) x, tg
+    GROUP BY x.service
+),
+s AS (
+    SELECT t.service, d.level AS dora_level, t.entries, t.team, t.toil_ratio,
+           tr.slope, t.bus_factor, a.fired, a.noise_share, a.mttr_p50_minutes,
+           d.recovery_time_p50_hours,
+           round(coalesce(d.change_failure_rate * d.deploys, 0))::bigint AS failures,
+           coalesce(e.n, 0) AS components, coalesce(e.past, 0) AS past,
+           coalesce(e.urgent, 0) AS urgent, coalesce(m.n, 0) AS items,
+           coalesce(m.overdue, 0) AS overdue, coalesce(c.n, 0) AS capacity_rows,
+           coalesce(c.filling, 0) AS filling, c.cpu
+    FROM t
+    JOIN d ON d.service = t.service
+    JOIN a ON a.service = t.service
+    LEFT JOIN tr ON tr.service = t.service
+    LEFT JOIN e ON e.service = t.service
+    LEFT JOIN m ON m.service = t.service
+    LEFT JOIN c ON c.service = t.service
+)
+SELECT s.service, x.area, x.level, x.reason
+FROM s CROSS JOIN tg CROSS JOIN LATERAL (
+    SELECT 'delivery', * FROM opspulse.score_delivery(s.dora_level, tg.delivery_level)
+    UNION ALL
+    SELECT 'toil', *
+    FROM opspulse.score_toil(s.entries, s.team, s.toil_ratio, s.slope, tg.toil_ratio)
+    UNION ALL
+    SELECT 'alerting', * FROM opspulse.score_alerting(s.fired, s.noise_share, tg.noise_share)
+    UNION ALL
+    SELECT 'incident_response', *
+    FROM opspulse.score_incident(s.mttr_p50_minutes, s.recovery_time_p50_hours, s.failures,
+                                 tg.alert_mttr_minutes, tg.recovery_hours)
+    UNION ALL
+    SELECT 'maintenance', *
+    FROM opspulse.score_maintenance(s.components, s.past, s.urgent, s.items, s.overdue)
+    UNION ALL
+    SELECT 'capacity', *
+    FROM opspulse.score_capacity(s.capacity_rows, s.filling, s.cpu, tg.disk_full_days,
+                                 tg.cpu_p95_pct)
+    UNION ALL
+    SELECT 'knowledge_spread', * FROM opspulse.score_knowledge(s.bus_factor, tg.bus_factor)
+) AS x(area, level, reason)
+ORDER BY s.service, x.area;
+END
+$$;

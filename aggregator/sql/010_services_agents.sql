@@ -1,0 +1,81 @@
+-- `opspulse services` and `opspulse agents`.
+
+-- Event times in [since, until) of one environment, every kind.
+CREATE FUNCTION opspulse.window_events(p_since timestamptz, p_until timestamptz,
+                                       p_env text)
+RETURNS TABLE (service text, at timestamptz)
+LANGUAGE sql STABLE AS $$
+    SELECT service, finished_at FROM opspulse.deploys
+    WHERE env = p_env AND finished_at >= p_since AND finished_at < p_until
+    UNION ALL
+    SELECT service, at FROM opspulse.deploy_failures
+    WHERE env = p_env AND at >= p_since AND at < p_until
+    UNION ALL
+    SELECT service, started_at FROM opspulse.toil
+    WHERE env = p_env AND started_at >= p_since AND started_at < p_until
+    UNION ALL
+    SELECT service, started_at FROM opspulse.batch_runs
+    WHERE env = p_env AND started_at >= p_since AND started_at < p_until
+    UNION ALL
+    SELECT service, starts_at FROM opspulse.alerts
+    WHERE env = p_env AND starts_at >= p_since AND starts_at < p_until
+    UNION ALL
+    SELECT service, observed_at FROM opspulse.components
+    WHERE env = p_env AND observed_at >= p_since AND observed_at < p_until
+    UNION ALL
+    SELECT service, recorded_at FROM opspulse.maintenance
+    WHERE env = p_env AND recorded_at >= p_since AND recorded_at < p_until
+    UNION ALL
+    SELECT service, at FROM opspulse.capacity
+    WHERE env = p_env AND at >= p_since AND at < p_until
+$$;
+
+-- Every known service with its team, business-hours time zone, when it was
+-- first seen, and its events in the window (in the environment): how many
+-- and the latest.
+CREATE FUNCTION opspulse.service_list(p_since timestamptz, p_until timestamptz,
+                                      p_env text DEFAULT 'production',
+                                      p_services text[] DEFAULT NULL,
+                                      p_team text DEFAULT NULL)
+RETURNS TABLE (service text, team text, timezone text, first_seen timestamptz,
+               events bigint, last_event timestamptz)
+LANGUAGE plpgsql STABLE
+SET jit = off SET work_mem = '64MB' SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+BEGIN
+RETURN QUERY
+WITH counts AS (
+    SELECT e.service, count(*) AS events, max(e.at) AS last_event
+    FROM opspulse.window_events(p_since, p_until, p_env) e
+    GROUP BY e.service
+)
+SELECT k.service, z.team, z.timezone, s.first_seen, coalesce(c.events, 0),
+       c.last_event
+FROM opspulse.selected_services(p_services, p_team) k
+JOIN opspulse.services s ON s.service = k.service
+JOIN opspulse.service_zones() z ON z.service = k.service
+LEFT JOIN counts c ON c.service = k.service
+ORDER BY k.service;
+END
+$$;
+
+-- One row per agent: its newest version, spools, events delivered, events
+-- its spools dropped when full (summed over its spools) and when it was
+-- first and last seen.
+CREATE FUNCTION opspulse.agents()
+RETURNS TABLE (agent text, version text, spools bigint, events bigint,
+               dropped bigint, first_seen timestamptz, last_seen timestamptz)
+LANGUAGE plpgsql STABLE
+SET jit = off SET work_mem = '64MB' SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+BEGIN
+RETURN QUERY
+SELECT a.agent_id,
+       (array_agg(a.version ORDER BY a.last_seen DESC))[1],
+       count(*), sum(a.events)::bigint, sum(a.dropped_total)::bigint,
+       min(a.first_seen), max(a.last_seen)
+FROM opspulse.agent_spools a
+GROUP BY a.agent_id
+ORDER BY a.agent_id;
+END
+$$;
