@@ -18,6 +18,18 @@ struct agg_team {
 	struct op_strlist services;
 };
 
+/* Scorecard targets (SPEC §4.6), written to opspulse.settings. */
+struct agg_targets {
+	char *delivery_level; /* low, medium, high or elite */
+	double toil_ratio;
+	double noise_share;
+	double alert_mttr_minutes;
+	double recovery_hours;
+	double disk_full_days;
+	double cpu_p95_pct;
+	long long bus_factor;
+};
+
 struct agg_conf {
 	struct op_strlist listen;
 	char *database; /* libpq connection string */
@@ -29,6 +41,7 @@ struct agg_conf {
 	long long workers;
 	struct agg_team *teams;
 	size_t nteams;
+	struct agg_targets targets;
 	char *config_file;
 };
 

@@ -36,6 +36,26 @@ static const struct op_cfg_option agg_options[] = {
      "alerts resolved faster than this are noise"},
     {"aggregator.workers", OP_CFG_INT, "4", F(workers),
      "requests handled at once (one database connection each)"},
+    {"aggregator.targets.delivery_level", OP_CFG_STRING, "high",
+     F(targets.delivery_level),
+     "scorecard delivery: DORA level at least this (medium, high, elite)"},
+    {"aggregator.targets.toil_ratio", OP_CFG_FLOAT, "0.5",
+     F(targets.toil_ratio), "scorecard toil: team toil ratio at most this"},
+    {"aggregator.targets.noise_share", OP_CFG_FLOAT, "0.3",
+     F(targets.noise_share), "scorecard alerting: noise share at most this"},
+    {"aggregator.targets.alert_mttr_minutes", OP_CFG_FLOAT, "60",
+     F(targets.alert_mttr_minutes),
+     "scorecard incident response: alert MTTR p50 at most this"},
+    {"aggregator.targets.recovery_hours", OP_CFG_FLOAT, "24",
+     F(targets.recovery_hours),
+     "scorecard incident response: recovery time p50 at most this"},
+    {"aggregator.targets.disk_full_days", OP_CFG_FLOAT, "30",
+     F(targets.disk_full_days),
+     "scorecard capacity: no disk full within this many days"},
+    {"aggregator.targets.cpu_p95_pct", OP_CFG_FLOAT, "80",
+     F(targets.cpu_p95_pct), "scorecard capacity: CPU p95 below this"},
+    {"aggregator.targets.bus_factor", OP_CFG_INT, "3", F(targets.bus_factor),
+     "scorecard knowledge spread: bus factor at least this"},
     {"aggregator.teams", OP_CFG_CUSTOM, NULL, 0,
      "teams: name, members, hours_per_week, timezone, services",
      agg_parse_teams, agg_free_teams},
@@ -137,6 +157,26 @@ agg_free_teams(void *target)
 	c->nteams = 0;
 }
 
+static int
+agg_targets_check(const struct agg_targets *t, const char *path)
+{
+	static const char *const levels[] = {"low", "medium", "high", "elite"};
+	int level_ok = 0;
+
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++)
+		level_ok |= strcmp(t->delivery_level, levels[i]) == 0;
+	if (level_ok && t->toil_ratio >= 0 && t->noise_share >= 0 &&
+	    t->alert_mttr_minutes >= 0 && t->recovery_hours >= 0 &&
+	    t->disk_full_days >= 0 && t->cpu_p95_pct >= 0 && t->bus_factor >= 1)
+		return OP_OK;
+	fprintf(stderr,
+	        "opspulse-aggregator: %s: targets.delivery_level must be low, "
+	        "medium, high or elite, bus_factor >= 1 and the other "
+	        "targets >= 0\n",
+	        path);
+	return OP_ECONFIG;
+}
+
 int
 agg_conf_load(struct agg_conf *c, const char *file, int *warnings)
 {
@@ -150,6 +190,8 @@ agg_conf_load(struct agg_conf *c, const char *file, int *warnings)
 		*warnings = res.warnings;
 	if (rv != OP_OK)
 		return rv;
+	if (agg_targets_check(&c->targets, path) != OP_OK)
+		return OP_ECONFIG;
 	if (c->workers < 1 || c->workers > 64 || c->noise_minutes < 1) {
 		fprintf(stderr,
 		        "opspulse-aggregator: %s: workers must be 1..64 "

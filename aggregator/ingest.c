@@ -3,19 +3,23 @@
  * answer; a batch is acknowledged only after its COMMIT; a bad message gets
  * an error reply and stores nothing.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aggregator.h"
+#include "eol.h"
 #include "op_codec.h"
 #include "op_error.h"
 #include "op_log.h"
 #include "op_time.h"
 #include "query.h"
 #include "store.h"
+#include "teams.h"
 
 #define MOD "ingest"
 
@@ -23,6 +27,7 @@ struct agg_server {
 	struct agg_conf *conf;
 	struct store **stores; /* one per worker */
 	unsigned nworkers;
+	struct teams_sync *teams; /* the main thread's */
 };
 
 static int
@@ -99,6 +104,25 @@ agg_query_code(int rv)
 	}
 }
 
+/* `opspulse eol import`: answered with the product's catalog. */
+static void
+agg_eol_import(struct agg_server *srv, unsigned worker,
+               const Opspulse__V1__EolImport *imp, op_reply *r,
+               Opspulse__V1__Error *e, Opspulse__V1__QueryResult **result,
+               char *err, size_t errsz)
+{
+	int rv = eol_import(srv->stores[worker], imp, result, err, errsz);
+
+	if (rv == OP_OK) {
+		op_info(MOD, "EOL catalog: imported %zu cycles of %s",
+		        imp->n_cycles, imp->product);
+		r->body_case = OPSPULSE__V1__REPLY__BODY_RESULT;
+		r->result = *result;
+	} else {
+		agg_reply_error(r, e, agg_query_code(rv), err, -1);
+	}
+}
+
 static int
 agg_handle(void *arg, unsigned worker, const struct op_peer *peer,
            const uint8_t *req, size_t len, uint8_t **out, size_t *outlen)
@@ -155,6 +179,9 @@ agg_handle(void *arg, unsigned worker, const struct op_peer *peer,
 		} else {
 			agg_reply_error(&r, &e, agg_query_code(rv), err, -1);
 		}
+	} else if (env->body_case == OPSPULSE__V1__ENVELOPE__BODY_EOL_IMPORT) {
+		agg_eol_import(srv, worker, env->eol_import, &r, &e, &result,
+		               err, sizeof(err));
 	} else {
 		agg_reply_error(
 		    &r, &e, OPSPULSE__V1__ERROR_CODE__ERROR_CODE_UNSUPPORTED,
@@ -177,6 +204,7 @@ agg_server_free(struct agg_server *srv)
 	for (unsigned i = 0; srv->stores && i < srv->nworkers; i++)
 		store_free(srv->stores[i]);
 	free(srv->stores);
+	teams_sync_free(srv->teams);
 }
 
 static int
@@ -184,7 +212,9 @@ agg_server_init(struct agg_server *srv, struct agg_conf *c)
 {
 	srv->conf = c;
 	srv->nworkers = (unsigned)c->workers;
-	if ((srv->stores = calloc(srv->nworkers, sizeof(*srv->stores))) == NULL)
+	if ((srv->stores = calloc(srv->nworkers, sizeof(*srv->stores))) ==
+	        NULL ||
+	    teams_sync_alloc(&srv->teams, c->database) != OP_OK)
 		return OP_ENOMEM;
 	for (unsigned i = 0; i < srv->nworkers; i++) {
 		if (store_alloc(&srv->stores[i], c->database) != OP_OK)
@@ -195,23 +225,41 @@ agg_server_init(struct agg_server *srv, struct agg_conf *c)
 	return store_ready(srv->stores[0]) == OP_EDB ? OP_EDB : OP_OK;
 }
 
-/* SIGHUP: check the file; a bad one keeps the running configuration. */
+/* SIGHUP: check the file; a bad one keeps the running configuration.
+ * Teams, time zone, noise_minutes and targets take effect at once. */
 static void
-agg_reload(struct agg_conf *c)
+agg_reload(struct agg_server *srv, struct agg_conf *c)
 {
 	struct agg_conf next;
 
-	if (agg_conf_load(&next, c->config_file, NULL) != OP_OK)
+	if (agg_conf_load(&next, c->config_file, NULL) != OP_OK) {
 		op_error(MOD,
 		         "reload of %s failed; keeping the running "
 		         "configuration",
 		         c->config_file);
-	else
+	} else {
 		op_info(MOD,
 		        "%s is valid; listen addresses, database and "
 		        "workers take effect on restart",
 		        c->config_file);
+		teams_take(c, &next);
+		teams_sync_run(srv->teams, c);
+	}
 	agg_conf_free(&next);
+}
+
+/* The next signal; 0 after a few seconds when a teams write is pending
+ * (it is retried then), -1 on failure. */
+static int
+agg_wait(const sigset_t *set, const struct agg_server *srv)
+{
+	const struct timespec retry = {5, 0};
+	int sig = 0;
+
+	if (!teams_sync_pending(srv->teams))
+		return sigwait(set, &sig) == 0 ? sig : -1;
+	sig = sigtimedwait(set, NULL, &retry);
+	return sig < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : sig;
 }
 
 int
@@ -235,15 +283,24 @@ agg_serve(struct agg_conf *c)
 		op_warn(MOD,
 		        "tls.insecure is set: plain tcp:// is allowed; "
 		        "events are unencrypted and not bound to identities");
-	if ((rv = agg_server_init(&srv, c)) != OP_OK ||
-	    (rv = op_server_start(&server, &c->listen, &tls, srv.nworkers,
+	if ((rv = agg_server_init(&srv, c)) != OP_OK) {
+		agg_server_free(&srv);
+		return 1;
+	}
+	/* Teams first, so that no query is answered with stale ones. */
+	teams_sync_run(srv.teams, c);
+	if ((rv = op_server_start(&server, &c->listen, &tls, srv.nworkers,
 	                          agg_handle, &srv)) != OP_OK) {
 		agg_server_free(&srv);
 		return 1;
 	}
 	op_info(MOD, "serving with %u workers", srv.nworkers);
-	while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-		agg_reload(c);
+	while ((sig = agg_wait(&set, &srv)) == 0 || sig == SIGHUP) {
+		if (sig == SIGHUP)
+			agg_reload(&srv, c);
+		else
+			teams_sync_run(srv.teams, c);
+	}
 	op_info(MOD, "stopping on signal %d", sig);
 	op_server_free(server);
 	agg_server_free(&srv);

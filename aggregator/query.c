@@ -8,46 +8,107 @@
 
 /*
  * Parameters every query may use: $1 since, $2 until (timestamptz text),
- * $3 environment, $4 services (text[] literal, NULL for all), $5 team,
- * $6 grouping ("by").
+ * $3 environment, $4 services (text[] literal, NULL for all), $5 team
+ * (NULL for any), $6 grouping ("by").
  */
+#define QUERY_ARGS    "($1::timestamptz, $2::timestamptz, $3, $4::text[], $5)"
+#define QUERY_STD(fn) "SELECT * FROM opspulse." fn QUERY_ARGS
+
+/* One row per indicator and grouping: the SQL function of SPEC §4 that
+ * computes it.  by is NULL for a command's default grouping. */
 static const struct query_def {
 	const char *name;
+	const char *by;
 	const char *sql;
 } query_defs[] = {
-    {"dora", "SELECT * FROM opspulse.dora($1::timestamptz, $2::timestamptz, "
-             "$3, $4::text[])"},
+    {"dora", NULL,
+     "SELECT * FROM opspulse.dora($1::timestamptz, $2::timestamptz, $3, "
+     "opspulse.team_services($4::text[], $5))"},
+    {"toil", NULL, QUERY_STD("toil")},
+    {"toil", "task", QUERY_STD("toil_by_task")},
+    {"toil", "team", QUERY_STD("toil_by_team")},
+    {"alerts", NULL, QUERY_STD("alerts")},
+    {"alerts", "rule", QUERY_STD("alerts_by_rule")},
+    {"eol", NULL, QUERY_STD("eol")},
+    {"maintenance", NULL, QUERY_STD("maintenance")},
+    {"capacity", NULL, QUERY_STD("capacity")},
+    {"batches", NULL, QUERY_STD("batches")},
+    {"scorecard", NULL, QUERY_STD("scorecard")},
+    {"services", NULL, QUERY_STD("service_list")},
+    {"agents", NULL, "SELECT * FROM opspulse.agents()"},
 };
+
+#define QUERY_NDEFS (sizeof(query_defs) / sizeof(query_defs[0]))
 
 #define QUERY_DEFAULT_WINDOW_US (28 * OP_US_PER_DAY)
 
-static const struct query_def *
-query_find(const char *name)
+static int
+query_same(const char *a, const char *b)
 {
-	for (size_t i = 0; i < sizeof(query_defs) / sizeof(query_defs[0]);
-	     i++) {
-		if (strcmp(query_defs[i].name, name) == 0)
-			return &query_defs[i];
-	}
-	return NULL;
+	return (a == NULL && b == NULL) || (a && b && strcmp(a, b) == 0);
 }
 
-/* A PostgreSQL array literal of strings: {"a","b\"c"}.  Passed as a
- * parameter value, never spliced into SQL.  Caller frees. */
-static char *
-query_array_literal(char **items, size_t n)
+/* Writes to err which groupings name has. */
+static void
+query_groupings(const char *name, char *err, size_t errsz)
+{
+	size_t len = (size_t)snprintf(err, errsz, "%s takes", name);
+	int n = 0;
+
+	for (size_t i = 0; i < QUERY_NDEFS && len < errsz; i++) {
+		if (strcmp(query_defs[i].name, name) != 0 || !query_defs[i].by)
+			continue;
+		len += (size_t)snprintf(err + len, errsz - len, "%s --by %s",
+		                        n++ ? " or" : "", query_defs[i].by);
+	}
+	if (n == 0 && len < errsz)
+		snprintf(err + len, errsz - len, " no --by");
+}
+
+/* Finds the row of (name, by).  Returns OP_OK with *out set, or
+ * OP_ENOTFOUND / OP_EINVAL with err saying what exists. */
+static int
+query_find(const char *name, const char *by, const struct query_def **out,
+           char *err, size_t errsz)
+{
+	int known = 0;
+
+	for (size_t i = 0; i < QUERY_NDEFS; i++) {
+		if (strcmp(query_defs[i].name, name) != 0)
+			continue;
+		known = 1;
+		if (query_same(query_defs[i].by, by)) {
+			*out = &query_defs[i];
+			return OP_OK;
+		}
+	}
+	if (!known) {
+		snprintf(err, errsz, "unknown query '%s'", name);
+		return OP_ENOTFOUND;
+	}
+	query_groupings(name, err, errsz);
+	return OP_EINVAL;
+}
+
+char *
+query_array_literal(char *const *items, size_t n)
 {
 	size_t size = 3;
 	char *buf, *p;
 
 	for (size_t i = 0; i < n; i++)
-		size += 2 * strlen(items[i]) + 3;
+		size += items[i] ? 2 * strlen(items[i]) + 3 : 5;
 	if ((p = buf = malloc(size)) == NULL)
 		return NULL;
 	*p++ = '{';
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			*p++ = ',';
+		if (items[i] == NULL) {
+			memcpy(p, "NULL", 4);
+			p += 4;
+			continue;
+		}
 		*p++ = '"';
 		for (const char *c = items[i]; *c; c++) {
 			if (*c == '"' || *c == '\\')
@@ -61,11 +122,50 @@ query_array_literal(char **items, size_t n)
 	return buf;
 }
 
+/* A --team must name a configured team: a typo would otherwise look like
+ * a team without data. */
+static int
+query_check_team(struct store *s, const char *team, char *err, size_t errsz)
+{
+	static const char sql[] =
+	    "SELECT coalesce(bool_or(name = $1), false), "
+	    "coalesce(string_agg(name, ', ' ORDER BY name), '') "
+	    "FROM opspulse.teams";
+	Opspulse__V1__QueryResult *r = NULL;
+	const char *params[1] = {team};
+	int rv = store_query(s, sql, params, 1, &r, err, errsz);
+	const char *known;
+
+	if (rv != OP_OK)
+		return rv;
+	known = r->n_rows == 1 ? r->rows[0]->cells[1]->text : "";
+	if (r->n_rows != 1 || r->rows[0]->cells[0]->text[0] != 't') {
+		rv = OP_EINVAL;
+		if (*known)
+			snprintf(err, errsz,
+			         "unknown team '%s'; configured teams: %s",
+			         team, known);
+		else
+			snprintf(err, errsz,
+			         "unknown team '%s'; no teams are configured "
+			         "(aggregator.teams in aggregator.conf)",
+			         team);
+	}
+	store_result_free(r);
+	return rv;
+}
+
+static const char *
+query_opt(const char *s)
+{
+	return s && *s ? s : NULL;
+}
+
 int
 query_run(struct store *s, const Opspulse__V1__QueryRequest *req,
           Opspulse__V1__QueryResult **out, char *err, size_t errsz)
 {
-	const struct query_def *q = query_find(req->name);
+	const struct query_def *q;
 	char since[OP_TIME_BUFSZ], until[OP_TIME_BUFSZ], *services = NULL;
 	int64_t until_us = req->until_us ? req->until_us : op_time_now_us();
 	int64_t since_us =
@@ -73,25 +173,26 @@ query_run(struct store *s, const Opspulse__V1__QueryRequest *req,
 	const char *params[6];
 	int rv;
 
-	if (q == NULL) {
-		snprintf(err, errsz, "unknown query '%s'", req->name);
-		return OP_ENOTFOUND;
-	}
+	if ((rv = query_find(req->name, query_opt(req->by), &q, err, errsz)))
+		return rv;
 	if (since_us >= until_us) {
 		snprintf(err, errsz,
 		         "the window is empty: since must be before "
 		         "until");
 		return OP_EINVAL;
 	}
+	if (query_opt(req->team) &&
+	    (rv = query_check_team(s, req->team, err, errsz)) != OP_OK)
+		return rv;
 	if (req->n_services && (services = query_array_literal(
 	                            req->services, req->n_services)) == NULL)
 		return OP_ENOMEM;
 	params[0] = op_time_format(since_us, since, sizeof(since));
 	params[1] = op_time_format(until_us, until, sizeof(until));
-	params[2] = req->env && *req->env ? req->env : "production";
+	params[2] = query_opt(req->env) ? req->env : "production";
 	params[3] = services;
-	params[4] = req->team && *req->team ? req->team : NULL;
-	params[5] = req->by && *req->by ? req->by : NULL;
+	params[4] = query_opt(req->team);
+	params[5] = query_opt(req->by);
 	rv = store_query(s, q->sql, params, 6, out, err, errsz);
 	free(services);
 	if (rv == OP_OK) {

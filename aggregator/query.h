@@ -9,11 +9,20 @@
 #include "store.h"
 
 /*
- * Runs the query req names against s.  Returns OP_OK with *out set (free
- * with store_result_free); OP_ENOTFOUND for an unknown name; OP_EINVAL for
- * bad arguments; OP_EUNAVAIL or OP_EDB from the store.  err says why.
+ * Runs the query req names (with its grouping, req->by) against s.
+ * Returns OP_OK with *out set (free with store_result_free);
+ * OP_ENOTFOUND for an unknown name; OP_EINVAL for bad arguments (an empty
+ * window, a grouping or team that does not exist); OP_EUNAVAIL or OP_EDB
+ * from the store.  err says why.
  */
 int query_run(struct store *s, const Opspulse__V1__QueryRequest *req,
               Opspulse__V1__QueryResult **out, char *err, size_t errsz);
+
+/*
+ * A PostgreSQL array literal of n strings ({"a","b\"c"}; a NULL item is
+ * NULL), to pass as a parameter value, never to splice into SQL.  Returns a
+ * string the caller frees, or NULL when out of memory.
+ */
+char *query_array_literal(char *const *items, size_t n);
 
 #endif

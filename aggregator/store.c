@@ -287,3 +287,27 @@ store_query(struct store *s, const char *sql, const char *const *params,
 	*out = q;
 	return OP_OK;
 }
+
+/* ---- commands ------------------------------------------------------- */
+
+int
+store_command(struct store *s, const char *sql, const char *const *params,
+              int nparams, char *err, size_t errsz)
+{
+	ExecStatusType st;
+	PGresult *r;
+	int rv;
+
+	if ((rv = store_ready(s)) != OP_OK) {
+		snprintf(err, errsz, "%s",
+		         rv == OP_EUNAVAIL ? "database unavailable"
+		                           : "database schema not ready");
+		return rv == OP_EUNAVAIL ? rv : OP_EDB;
+	}
+	r = PQexecParams(s->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		return store_failure(s, r, err, errsz);
+	PQclear(r);
+	return OP_OK;
+}

@@ -43,6 +43,15 @@ int store_query(struct store *s, const char *sql, const char *const *params,
                 size_t errsz);
 void store_result_free(Opspulse__V1__QueryResult *r);
 
+/*
+ * Runs one statement that changes data (a call such as
+ * opspulse.sync_config(...)) with text parameters ($1..$n, NULL = SQL
+ * NULL), in its own transaction; rows it returns are discarded.  Returns
+ * OP_OK, OP_EUNAVAIL (database unreachable) or OP_EDB (err set).
+ */
+int store_command(struct store *s, const char *sql, const char *const *params,
+                  int nparams, char *err, size_t errsz);
+
 /* Opens a connection for one-off administrative work (migrate).  Returns
  * NULL after logging why. */
 void *store_connect_admin(const char *conninfo);
