@@ -38,4 +38,27 @@ int cli_format_parse(const char *s, enum cli_format *f);
 void cli_render(FILE *fp, enum cli_format f, const char *title,
                 const Opspulse__V1__QueryResult *r);
 
+/* Parses --format's argument into *f; prints why and returns CLI_USAGE
+ * when it is not a format. */
+int cli_format_option(const char *arg, enum cli_format *f);
+
+/*
+ * Sends env (its protocol version is set here) to the aggregator at server
+ * and decodes the answer into *out (free with
+ * opspulse__v1__reply__free_unpacked).  Returns CLI_OK, CLI_USAGE (an
+ * unusable address or TLS setting) or CLI_UNREACHABLE, after printing a
+ * line that names the address.
+ */
+int cli_call(const struct cli_conf *c, const char *server, op_envelope *env,
+             op_reply **out);
+
+/* Prints r's result in format f (title above tables) and returns CLI_OK,
+ * or prints its error and returns CLI_USAGE (the aggregator found the
+ * request invalid) or CLI_SERVER. */
+int cli_answer(const op_reply *r, enum cli_format f, const char *title);
+
+/* opspulse eol import PRODUCT FILE [--server A] [--format F]: argv[0] is
+ * "import".  Returns an exit code (SPEC §5). */
+int cli_eol_import(const struct cli_conf *c, int argc, char **argv);
+
 #endif

@@ -13,14 +13,32 @@
 #include "op_time.h"
 #include "op_transport.h"
 
-/* Indicator commands: each is one query the aggregator knows. */
+/* Indicator commands: each is one query the aggregator knows (SPEC §5).
+ * by lists the groupings --by takes; sub names a subcommand and its
+ * handler. */
 static const struct cli_command {
 	char *name;
 	const char *title;
 	const char *summary;
+	const char *by;
+	const char *sub;
+	int (*sub_fn)(const struct cli_conf *c, int argc, char **argv);
 } cli_commands[] = {
     {"dora", "Delivery (DORA)",
      "deploys, frequency, lead time, change failure, recovery, rework"},
+    {"toil", "Toil",
+     "toil hours, operators, bus factor, after hours, toil ratio", "task|team"},
+    {"alerts", "Alerts", "fired, noise, MTTR, after hours, flapping rules",
+     "rule"},
+    {"eol", "End of life",
+     "components against the EOL catalog; eol import PRODUCT FILE", NULL,
+     "import", cli_eol_import},
+    {"maintenance", "Maintenance", "maintenance items, overdue or not"},
+    {"capacity", "Capacity", "CPU and memory p95, disk used, days to full"},
+    {"batches", "Batches", "runs, failures, duration p50/p95 and change"},
+    {"scorecard", "Scorecard", "level 1-3 per service and area, why"},
+    {"services", "Services", "known services, teams, time zones, events"},
+    {"agents", "Agents", "version, last seen, events, dropped events"},
 };
 
 #define NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
@@ -45,12 +63,21 @@ cli_usage(FILE *fp)
 	    "2026-10-05T09:30:00Z)\n"
 	    "                   or an age before now: 7d, 12w, 36h\n"
 	    "  --service S      only this service (repeatable)\n"
+	    "  --team T         only the services of this team\n"
 	    "  --env E          environment (default: production)\n"
+	    "  --by G           grouping: toil --by task|team, alerts --by "
+	    "rule\n"
 	    "  --format F       table, json, csv or markdown (default: table "
 	    "on\n"
 	    "                   a terminal, json otherwise)\n"
 	    "  --server ADDR    aggregator (default: cli.server in the "
 	    "config)\n"
+	    "\n"
+	    "  opspulse eol import PRODUCT FILE   replaces PRODUCT's cycles in "
+	    "the\n"
+	    "                   EOL catalog with an endoflife.date API v0 "
+	    "JSON\n"
+	    "                   array (FILE - reads standard input)\n"
 	    "\n"
 	    "global options:\n"
 	    "  -c FILE          configuration (default "
@@ -81,6 +108,27 @@ cli_time(const char *flag, const char *arg, int64_t now, int64_t *out)
 }
 
 static int
+cli_service(struct cli_args *a, char *s)
+{
+	if (a->req.n_services == 64) {
+		fprintf(stderr, "opspulse: at most 64 --service options\n");
+		return CLI_USAGE;
+	}
+	a->services[a->req.n_services++] = s;
+	return 0;
+}
+
+int
+cli_format_option(const char *arg, enum cli_format *f)
+{
+	if (cli_format_parse(arg, f) == 0)
+		return 0;
+	fprintf(stderr, "opspulse: --format must be table, json, csv or "
+	                "markdown\n");
+	return CLI_USAGE;
+}
+
+static int
 cli_option(int opt, struct cli_args *a, int64_t now)
 {
 	switch (opt) {
@@ -89,23 +137,18 @@ cli_option(int opt, struct cli_args *a, int64_t now)
 	case 'u':
 		return cli_time("--until", optarg, now, &a->req.until_us);
 	case 'S':
-		if (a->req.n_services == 64) {
-			fprintf(stderr,
-			        "opspulse: at most 64 --service options\n");
-			return CLI_USAGE;
-		}
-		a->services[a->req.n_services++] = optarg;
+		return cli_service(a, optarg);
+	case 't':
+		a->req.team = optarg;
 		return 0;
 	case 'e':
 		a->req.env = optarg;
 		return 0;
+	case 'b':
+		a->req.by = optarg;
+		return 0;
 	case 'f':
-		if (cli_format_parse(optarg, &a->format) == 0)
-			return 0;
-		fprintf(stderr,
-		        "opspulse: --format must be table, json, csv or "
-		        "markdown\n");
-		return CLI_USAGE;
+		return cli_format_option(optarg, &a->format);
 	case 'A':
 		a->server = optarg;
 		return 0;
@@ -114,14 +157,52 @@ cli_option(int opt, struct cli_args *a, int64_t now)
 	}
 }
 
+/* --by must be one of the command's groupings. */
 static int
-cli_parse(int argc, char **argv, struct cli_args *a)
+cli_check_by(const struct cli_command *cmd, const char *by)
+{
+	const char *p = cmd->by;
+	size_t n = strlen(by);
+
+	while (p && *p) {
+		if (strncmp(p, by, n) == 0 && (p[n] == '|' || p[n] == '\0'))
+			return 0;
+		p = strchr(p, '|');
+		p = p ? p + 1 : NULL;
+	}
+	if (cmd->by)
+		fprintf(stderr, "opspulse: %s --by takes %s, not '%s'\n",
+		        cmd->name, cmd->by, by);
+	else
+		fprintf(stderr, "opspulse: %s takes no --by\n", cmd->name);
+	return CLI_USAGE;
+}
+
+static int
+cli_window(struct cli_args *a, int64_t now)
+{
+	if (a->req.until_us == 0)
+		a->req.until_us = now;
+	if (a->req.since_us == 0)
+		a->req.since_us = a->req.until_us - 28 * OP_US_PER_DAY;
+	if (a->req.since_us >= a->req.until_us) {
+		fprintf(stderr, "opspulse: --since must be before --until\n");
+		return CLI_USAGE;
+	}
+	return 0;
+}
+
+static int
+cli_parse(const struct cli_command *cmd, int argc, char **argv,
+          struct cli_args *a)
 {
 	static const struct option opts[] = {
 	    {"since", required_argument, NULL, 's'},
 	    {"until", required_argument, NULL, 'u'},
 	    {"service", required_argument, NULL, 'S'},
+	    {"team", required_argument, NULL, 't'},
 	    {"env", required_argument, NULL, 'e'},
+	    {"by", required_argument, NULL, 'b'},
 	    {"format", required_argument, NULL, 'f'},
 	    {"server", required_argument, NULL, 'A'},
 	    {"help", no_argument, NULL, 'h'},
@@ -145,23 +226,15 @@ cli_parse(int argc, char **argv, struct cli_args *a)
 		        argv[optind]);
 		return CLI_USAGE;
 	}
-	if (a->req.until_us == 0)
-		a->req.until_us = now;
-	if (a->req.since_us == 0)
-		a->req.since_us = a->req.until_us - 28 * OP_US_PER_DAY;
-	if (a->req.since_us >= a->req.until_us) {
-		fprintf(stderr, "opspulse: --since must be before --until\n");
-		return CLI_USAGE;
-	}
-	return 0;
+	if (*a->req.by && (rv = cli_check_by(cmd, a->req.by)) != 0)
+		return rv;
+	return cli_window(a, now);
 }
 
-/* Sends the query and decodes the reply; prints why on failure. */
-static int
-cli_call(const struct cli_conf *c, const char *server,
-         Opspulse__V1__QueryRequest *req, op_reply **out)
+int
+cli_call(const struct cli_conf *c, const char *server, op_envelope *env,
+         op_reply **out)
 {
-	op_envelope env;
 	struct op_strlist addrs = {NULL, 0};
 	struct op_tls_conf tls = {c->tls_ca, c->tls_cert, c->tls_key,
 	                          c->tls_insecure};
@@ -170,12 +243,9 @@ cli_call(const struct cli_conf *c, const char *server,
 	size_t len, replen;
 	int rv;
 
-	opspulse__v1__envelope__init(&env);
-	env.protocol_version = OP_PROTOCOL_VERSION;
-	env.body_case = OPSPULSE__V1__ENVELOPE__BODY_QUERY;
-	env.query = req;
+	env->protocol_version = OP_PROTOCOL_VERSION;
 	if (op_strlist_add(&addrs, server) != OP_OK ||
-	    op_pack(&env.base, &buf, &len) != OP_OK)
+	    op_pack(&env->base, &buf, &len) != OP_OK)
 		return CLI_USAGE;
 	rv = op_client_alloc(&client, &addrs, &tls, (int)c->timeout_ms);
 	if (rv == OP_OK)
@@ -200,49 +270,85 @@ cli_call(const struct cli_conf *c, const char *server,
 	return CLI_OK;
 }
 
+int
+cli_answer(const op_reply *r, enum cli_format f, const char *title)
+{
+	Opspulse__V1__ErrorCode code = r->error ? r->error->code : 0;
+
+	if (code == OPSPULSE__V1__ERROR_CODE__ERROR_CODE_INVALID) {
+		fprintf(stderr, "opspulse: %s\n", r->error->message);
+		return CLI_USAGE;
+	}
+	if (code != 0) {
+		fprintf(stderr,
+		        "opspulse: the aggregator could not answer: %s%s\n",
+		        r->error->message,
+		        code == OPSPULSE__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE
+		            ? " (try again shortly)"
+		            : "; see the aggregator's log");
+		return CLI_SERVER;
+	}
+	if (r->body_case != OPSPULSE__V1__REPLY__BODY_RESULT) {
+		fprintf(stderr, "opspulse: the aggregator sent no result; is "
+		                "it older than this CLI?\n");
+		return CLI_SERVER;
+	}
+	cli_render(stdout, f, title, r->result);
+	return CLI_OK;
+}
+
 static int
 cli_query(const struct cli_conf *c, const struct cli_command *cmd, int argc,
           char **argv)
 {
 	struct cli_args a;
+	op_envelope env;
 	op_reply *r = NULL;
 	char title[256];
 	int rv;
 
 	memset(&a, 0, sizeof(a));
 	opspulse__v1__query_request__init(&a.req);
+	opspulse__v1__envelope__init(&env);
 	a.req.name = cmd->name;
-	if ((rv = cli_parse(argc, argv, &a)) != 0)
+	if ((rv = cli_parse(cmd, argc, argv, &a)) != 0)
 		return rv;
-	if ((rv = cli_call(c, a.server ? a.server : c->server, &a.req, &r)))
+	env.body_case = OPSPULSE__V1__ENVELOPE__BODY_QUERY;
+	env.query = &a.req;
+	if ((rv = cli_call(c, a.server ? a.server : c->server, &env, &r)))
 		return rv;
-	if (r->error && r->error->code != 0) {
-		fprintf(stderr,
-		        "opspulse: the aggregator could not answer: %s%s\n",
-		        r->error->message,
-		        r->error->code ==
-		                OPSPULSE__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE
-		            ? " (try again shortly)"
-		            : "");
-		rv = CLI_SERVER;
-	} else if (r->body_case != OPSPULSE__V1__REPLY__BODY_RESULT) {
-		fprintf(stderr, "opspulse: the aggregator sent no result\n");
-		rv = CLI_SERVER;
-	} else {
-		snprintf(title, sizeof(title), "%s: %s", cmd->title,
-		         a.req.env && *a.req.env ? a.req.env : "production");
-		cli_render(stdout, a.format, title, r->result);
-	}
+	snprintf(title, sizeof(title), "%s%s%s: %s", cmd->title,
+	         *a.req.by ? " by " : "", a.req.by,
+	         *a.req.env ? a.req.env : "production");
+	rv = cli_answer(r, a.format, title);
 	opspulse__v1__reply__free_unpacked(r, NULL);
+	return rv;
+}
+
+static int
+cli_dispatch(const struct cli_command *cmd, const char *file, int argc,
+             char **argv)
+{
+	struct cli_conf c;
+	int rv;
+
+	if (cli_conf_load(&c, file) != OP_OK) {
+		cli_conf_free(&c);
+		return CLI_USAGE;
+	}
+	if (cmd->sub && argc > 1 && strcmp(argv[1], cmd->sub) == 0)
+		rv = cmd->sub_fn(&c, argc - 1, argv + 1);
+	else
+		rv = cli_query(&c, cmd, argc, argv);
+	cli_conf_free(&c);
 	return rv;
 }
 
 int
 main(int argc, char **argv)
 {
-	struct cli_conf c;
 	const char *file = NULL;
-	int i = 1, rv;
+	int i = 1;
 
 	op_log_init("opspulse", OP_LOG_WARN);
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -268,15 +374,9 @@ main(int argc, char **argv)
 		return CLI_USAGE;
 	}
 	for (size_t k = 0; k < NCOMMANDS; k++) {
-		if (strcmp(argv[i], cli_commands[k].name) != 0)
-			continue;
-		if (cli_conf_load(&c, file) != OP_OK) {
-			cli_conf_free(&c);
-			return CLI_USAGE;
-		}
-		rv = cli_query(&c, &cli_commands[k], argc - i, argv + i);
-		cli_conf_free(&c);
-		return rv;
+		if (strcmp(argv[i], cli_commands[k].name) == 0)
+			return cli_dispatch(&cli_commands[k], file, argc - i,
+			                    argv + i);
 	}
 	fprintf(stderr, "opspulse: unknown command '%s'; see opspulse --help\n",
 	        argv[i]);
