@@ -36,11 +36,23 @@ def test_bad_messages_rejected_and_nothing_stored():
 
 def test_cli_errors():
     with Cluster("clierr") as c:
-        # No aggregator is running at the configured address.
-        r = c.cli("dora", check_rc=False)
-        check_eq(r.returncode, 2, "exit status when the aggregator is unreachable")
-        check(c.addresses[0] in r.stderr, "the message names the address: %r" % r.stderr)
-        check_eq(r.stdout, "", "nothing on stdout")
+        # No aggregator is running at the configured address: every
+        # command says so, naming the address, and exits 2.
+        cycles = c.write("cycles.json", '[{"cycle": "1", "eol": false}]')
+        for args in (["dora"], ["toil"], ["toil", "--by", "task"], ["toil", "--by", "team"],
+                     ["alerts"], ["alerts", "--by", "rule"], ["eol"], ["maintenance"],
+                     ["capacity"], ["batches"], ["scorecard"], ["services"], ["agents"],
+                     ["eol", "import", "x", cycles]):
+            r = c.cli(*args, check_rc=False)
+            what = " ".join(args)
+            check_eq(r.returncode, 2, "%s: exit status when the aggregator is unreachable" % what)
+            check(c.addresses[0] in r.stderr, "%s: the message names the address: %r"
+                  % (what, r.stderr))
+            check_eq(len(r.stderr.splitlines()), 1, "%s: one line" % what)
+            check_eq(r.stdout, "", "%s: nothing on stdout" % what)
+        r = c.cli("agents", "--server", "tcp://127.0.0.1:1", check_rc=False)
+        check_eq(r.returncode, 2, "--server overrides the configured address")
+        check("tcp://127.0.0.1:1" in r.stderr, "names the --server address: %r" % r.stderr)
         r = c.cli("dora", "--since", "yesterday-ish", check_rc=False)
         check_eq(r.returncode, 1, "exit status for a bad time")
         check("--since" in r.stderr, "the message names the option: %r" % r.stderr)
