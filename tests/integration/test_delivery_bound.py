@@ -24,6 +24,9 @@ def test_full_spool_drops_oldest_and_counts_them():
         check_eq(low, n - stored, "the newest events survived")
         check_eq(int(c.scalar("SELECT sum(dropped_total) FROM agent_spools")), dropped,
                  "the exact drop count reached the aggregator")
+        agents = c.cli_json("agents")["rows"]
+        check_eq([(a["agent"], a["dropped"]) for a in agents], [(c.agent_id, dropped)],
+                 "opspulse agents shows the drop count")
 
 
 def test_concurrent_record_commands():
