@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Times every indicator function over about 2M events, 200 services and a
+# year of history (SPEC §10: each indicator <= 1 s).
+#
+# Starts a private PostgreSQL 15 in a scratch directory, migrates a database
+# with the built aggregator, generates the history with SQL
+# (bench/indicators_data.sql), then runs each function three times in one
+# session over two windows -- the default 28 days and the whole year -- and
+# prints the median wall time of each as psql measures it (\timing:
+# planning, execution and the transfer of the rows).  Other work on the
+# machine skews the figures: the load average is printed with them.
+#
+# usage: bench/indicators.sh [--build DIR] [--without-indexes] [--keep]
+#   --build DIR         build directory with the aggregator (default: build)
+#   --without-indexes   drop the indexes of the indicator migration first,
+#                       to measure what they buy
+#   --keep              leave the server running and print how to reach it
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build=$root/build
+with_indexes=1
+keep=0
+while [ $# -gt 0 ]; do
+    case $1 in
+    --build) build=$(cd "$2" && pwd); shift 2 ;;
+    --without-indexes) with_indexes=0; shift ;;
+    --keep) keep=1; shift ;;
+    *) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1 ;;
+    esac
+done
+aggregator=$build/aggregator/opspulse-aggregator
+[ -x "$aggregator" ] || { echo "bench: no $aggregator; build first (or pass --build DIR)" >&2; exit 1; }
+
+. scripts/lib/pg.sh
+state=$(mktemp -d /tmp/opspulse-bench-XXXXXX)
+chmod 755 "$state"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cleanup() {
+    if [ $keep = 0 ]; then
+        pg_stop "$state/pg"
+        rm -rf "$state"
+    fi
+}
+trap cleanup EXIT INT TERM
+
+pg_start "$state/pg" "$port"
+export PGHOST PGPORT=$port PGUSER=postgres PGDATABASE=bench
+PGHOST=$(pg_socket_dir "$state/pg")
+psql -X -q -d postgres -c "CREATE DATABASE bench"
+printf 'aggregator = { database = "%s"; };\n' "$(pg_conninfo "$state/pg" "$port" bench)" >"$state/aggregator.conf"
+"$aggregator" -c "$state/aggregator.conf" migrate >/dev/null
+
+until_ts='2026-10-01T00:00:00Z'
+echo "generating the history (about 2M events) ..." >&2
+t0=$(date +%s)
+psql -X -q -v ON_ERROR_STOP=1 -v until="$until_ts" -f bench/indicators_data.sql
+psql -X -q -c "VACUUM ANALYZE"
+echo "generated in $(( $(date +%s) - t0 )) s" >&2
+if [ $with_indexes = 0 ]; then
+    psql -X -q -At -c "SELECT indexname FROM pg_indexes WHERE schemaname = 'opspulse' AND indexname LIKE 'ix\_%'" |
+        while read -r ix; do psql -X -q -c "DROP INDEX opspulse.$ix"; done
+fi
+
+events=$(psql -X -At -c "SELECT (SELECT count(*) FROM opspulse.deploys) + (SELECT count(*) FROM opspulse.deploy_failures)
+  + (SELECT count(*) FROM opspulse.toil) + (SELECT count(*) FROM opspulse.batch_runs)
+  + (SELECT count(*) FROM opspulse.alerts) + (SELECT count(*) FROM opspulse.components)
+  + (SELECT count(*) FROM opspulse.maintenance) + (SELECT count(*) FROM opspulse.capacity)")
+
+# name | SQL with :since and :until
+queries=(
+    "dora|SELECT * FROM opspulse.dora(:since, :until, 'production', NULL)"
+    "toil|SELECT * FROM opspulse.toil(:since, :until)"
+    "toil --by task|SELECT * FROM opspulse.toil_by_task(:since, :until)"
+    "toil --by team|SELECT * FROM opspulse.toil_by_team(:since, :until)"
+    "alerts|SELECT * FROM opspulse.alerts(:since, :until)"
+    "alerts --by rule|SELECT * FROM opspulse.alerts_by_rule(:since, :until)"
+    "eol|SELECT * FROM opspulse.eol(:since, :until)"
+    "maintenance|SELECT * FROM opspulse.maintenance(:since, :until)"
+    "capacity|SELECT * FROM opspulse.capacity(:since, :until)"
+    "batches|SELECT * FROM opspulse.batches(:since, :until)"
+    "scorecard|SELECT * FROM opspulse.scorecard(:since, :until)"
+    "services|SELECT * FROM opspulse.service_list(:since, :until)"
+    "agents|SELECT * FROM opspulse.agents()"
+    "dora --service (1)|SELECT * FROM opspulse.dora(:since, :until, 'production', '{svc-007}')"
+    "toil --team (10 services)|SELECT * FROM opspulse.toil(:since, :until, 'production', NULL, 'team-03')"
+)
+
+# Median of three runs, in ms, of one query in one session.
+time_query() {
+    local sql=$1 since=$2
+    {
+        printf '\\timing on\n\\o /dev/null\n'
+        for _ in 1 2 3; do
+            printf '%s;\n' "$sql"
+        done
+    } | psql -X -q -v ON_ERROR_STOP=1 -v since="'$since'::timestamptz" \
+        -v until="'$until_ts'::timestamptz" |
+        sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sort -n | sed -n 2p
+}
+
+month_since=$(date -u -d "$until_ts - 28 days" +%Y-%m-%dT%H:%M:%SZ)
+year_since=$(date -u -d "$until_ts - 365 days" +%Y-%m-%dT%H:%M:%SZ)
+echo
+echo "Indicator queries: $events events, 200 services, $year_since to $until_ts"
+echo "indexes: $([ $with_indexes = 1 ] && echo yes || echo 'dropped (--without-indexes)');" \
+    "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores"
+echo
+printf '| %-26s | %14s | %14s |\n' "indicator" "28 days (ms)" "365 days (ms)"
+printf '| %-26s | %14s | %14s |\n' "---" "---:" "---:"
+worst=0
+for q in "${queries[@]}"; do
+    name=${q%%|*}
+    sql=${q#*|}
+    m=$(time_query "$sql" "$month_since")
+    y=$(time_query "$sql" "$year_since")
+    printf '| %-26s | %14s | %14s |\n' "$name" "$m" "$y"
+    worst=$(python3 -c "print(max($worst, $m, $y))")
+done
+echo
+echo "slowest: $worst ms (target: 1000 ms); load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ $keep = 1 ]; then
+    echo "server kept: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=postgres PGDATABASE=bench psql" >&2
+    echo "stop it with: . scripts/lib/pg.sh; pg_stop $state/pg" >&2
+fi
