@@ -264,5 +264,24 @@ def test_reload_and_reader_role():
         check(r != 0, "the reader role cannot delete")
 
 
+def test_teams_written_once_the_database_is_back():
+    with Cluster("indpgdown", private_pg=True) as c:
+        configure(c)
+        c.migrate()
+        c.pg_stop()
+        agg = c.start_aggregator(migrate=False)
+        wait_for(lambda: "cannot write teams and settings yet" in agg.output(), 30,
+                 "the aggregator to say it will retry")
+        check(agg.alive(), "the aggregator keeps running without its database")
+        c.pg_start()
+        wait_for(lambda: "3 teams and the settings" in agg.output(), 60,
+                 "the teams to be written once the database is back")
+        check_eq(sorted(r[0] for r in c.sql("SELECT name FROM teams")),
+                 sorted(t[0] for t in D.TEAMS), "teams in the database")
+        check_eq(c.scalar("SELECT value FROM settings WHERE key = 'noise_minutes'"),
+                 str(D.NOISE_MINUTES), "settings in the database")
+
+
 if __name__ == "__main__":
-    run([test_every_indicator_against_the_definitions, test_reload_and_reader_role])
+    run([test_every_indicator_against_the_definitions, test_reload_and_reader_role,
+         test_teams_written_once_the_database_is_back])
