@@ -273,6 +273,10 @@ def test_teams_written_once_the_database_is_back():
         wait_for(lambda: "cannot write teams and settings yet" in agg.output(), 30,
                  "the aggregator to say it will retry")
         check(agg.alive(), "the aggregator keeps running without its database")
+        r = c.cli("toil", check_rc=False)
+        check_eq(r.returncode, 3, "exit status of a query while the database is down")
+        check("try again" in r.stderr and len(r.stderr.splitlines()) == 1,
+              "one line saying what to do: %r" % r.stderr)
         c.pg_start()
         wait_for(lambda: "3 teams and the settings" in agg.output(), 60,
                  "the teams to be written once the database is back")
