@@ -61,4 +61,13 @@ int cli_answer(const op_reply *r, enum cli_format f, const char *title);
  * "import".  Returns an exit code (SPEC §5). */
 int cli_eol_import(const struct cli_conf *c, int argc, char **argv);
 
+/*
+ * Parses an endoflife.date API v0 JSON array (buf, len; path names it in
+ * messages) into imp->cycles.  Returns 0, or -1 after printing why on
+ * stderr.  Either way imp->cycles is freed with cli_eol_free.
+ */
+int cli_eol_parse(const char *path, const char *buf, size_t len,
+                  Opspulse__V1__EolImport *imp);
+void cli_eol_free(Opspulse__V1__EolImport *imp);
+
 #endif
