@@ -17,12 +17,6 @@
 #include "spool.h"
 
 static int
-pos_before(struct spool_pos a, struct spool_pos b)
-{
-	return a.seg < b.seg || (a.seg == b.seg && a.off < b.off);
-}
-
-static int
 flush_usage(FILE *fp)
 {
 	fprintf(
@@ -67,7 +61,7 @@ agent_cmd_flush(const struct agent_conf *c, int argc, char **argv)
 		/* Done when the cursor passed the end seen at the start, or
 		 * reached the end now (a torn tail may have been cut off). */
 		spool_end(s, &now_end);
-		if (!pos_before(cur, end) ||
+		if (!spool_pos_before(cur, end) ||
 		    (cur.seg == now_end.seg && cur.off == now_end.off))
 			break;
 		if (op_time_mono_ms() >= deadline) {

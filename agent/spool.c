@@ -419,7 +419,7 @@ spool_cursor(struct spool *s, struct spool_pos *out)
 	return OP_OK;
 }
 
-static int
+int
 spool_pos_before(struct spool_pos a, struct spool_pos b)
 {
 	return a.seg < b.seg || (a.seg == b.seg && a.off < b.off);

@@ -29,6 +29,9 @@ struct spool_pos {
 	uint64_t off;
 };
 
+/* Is a before b?  This can't fail. */
+int spool_pos_before(struct spool_pos a, struct spool_pos b);
+
 /* Positions as one 64-bit sequence number, for the wire. */
 #define SPOOL_SEQ(p) (((p).seg << 32) | (p).off)
 
