@@ -13,6 +13,7 @@
 
 #include "aggregator.h"
 #include "eol.h"
+#include "metrics.h"
 #include "op_codec.h"
 #include "op_error.h"
 #include "op_log.h"
@@ -53,19 +54,25 @@ agg_batch(struct agg_server *srv, unsigned worker, const struct op_peer *peer,
           const op_batch *b, op_reply *r, Opspulse__V1__Error *e,
           Opspulse__V1__Ack *ack, char *err, size_t errsz)
 {
-	uint32_t stored, dups;
-	int64_t t0 = op_time_mono_ms();
+	uint32_t stored = 0, dups = 0;
+	int64_t t0 = op_time_mono_us();
 	int bad, rv;
 
 	if (op_batch_validate(b, op_time_now_us(), &bad, err, errsz) != OP_OK) {
 		op_warn(MOD, "rejected a batch from agent %s (%s): %s",
 		        b->agent_id, agg_peer(peer), err);
+		metrics_reject(METRICS_REJECT_INVALID);
 		agg_reply_error(r, e,
 		                OPSPULSE__V1__ERROR_CODE__ERROR_CODE_INVALID,
 		                err, bad);
 		return;
 	}
 	rv = store_ingest(srv->stores[worker], b, &stored, &dups, err, errsz);
+	metrics_batch(rv == OP_OK         ? METRICS_BATCH_STORED
+	              : rv == OP_EUNAVAIL ? METRICS_BATCH_UNAVAILABLE
+	                                  : METRICS_BATCH_FAILED,
+	              b->n_events, stored, dups,
+	              (double)(op_time_mono_us() - t0) / 1e6);
 	if (rv != OP_OK) {
 		if (rv != OP_EUNAVAIL)
 			op_error(MOD, "cannot store a batch from agent %s: %s",
@@ -80,7 +87,7 @@ agg_batch(struct agg_server *srv, unsigned worker, const struct op_peer *peer,
 	}
 	op_debug(MOD, "agent %s: %zu events, %u new, %u duplicates, %lld ms",
 	         b->agent_id, b->n_events, stored, dups,
-	         (long long)(op_time_mono_ms() - t0));
+	         (long long)(op_time_mono_us() - t0) / 1000);
 	ack->spool_id = b->spool_id;
 	ack->committed_seq = b->last_seq;
 	ack->stored = stored;
@@ -146,6 +153,7 @@ agg_handle(void *arg, unsigned worker, const struct op_peer *peer,
 		         "message of %zu bytes exceeds the limit of %u bytes; "
 		         "send smaller batches",
 		         len, OP_MAX_MESSAGE_BYTES);
+		metrics_reject(METRICS_REJECT_TOO_LARGE);
 		agg_reply_error(&r, &e,
 		                OPSPULSE__V1__ERROR_CODE__ERROR_CODE_INVALID,
 		                err, -1);
@@ -155,6 +163,7 @@ agg_handle(void *arg, unsigned worker, const struct op_peer *peer,
 		         "message of %zu bytes is not an "
 		         "OpsPulse envelope",
 		         len);
+		metrics_reject(METRICS_REJECT_MALFORMED);
 		agg_reply_error(&r, &e,
 		                OPSPULSE__V1__ERROR_CODE__ERROR_CODE_MALFORMED,
 		                err, -1);
@@ -164,6 +173,7 @@ agg_handle(void *arg, unsigned worker, const struct op_peer *peer,
 		    "protocol version %u is too old; this aggregator needs "
 		    "%d or newer: upgrade the sender",
 		    env->protocol_version, OP_PROTOCOL_VERSION_MIN);
+		metrics_reject(METRICS_REJECT_VERSION);
 		agg_reply_error(
 		    &r, &e, OPSPULSE__V1__ERROR_CODE__ERROR_CODE_UNSUPPORTED,
 		    err, -1);
@@ -171,8 +181,12 @@ agg_handle(void *arg, unsigned worker, const struct op_peer *peer,
 		agg_batch(srv, worker, peer, env->batch, &r, &e, &ack, err,
 		          sizeof(err));
 	} else if (env->body_case == OPSPULSE__V1__ENVELOPE__BODY_QUERY) {
+		int64_t t0 = op_time_mono_us();
+
 		rv = query_run(srv->stores[worker], env->query, &result, err,
 		               sizeof(err));
+		metrics_query(rv == OP_OK,
+		              (double)(op_time_mono_us() - t0) / 1e6);
 		if (rv == OP_OK) {
 			r.body_case = OPSPULSE__V1__REPLY__BODY_RESULT;
 			r.result = result;
@@ -183,6 +197,7 @@ agg_handle(void *arg, unsigned worker, const struct op_peer *peer,
 		agg_eol_import(srv, worker, env->eol_import, &r, &e, &result,
 		               err, sizeof(err));
 	} else {
+		metrics_reject(METRICS_REJECT_UNKNOWN);
 		agg_reply_error(
 		    &r, &e, OPSPULSE__V1__ERROR_CODE__ERROR_CODE_UNSUPPORTED,
 		    empty_request, -1);

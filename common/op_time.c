@@ -18,12 +18,18 @@ op_time_now_us(void)
 }
 
 int64_t
-op_time_mono_ms(void)
+op_time_mono_us(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t
+op_time_mono_ms(void)
+{
+	return op_time_mono_us() / 1000;
 }
 
 /* Howard Hinnant's days_from_civil: exact for every proleptic date. */

@@ -18,6 +18,9 @@ int64_t op_time_now_us(void);
 /* Monotonic clock in milliseconds, for timeouts.  This can't fail. */
 int64_t op_time_mono_ms(void);
 
+/* The same clock in microseconds, for latencies.  This can't fail. */
+int64_t op_time_mono_us(void);
+
 /*
  * Parses an RFC 3339 time ("2026-10-05T09:30:00Z", fractional seconds and
  * "+09:00" offsets allowed; "t"/"z" and a space for "T" too) or, when

@@ -1,0 +1,51 @@
+/*
+ * The aggregator's own counters, served on /metrics in Prometheus text
+ * format.  Counting is lock-free and safe from any thread; rendering reads
+ * a consistent-enough snapshot (each counter atomically).
+ */
+#ifndef METRICS_H
+#define METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Why a request was refused; each is a label value of
+ * opspulse_requests_rejected_total{reason="..."}. */
+enum metrics_reject {
+	METRICS_REJECT_TOO_LARGE,  /* message over the size limit */
+	METRICS_REJECT_MALFORMED,  /* not an OpsPulse envelope */
+	METRICS_REJECT_VERSION,    /* protocol version too old */
+	METRICS_REJECT_BATCH_SIZE, /* too many events in one batch */
+	METRICS_REJECT_STRING,     /* a string over its length limit */
+	METRICS_REJECT_TIME,       /* a timestamp out of range */
+	METRICS_REJECT_LABELS,     /* too many labels */
+	METRICS_REJECT_INVALID,    /* any other invalid field */
+	METRICS_REJECT_HOST,       /* events for a host not allowed */
+	METRICS_REJECT_ROLE,       /* the credential's role may not do this */
+	METRICS_REJECT_UNKNOWN,    /* an empty or unknown request */
+	METRICS_REJECT_COUNT
+};
+
+/* What happened to a batch that passed validation. */
+enum metrics_batch {
+	METRICS_BATCH_STORED,      /* committed and acknowledged */
+	METRICS_BATCH_UNAVAILABLE, /* database unreachable; the agent retries */
+	METRICS_BATCH_FAILED,      /* database error */
+	METRICS_BATCH_COUNT
+};
+
+void metrics_reject(enum metrics_reject why);
+
+/* A batch of events; stored and dups count only for METRICS_BATCH_STORED.
+ * seconds is the time from receipt to the answer. */
+void metrics_batch(enum metrics_batch result, size_t events, uint32_t stored,
+                   uint32_t dups, double seconds);
+
+/* A query (CLI, report) answered, ok or not. */
+void metrics_query(int ok, double seconds);
+
+/* Writes the counters to f in Prometheus text format (version 0.0.4). */
+void metrics_render(FILE *f);
+
+#endif
