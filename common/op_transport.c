@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,7 @@
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
 
+#include "op_auth.h"
 #include "op_codec.h"
 #include "op_error.h"
 #include "op_log.h"
@@ -135,6 +137,7 @@ struct op_client {
 	size_t current;
 	int connected;
 	nng_socket sock;
+	struct op_auth_signer *signer; /* made on the first tls+ dial */
 };
 
 int
@@ -182,7 +185,12 @@ op_client_dial(struct op_client *c, const char *addr)
 	                  NNG_DURATION_INFINITE);
 	rv = nng_dialer_create(&d, c->sock, addr);
 	if (rv == 0 && op_is_tls(addr)) {
-		if (op_tls_config(&cfg, &c->tls, NNG_TLS_MODE_CLIENT)) {
+		if (op_tls_config(&cfg, &c->tls, NNG_TLS_MODE_CLIENT) ||
+		    (c->signer == NULL &&
+		     op_auth_signer_alloc(&c->signer, c->tls.cert,
+		                          c->tls.key) != OP_OK)) {
+			if (cfg != NULL)
+				nng_tls_config_free(cfg);
 			nng_close(c->sock);
 			return OP_ECONFIG;
 		}
@@ -191,9 +199,20 @@ op_client_dial(struct op_client *c, const char *addr)
 	}
 	if (rv == 0)
 		rv = nng_dialer_start(d, 0);
-	if (rv != 0) {
+	if (rv == NNG_ECRYPTO || rv == NNG_EPEERAUTH || rv == NNG_ECONNSHUT) {
+		/* The server closes a connection whose certificate it refuses
+		 * during the handshake: this is where that becomes visible. */
+		op_error(
+		    MOD,
+		    "TLS handshake with %s failed: %s; check that the "
+		    "aggregator's CA signed tls.cert and tls.ca signed the "
+		    "aggregator's certificate, and that neither expired",
+		    addr, nng_strerror(rv));
+	} else if (rv != 0) {
 		op_debug(MOD, "cannot connect to %s: %s", addr,
 		         nng_strerror(rv));
+	}
+	if (rv != 0) {
 		nng_close(c->sock);
 		return op_nng_err(rv);
 	}
@@ -228,6 +247,25 @@ op_client_drop(struct op_client *c)
 	}
 }
 
+/* The request as sent: over TLS, signed with our certificate's key. */
+static int
+op_client_msg(struct op_client *c, const uint8_t *req, size_t len,
+              nng_msg **msg)
+{
+	uint8_t *sealed = NULL;
+	int rv;
+
+	if (op_is_tls(op_client_address(c)) && c->signer != NULL) {
+		if ((rv = op_auth_seal(c->signer, req, len, &sealed, &len)))
+			return rv;
+		req = sealed;
+	}
+	if ((rv = nng_msg_alloc(msg, len)) == 0)
+		memcpy(nng_msg_body(*msg), req, len);
+	free(sealed);
+	return op_nng_err(rv);
+}
+
 int
 op_client_call(struct op_client *c, const uint8_t *req, size_t len,
                uint8_t **reply, size_t *reply_len)
@@ -237,9 +275,8 @@ op_client_call(struct op_client *c, const uint8_t *req, size_t len,
 
 	if (!c->connected && (rv = op_client_connect(c)) != OP_OK)
 		return rv;
-	if ((rv = nng_msg_alloc(&msg, len)) != 0)
-		return op_nng_err(rv);
-	memcpy(nng_msg_body(msg), req, len);
+	if ((rv = op_client_msg(c, req, len, &msg)) != OP_OK)
+		return rv;
 	if ((rv = nng_sendmsg(c->sock, msg, 0)) != 0) {
 		nng_msg_free(msg);
 	} else if ((rv = nng_recvmsg(c->sock, &msg, 0)) == 0) {
@@ -282,6 +319,7 @@ op_client_free(struct op_client *c)
 		return;
 	op_client_drop(c);
 	op_strlist_free(&c->addrs);
+	op_auth_signer_free(c->signer);
 	free(c);
 }
 
@@ -309,18 +347,21 @@ static void
 op_worker_answer(struct op_worker *w, nng_msg *msg)
 {
 	struct op_server *s = w->server;
-	struct op_peer peer = {NULL};
+	struct op_peer peer = {NULL, 0};
 	char *cn = NULL;
+	bool verified = false;
 	uint8_t *out = NULL;
 	size_t outlen = 0;
 	nng_pipe p = nng_msg_get_pipe(msg);
+
+	/* Not a TLS pipe (plain tcp://, allowed by tls.insecure): false. */
+	if (nng_pipe_get_bool(p, NNG_OPT_TLS_VERIFIED, &verified) == 0)
+		peer.tls = verified;
 
 #ifdef NNG_OPT_TLS_PEER_CN
 	/* nng >= 1.6 exposes the verified peer certificate's common name. */
 	if (nng_pipe_get_string(p, NNG_OPT_TLS_PEER_CN, &cn) == 0)
 		peer.identity = cn;
-#else
-	(void)p;
 #endif
 	if (s->fn(s->arg, w->index, &peer, nng_msg_body(msg), nng_msg_len(msg),
 	          &out, &outlen) != OP_OK ||

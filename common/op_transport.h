@@ -32,6 +32,8 @@ int op_client_alloc(struct op_client **out, const struct op_strlist *addrs,
 
 /*
  * Sends req and waits for the reply, which the caller frees with free().
+ * Over tls+tcp:// req is signed with tls.key and sent with tls.cert
+ * (op_auth.h), so that the aggregator knows who sent it.
  * On failure the connection is dropped and the next call starts with the
  * next address.  Returns OP_OK, OP_EUNREACHABLE (no address accepted a
  * connection), OP_ETIMEDOUT, OP_EPROTO or OP_ENOMEM.
@@ -52,9 +54,12 @@ void op_client_restart(struct op_client *c);
 /* Closes the connection and frees c.  c may be NULL. */
 void op_client_free(struct op_client *c);
 
-/* Who sent a request: the certificate's common name over TLS, else NULL. */
+/* Who sent a request, as far as the connection tells.  nng 1.5.2 does not
+ * give the peer certificate's name (identity stays NULL; op_auth.h binds
+ * requests to identities instead), only whether TLS verified it. */
 struct op_peer {
-	const char *identity;
+	const char *identity; /* the certificate's CN, on nng >= 1.6 */
+	int tls;              /* arrived over TLS with a CA-verified peer */
 };
 
 /*
