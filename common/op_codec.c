@@ -8,19 +8,28 @@
 #include "op_error.h"
 #include "op_time.h"
 
-static int op_fail(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/*
+ * The checks below return the enum op_limit a value broke (OP_LIMIT_NONE,
+ * 0, when it is fine); the public functions turn that into OP_EINVAL.
+ */
+static int op_fail_limit(enum op_limit limit, char *err, size_t errsz,
+                         const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 static int
-op_fail(char *err, size_t errsz, const char *fmt, ...)
+op_fail_limit(enum op_limit limit, char *err, size_t errsz, const char *fmt,
+              ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(err, errsz, fmt, ap);
 	va_end(ap);
-	return OP_EINVAL;
+	return (int)limit;
 }
+
+#define op_fail(err, errsz, ...)                                               \
+	op_fail_limit(OP_LIMIT_FIELD, err, errsz, __VA_ARGS__)
 
 /* Is s well-formed UTF-8 (no overlongs, no surrogates)? */
 static int
@@ -64,9 +73,9 @@ op_check_str(const char *name, const char *v, size_t max, int required,
 	if (required && len == 0)
 		return op_fail(err, errsz, "%s is missing", name);
 	if (len > max)
-		return op_fail(err, errsz,
-		               "%s is %zu bytes long; the limit is %zu", name,
-		               len, max);
+		return op_fail_limit(OP_LIMIT_STRING, err, errsz,
+		                     "%s is %zu bytes long; the limit is %zu",
+		                     name, len, max);
 	if (len && !op_utf8_valid((const unsigned char *)v))
 		return op_fail(err, errsz, "%s is not valid UTF-8", name);
 	return OP_OK;
@@ -80,8 +89,8 @@ op_check_time(const char *name, int64_t t, int64_t now_us, char *err,
 	char a[OP_TIME_BUFSZ];
 
 	if (t < OP_TIME_MIN_US || t > now_us + OP_MAX_FUTURE_US)
-		return op_fail(
-		    err, errsz,
+		return op_fail_limit(
+		    OP_LIMIT_TIME, err, errsz,
 		    "%s %s is outside 2000-01-01 .. one day from now", name,
 		    op_time_format(t, a, sizeof(a)));
 	return OP_OK;
@@ -209,8 +218,8 @@ op_validate_maintenance(const Opspulse__V1__Maintenance *m, int64_t now,
 	    (rv = op_check_str("title", m->title, OP_MAX_TEXT, 1, err, errsz)))
 		return rv;
 	if (m->due_us < OP_TIME_MIN_US || m->due_us > now + OP_MAX_DUE_US)
-		return op_fail(
-		    err, errsz,
+		return op_fail_limit(
+		    OP_LIMIT_TIME, err, errsz,
 		    "due_at is outside 2000-01-01 .. ten years from now");
 	if (op_maintenance_status_name(m->status) == NULL)
 		return op_fail(err, errsz, "status is missing or unknown");
@@ -247,13 +256,15 @@ op_validate_capacity(const Opspulse__V1__Capacity *c, int64_t now, char *err,
 static int
 op_validate_kind(const op_event *e, int64_t now, char *err, size_t errsz)
 {
+	int rv;
+
 	switch (e->kind_case) {
 	case OPSPULSE__V1__EVENT__KIND_DEPLOY:
 		return op_validate_deploy(e->deploy, now, err, errsz);
 	case OPSPULSE__V1__EVENT__KIND_DEPLOY_FAILURE:
-		if (op_check_str("id", e->deploy_failure->id, OP_MAX_ID, 1, err,
-		                 errsz))
-			return OP_EINVAL;
+		if ((rv = op_check_str("id", e->deploy_failure->id, OP_MAX_ID,
+		                       1, err, errsz)))
+			return rv;
 		return op_check_time("at", e->deploy_failure->at_us, now, err,
 		                     errsz);
 	case OPSPULSE__V1__EVENT__KIND_TOIL:
@@ -273,8 +284,8 @@ op_validate_kind(const op_event *e, int64_t now, char *err, size_t errsz)
 	}
 }
 
-int
-op_event_validate(const op_event *e, int64_t now_us, char *err, size_t errsz)
+static int
+op_event_check(const op_event *e, int64_t now_us, char *err, size_t errsz)
 {
 	int rv;
 
@@ -289,30 +300,59 @@ op_event_validate(const op_event *e, int64_t now_us, char *err, size_t errsz)
 }
 
 int
-op_batch_validate(const op_batch *b, int64_t now_us, int *bad_index, char *err,
-                  size_t errsz)
+op_event_validate(const op_event *e, int64_t now_us, char *err, size_t errsz)
+{
+	return op_event_check(e, now_us, err, errsz) ? OP_EINVAL : OP_OK;
+}
+
+static int
+op_batch_limits(const op_batch *b, int64_t now_us, int *bad_index, char *err,
+                size_t errsz)
 {
 	char why[512];
+	int rv;
 
 	*bad_index = -1;
-	if (op_check_str("agent_id", b->agent_id, OP_MAX_HOST, 1, err, errsz) ||
-	    op_check_str("agent_version", b->agent_version, OP_MAX_NAME, 0, err,
-	                 errsz))
-		return OP_EINVAL;
+	if ((rv = op_check_str("agent_id", b->agent_id, OP_MAX_HOST, 1, err,
+	                       errsz)) ||
+	    (rv = op_check_str("agent_version", b->agent_version, OP_MAX_NAME,
+	                       0, err, errsz)))
+		return rv;
 	if (b->n_events > OP_MAX_BATCH_EVENTS)
-		return op_fail(err, errsz,
-		               "batch has %zu events; the limit is %d",
-		               b->n_events, OP_MAX_BATCH_EVENTS);
+		return op_fail_limit(OP_LIMIT_BATCH_SIZE, err, errsz,
+		                     "batch has %zu events; the limit is %d",
+		                     b->n_events, OP_MAX_BATCH_EVENTS);
 	if (b->last_seq < b->first_seq)
 		return op_fail(err, errsz, "last_seq is below first_seq");
 	for (size_t i = 0; i < b->n_events; i++) {
-		if (op_event_validate(b->events[i], now_us, why, sizeof(why))) {
+		if ((rv = op_event_check(b->events[i], now_us, why,
+		                         sizeof(why)))) {
 			*bad_index = (int)i;
-			return op_fail(err, errsz, "event %zu (%s): %s", i,
-			               op_event_kind_name(b->events[i]), why);
+			return op_fail_limit(
+			    (enum op_limit)rv, err, errsz, "event %zu (%s): %s",
+			    i, op_event_kind_name(b->events[i]), why);
 		}
 	}
-	return OP_OK;
+	return OP_LIMIT_NONE;
+}
+
+int
+op_batch_check(const op_batch *b, int64_t now_us, int *bad_index,
+               enum op_limit *limit, char *err, size_t errsz)
+{
+	int rv = op_batch_limits(b, now_us, bad_index, err, errsz);
+
+	*limit = (enum op_limit)rv;
+	return rv ? OP_EINVAL : OP_OK;
+}
+
+int
+op_batch_validate(const op_batch *b, int64_t now_us, int *bad_index, char *err,
+                  size_t errsz)
+{
+	enum op_limit limit;
+
+	return op_batch_check(b, now_us, bad_index, &limit, err, errsz);
 }
 
 int

@@ -51,6 +51,21 @@ int op_event_validate(const op_event *e, int64_t now_us, char *err,
 int op_batch_validate(const op_batch *b, int64_t now_us, int *bad_index,
                       char *err, size_t errsz);
 
+/* Which rule a message broke, for counting rejections by reason.  Events
+ * carry no free-form labels, so there is no label-count limit. */
+enum op_limit {
+	OP_LIMIT_NONE,       /* none: the message is valid */
+	OP_LIMIT_BATCH_SIZE, /* more than OP_MAX_BATCH_EVENTS events */
+	OP_LIMIT_STRING,     /* a string longer than its limit */
+	OP_LIMIT_TIME,       /* a time outside its range (SPEC §3) */
+	OP_LIMIT_FIELD,      /* any other rule: missing, unknown, not UTF-8 */
+};
+
+/* op_batch_validate that also says which rule failed, in *limit
+ * (OP_LIMIT_NONE on OP_OK). */
+int op_batch_check(const op_batch *b, int64_t now_us, int *bad_index,
+                   enum op_limit *limit, char *err, size_t errsz);
+
 /*
  * Packs any message into a malloc'd buffer (*out, *len); the caller frees
  * it with free().  Returns OP_OK or OP_ENOMEM.
