@@ -30,6 +30,13 @@ struct agg_targets {
 	long long bus_factor;
 };
 
+/* Hosts an identity (certificate CN) may send events for besides its own
+ * (SPEC §7): fnmatch(3) patterns. */
+struct agg_identity {
+	char *name;
+	struct op_strlist hosts;
+};
+
 struct agg_conf {
 	struct op_strlist listen;
 	char *database; /* libpq connection string */
@@ -41,6 +48,8 @@ struct agg_conf {
 	long long workers;
 	struct agg_team *teams;
 	size_t nteams;
+	struct agg_identity *identities;
+	size_t nidentities;
 	struct agg_targets targets;
 	char *config_file;
 };

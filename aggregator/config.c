@@ -12,6 +12,9 @@
 static int agg_parse_teams(const config_setting_t *s, void *target, char *err,
                            size_t errsz);
 static void agg_free_teams(void *target);
+static int agg_parse_identities(const config_setting_t *s, void *target,
+                                char *err, size_t errsz);
+static void agg_free_identities(void *target);
 
 /* Every aggregator setting, once (SPEC §8).  Keep config/aggregator.conf
  * in step. */
@@ -59,6 +62,10 @@ static const struct op_cfg_option agg_options[] = {
     {"aggregator.teams", OP_CFG_CUSTOM, NULL, 0,
      "teams: name, members, hours_per_week, timezone, services",
      agg_parse_teams, agg_free_teams},
+    {"aggregator.identities", OP_CFG_CUSTOM, NULL, 0,
+     "hosts a certificate CN may send events for besides its own: "
+     "( { name = \"importer\"; hosts = [ \"*\" ]; } )",
+     agg_parse_identities, agg_free_identities},
 };
 
 #define NOPTS (sizeof(agg_options) / sizeof(agg_options[0]))
@@ -155,6 +162,82 @@ agg_free_teams(void *target)
 	free(c->teams);
 	c->teams = NULL;
 	c->nteams = 0;
+}
+
+static int
+agg_parse_identity(const config_setting_t *t, struct agg_identity *id,
+                   char *err, size_t errsz)
+{
+	const config_setting_t *hosts = config_setting_get_member(t, "hosts");
+	int line = config_setting_source_line(t);
+
+	if (!config_setting_is_group(t) ||
+	    agg_team_string(t, "name", &id->name, "") || !*id->name) {
+		snprintf(err, errsz,
+		         "line %d: each identity needs a name (the "
+		         "certificate's CN)",
+		         line);
+		return OP_EINVAL;
+	}
+	if (hosts == NULL || !config_setting_is_array(hosts) ||
+	    config_setting_length(hosts) == 0) {
+		snprintf(
+		    err, errsz,
+		    "line %d: identity %s needs hosts = [ \"pattern\", ... ]",
+		    line, id->name);
+		return OP_EINVAL;
+	}
+	for (int i = 0; i < config_setting_length(hosts); i++) {
+		const char *h = config_setting_get_string_elem(hosts, i);
+		if (h == NULL || !*h || op_strlist_add(&id->hosts, h)) {
+			snprintf(
+			    err, errsz,
+			    "line %d: hosts of %s must be non-empty strings",
+			    line, id->name);
+			return OP_EINVAL;
+		}
+	}
+	return OP_OK;
+}
+
+static int
+agg_parse_identities(const config_setting_t *s, void *target, char *err,
+                     size_t errsz)
+{
+	struct agg_conf *c = target;
+	int n = config_setting_length(s);
+
+	if (!config_setting_is_list(s)) {
+		snprintf(
+		    err, errsz,
+		    "a list of groups: ( { name = ...; hosts = [ ... ]; } )");
+		return OP_EINVAL;
+	}
+	agg_free_identities(c);
+	if ((c->identities = calloc((size_t)n + 1, sizeof(*c->identities))) ==
+	    NULL)
+		return OP_ENOMEM;
+	for (int i = 0; i < n; i++) {
+		c->nidentities++;
+		if (agg_parse_identity(config_setting_get_elem(s, (unsigned)i),
+		                       &c->identities[i], err, errsz))
+			return OP_EINVAL;
+	}
+	return OP_OK;
+}
+
+static void
+agg_free_identities(void *target)
+{
+	struct agg_conf *c = target;
+
+	for (size_t i = 0; i < c->nidentities; i++) {
+		free(c->identities[i].name);
+		op_strlist_free(&c->identities[i].hosts);
+	}
+	free(c->identities);
+	c->identities = NULL;
+	c->nidentities = 0;
 }
 
 static int

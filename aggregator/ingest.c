@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "access.h"
 #include "aggregator.h"
 #include "eol.h"
 #include "metrics.h"
@@ -29,6 +30,7 @@ struct agg_server {
 	struct store **stores; /* one per worker */
 	unsigned nworkers;
 	struct teams_sync *teams; /* the main thread's */
+	struct access *access;
 };
 
 static int
@@ -43,30 +45,61 @@ agg_reply_error(op_reply *r, Opspulse__V1__Error *e,
 	return OP_OK;
 }
 
-static const char *
-agg_peer(const struct op_peer *peer)
+static enum metrics_reject
+agg_limit_reason(enum op_limit limit)
 {
-	return peer->identity ? peer->identity : "(no certificate)";
+	switch (limit) {
+	case OP_LIMIT_BATCH_SIZE:
+		return METRICS_REJECT_BATCH_SIZE;
+	case OP_LIMIT_STRING:
+		return METRICS_REJECT_STRING;
+	case OP_LIMIT_TIME:
+		return METRICS_REJECT_TIME;
+	default:
+		return METRICS_REJECT_INVALID;
+	}
+}
+
+/* Checks a batch's limits and that its sender may write its hosts. */
+static int
+agg_batch_check(struct agg_server *srv, const struct access_who *who,
+                const op_batch *b, op_reply *r, Opspulse__V1__Error *e,
+                char *err, size_t errsz)
+{
+	enum op_limit limit;
+	int bad;
+
+	if (op_batch_check(b, op_time_now_us(), &bad, &limit, err, errsz) !=
+	    OP_OK) {
+		metrics_reject(agg_limit_reason(limit));
+		agg_reply_error(r, e,
+		                OPSPULSE__V1__ERROR_CODE__ERROR_CODE_INVALID,
+		                err, bad);
+	} else if (access_hosts(srv->access, who, b, &bad, err, errsz) !=
+	           OP_OK) {
+		metrics_reject(METRICS_REJECT_HOST);
+		agg_reply_error(r, e,
+		                OPSPULSE__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN,
+		                err, bad);
+	} else {
+		return OP_OK;
+	}
+	op_warn(MOD, "rejected a batch from agent %s (%s): %s", b->agent_id,
+	        access_name(who), err);
+	return OP_EINVAL;
 }
 
 static void
-agg_batch(struct agg_server *srv, unsigned worker, const struct op_peer *peer,
+agg_batch(struct agg_server *srv, unsigned worker, const struct access_who *who,
           const op_batch *b, op_reply *r, Opspulse__V1__Error *e,
           Opspulse__V1__Ack *ack, char *err, size_t errsz)
 {
 	uint32_t stored = 0, dups = 0;
 	int64_t t0 = op_time_mono_us();
-	int bad, rv;
+	int rv;
 
-	if (op_batch_validate(b, op_time_now_us(), &bad, err, errsz) != OP_OK) {
-		op_warn(MOD, "rejected a batch from agent %s (%s): %s",
-		        b->agent_id, agg_peer(peer), err);
-		metrics_reject(METRICS_REJECT_INVALID);
-		agg_reply_error(r, e,
-		                OPSPULSE__V1__ERROR_CODE__ERROR_CODE_INVALID,
-		                err, bad);
+	if (agg_batch_check(srv, who, b, r, e, err, errsz) != OP_OK)
 		return;
-	}
 	rv = store_ingest(srv->stores[worker], b, &stored, &dups, err, errsz);
 	metrics_batch(rv == OP_OK         ? METRICS_BATCH_STORED
 	              : rv == OP_EUNAVAIL ? METRICS_BATCH_UNAVAILABLE
@@ -130,6 +163,22 @@ agg_eol_import(struct agg_server *srv, unsigned worker,
 	}
 }
 
+/* A request refused before its body is looked at (access.h). */
+static void
+agg_refuse(int rv, const struct op_peer *peer, const struct access_who *who,
+           op_reply *r, Opspulse__V1__Error *e, char *err)
+{
+	op_warn(MOD, "refused a request from %s%s: %s", access_name(who),
+	        peer->tls ? " over TLS" : "", err);
+	metrics_reject(rv == OP_EPROTO ? METRICS_REJECT_MALFORMED
+	                               : METRICS_REJECT_ROLE);
+	agg_reply_error(r, e,
+	                rv == OP_EPROTO
+	                    ? OPSPULSE__V1__ERROR_CODE__ERROR_CODE_MALFORMED
+	                    : OPSPULSE__V1__ERROR_CODE__ERROR_CODE_FORBIDDEN,
+	                err, -1);
+}
+
 static int
 agg_handle(void *arg, unsigned worker, const struct op_peer *peer,
            const uint8_t *req, size_t len, uint8_t **out, size_t *outlen)
@@ -140,6 +189,7 @@ agg_handle(void *arg, unsigned worker, const struct op_peer *peer,
 	Opspulse__V1__Ack ack;
 	Opspulse__V1__QueryResult *result = NULL;
 	op_envelope *env = NULL;
+	struct access_who who = {0};
 	static char empty_request[] = "empty or unknown request";
 	char err[1024];
 	int rv;
@@ -177,8 +227,12 @@ agg_handle(void *arg, unsigned worker, const struct op_peer *peer,
 		agg_reply_error(
 		    &r, &e, OPSPULSE__V1__ERROR_CODE__ERROR_CODE_UNSUPPORTED,
 		    err, -1);
+	} else if ((rv = access_open(srv->access, worker, peer, &env, &who, err,
+	                             sizeof(err))) != OP_OK ||
+	           (rv = access_role(&who, env, err, sizeof(err))) != OP_OK) {
+		agg_refuse(rv, peer, &who, &r, &e, err);
 	} else if (env->body_case == OPSPULSE__V1__ENVELOPE__BODY_BATCH) {
-		agg_batch(srv, worker, peer, env->batch, &r, &e, &ack, err,
+		agg_batch(srv, worker, &who, env->batch, &r, &e, &ack, err,
 		          sizeof(err));
 	} else if (env->body_case == OPSPULSE__V1__ENVELOPE__BODY_QUERY) {
 		int64_t t0 = op_time_mono_us();
@@ -220,6 +274,7 @@ agg_server_free(struct agg_server *srv)
 		store_free(srv->stores[i]);
 	free(srv->stores);
 	teams_sync_free(srv->teams);
+	access_free(srv->access);
 }
 
 static int
@@ -231,6 +286,8 @@ agg_server_init(struct agg_server *srv, struct agg_conf *c)
 	        NULL ||
 	    teams_sync_alloc(&srv->teams, c->database) != OP_OK)
 		return OP_ENOMEM;
+	if (access_alloc(&srv->access, c, srv->nworkers) != OP_OK)
+		return OP_ECONFIG;
 	for (unsigned i = 0; i < srv->nworkers; i++) {
 		if (store_alloc(&srv->stores[i], c->database) != OP_OK)
 			return OP_ENOMEM;
