@@ -615,6 +615,55 @@ test_batch_size_limit(void **state)
 	assert_int_equal(OP_MAX_BATCH_EVENTS, 10000);
 }
 
+/* The aggregator counts rejections by the rule a batch broke. */
+static void
+test_batch_limit_reasons(void **state)
+{
+	struct fixture *f = *state;
+	op_event *one[1] = {&f->ev};
+	enum op_limit limit = OP_LIMIT_FIELD;
+	op_batch b;
+	int bad;
+
+	opspulse__v1__batch__init(&b);
+	as_toil(f);
+	b.agent_id = "web-1";
+	b.events = one;
+	b.n_events = 1;
+	assert_int_equal(op_batch_check(&b, NOW, &bad, &limit, f->err, 512),
+	                 OP_OK);
+	assert_int_equal(limit, OP_LIMIT_NONE);
+
+	f->toil.task = repeat(f, 't', OP_MAX_TEXT + 1);
+	assert_int_equal(op_batch_check(&b, NOW, &bad, &limit, f->err, 512),
+	                 OP_EINVAL);
+	assert_int_equal(limit, OP_LIMIT_STRING);
+	assert_int_equal(bad, 0);
+	f->toil.task = "restart";
+	f->toil.started_us = NOW + 2 * OP_US_PER_DAY;
+	assert_int_equal(op_batch_check(&b, NOW, &bad, &limit, f->err, 512),
+	                 OP_EINVAL);
+	assert_int_equal(limit, OP_LIMIT_TIME);
+	f->toil.started_us = NOW - OP_US_PER_DAY;
+	f->ev.service = "";
+	assert_int_equal(op_batch_check(&b, NOW, &bad, &limit, f->err, 512),
+	                 OP_EINVAL);
+	assert_int_equal(limit, OP_LIMIT_FIELD);
+	f->ev.service = "billing";
+	b.agent_id = repeat(f, 'a', OP_MAX_HOST + 1);
+	assert_int_equal(op_batch_check(&b, NOW, &bad, &limit, f->err, 512),
+	                 OP_EINVAL);
+	assert_int_equal(limit, OP_LIMIT_STRING);
+	assert_int_equal(bad, -1);
+	b.agent_id = "web-1";
+	b.events = events_of(f, OP_MAX_BATCH_EVENTS + 1);
+	b.n_events = OP_MAX_BATCH_EVENTS + 1;
+	assert_int_equal(op_batch_check(&b, NOW, &bad, &limit, f->err, 512),
+	                 OP_EINVAL);
+	assert_int_equal(limit, OP_LIMIT_BATCH_SIZE);
+	free(b.events);
+}
+
 static void
 test_error_buffer_truncated(void **state)
 {
@@ -777,6 +826,7 @@ main(void)
 	    T(test_capacity_pct),
 	    T(test_batch),
 	    T(test_batch_size_limit),
+	    T(test_batch_limit_reasons),
 	    T(test_error_buffer_truncated),
 	    T(test_names),
 	    T(test_kind_names),
