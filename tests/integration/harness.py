@@ -26,6 +26,7 @@ CLI = os.path.join(BUILD, "cli", "opspulse")
 WIRE_SEND = os.path.join(BUILD, "tests", "tools", "wire_send")
 SPOOL_FILL = os.path.join(BUILD, "tests", "tools", "spool_fill")
 PG_LIB = os.path.join(SOURCE, "scripts", "lib", "pg.sh")
+DEV_CERTS = os.path.join(SOURCE, "scripts", "dev-certs")
 
 
 def pg_ctl(action, pgdir, port=""):
@@ -157,18 +158,51 @@ class Cluster:
         self.procs = []
         self.spool = os.path.join(self.dir, "spool")
         self.agent_id = agent_id
-        for i in range(n_aggregators):
+        self.certs = None
+        self.http_ports = [free_port() for _ in range(n_aggregators)]
+        self.write_confs()
+
+    def write_confs(self, aggregator_extra=""):
+        for i in range(len(self.ports)):
             self.write("aggregator%d.conf" % i, """aggregator = {
   listen = [ "%s" ];
   database = "%s";
   http = "127.0.0.1:%d";
-  tls = { insecure = true; };
+  tls = %s;
   workers = 2;
-};
-""" % (self.addresses[i], self.conninfo, free_port()))
+%s};
+""" % (self.addresses[i], self.conninfo, self.http_ports[i], self.tls_conf("aggregator"),
+       aggregator_extra))
         self.write_agent_conf()
-        self.write("cli.conf", """cli = { server = "%s"; tls = { insecure = true; }; };
-""" % self.addresses[0])
+        self.write("cli.conf", """cli = { server = "%s"; tls = %s; };
+""" % (self.addresses[0], self.tls_conf("it-user")))
+
+    def tls_conf(self, name):
+        """The tls group of a configuration: insecure, or name's files."""
+        if self.certs is None:
+            return "{ insecure = true; }"
+        return '{ ca = "%s/ca.pem"; cert = "%s/%s.pem"; key = "%s/%s.key"; }' % (
+            self.certs, self.certs, name, self.certs, name)
+
+    def make_cert(self, kind, name, *options):
+        """Makes a certificate with scripts/dev-certs in the cluster's CA."""
+        r = subprocess.run([DEV_CERTS] + list(options) + [self.certs, kind, name],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            fail("dev-certs %s %s: %s" % (kind, name, r.stderr))
+
+    def enable_tls(self, aggregator_extra=""):
+        """Switches to tls+tcp:// with mutual TLS: a CA, the aggregator's
+        certificate, an agent certificate for agent_id (OU=agent) and a CLI
+        certificate "it-user" (OU=cli).  Call before starting anything."""
+        self.certs = self.path("certs")
+        self.make_cert("ca", "-")
+        self.make_cert("server", "aggregator")
+        self.make_cert("agent", self.agent_id)
+        self.make_cert("cli", "it-user")
+        self.addresses = ["tls+tcp://127.0.0.1:%d" % p for p in self.ports]
+        self.write_confs(aggregator_extra)
+        return self
 
     # ---- files and databases -------------------------------------------
 
@@ -197,9 +231,10 @@ class Cluster:
   aggregators = [ %s ];
   spool = { dir = "%s"; max_mb = %d; };
   sender = { %s };
-  tls = { insecure = true; };
+  tls = %s;
 %s};
-""" % (self.agent_id, self.agent_id, addrs, self.spool, max_mb, sender, extra))
+""" % (self.agent_id, self.agent_id, addrs, self.spool, max_mb, sender,
+       self.tls_conf(self.agent_id), extra))
 
     def psql_admin(self, sql):
         conn = "host=%s port=%s user=postgres dbname=postgres" % (
@@ -318,10 +353,32 @@ class Cluster:
     def count(self, table, where="true"):
         return int(self.scalar("SELECT count(*) FROM %s WHERE %s" % (table, where)))
 
-    def wire(self, *args, address=None):
-        r = subprocess.run([WIRE_SEND, address or self.addresses[0]] + list(args),
+    def wire(self, *args, address=None, cert=None):
+        """Sends a hand-made request (tests/tools/wire_send.c); over TLS
+        with the certificate files cert (a name in the cluster's CA, or a
+        (ca, cert, key) triple of paths)."""
+        tls = []
+        if cert is not None:
+            if isinstance(cert, str):
+                cert = (self.path("certs/ca.pem"), self.path("certs/%s.pem" % cert),
+                        self.path("certs/%s.key" % cert))
+            tls = ["--tls"] + list(cert)
+        r = subprocess.run([WIRE_SEND] + tls + [address or self.addresses[0]] + list(args),
                            capture_output=True, text=True, timeout=60)
         return r.stdout.strip()
+
+    def metrics(self, i=0):
+        """The aggregator's /metrics as {series: value}."""
+        import urllib.request
+        url = "http://127.0.0.1:%d/metrics" % self.http_ports[i]
+        with urllib.request.urlopen(url, timeout=10) as f:
+            text = f.read().decode()
+        out = {}
+        for line in text.splitlines():
+            if line and not line.startswith("#"):
+                k, _, v = line.rpartition(" ")
+                out[k] = float(v)
+        return out
 
 
 def wait_for(pred, timeout, what):

@@ -5,7 +5,12 @@
  *   wire_send ADDRESS garbage N      N pseudo-random bytes
  *   wire_send ADDRESS oversize N     a well-formed batch padded to N bytes
  *   wire_send ADDRESS half-bad       a batch whose second event is invalid
- *   wire_send ADDRESS good SERVICE   a valid one-deploy batch
+ *   wire_send ADDRESS good SERVICE [HOST]   a valid one-deploy batch
+ *   wire_send ADDRESS long-task N    a toil event whose task has N bytes
+ *   wire_send ADDRESS query          the query behind `opspulse services`
+ *
+ * Before ADDRESS, "--tls CA CERT KEY" connects over tls+tcp:// with that
+ * client certificate (requests are then signed with it).
  *
  * Prints "ack STORED DUPLICATES", "error CODE MESSAGE" or "no-answer
  * REASON"; exits 0 whenever an answer arrived.
@@ -34,10 +39,13 @@ garbage(size_t n)
 	return b;
 }
 
+static char default_host[] = "wire-test";
+
 static void
-deploy_event(op_event *e, Opspulse__V1__Deploy *d, char *service, char *id)
+deploy_event(op_event *e, Opspulse__V1__Deploy *d, char *service, char *id,
+             char *host)
 {
-	static char env[] = "production", host[] = "wire-test", ver[] = "1.0";
+	static char env[] = "production", ver[] = "1.0";
 	int64_t now = op_time_now_us();
 
 	opspulse__v1__event__init(e);
@@ -94,6 +102,56 @@ batch(op_event **events, size_t n, size_t pad, size_t *len)
 	return out;
 }
 
+/* A toil event whose task is n bytes of 'x' (the limit is OP_MAX_TEXT). */
+static uint8_t *
+long_task(size_t n, size_t *len)
+{
+	static char svc[] = "wire-long", env[] = "production";
+	op_event e, *ev = &e;
+	Opspulse__V1__Toil t;
+	char *task = malloc(n + 1);
+	uint8_t *out;
+
+	if (task == NULL)
+		return NULL;
+	memset(task, 'x', n);
+	task[n] = '\0';
+	opspulse__v1__event__init(&e);
+	opspulse__v1__toil__init(&t);
+	e.service = svc;
+	e.env = env;
+	e.host = default_host;
+	e.recorded_us = op_time_now_us();
+	e.kind_case = OPSPULSE__V1__EVENT__KIND_TOIL;
+	e.toil = &t;
+	t.task = task;
+	t.started_us = e.recorded_us - 3600 * OP_US_PER_SEC;
+	t.duration_s = 60;
+	t.source = OPSPULSE__V1__TOIL_SOURCE__TOIL_SOURCE_MANUAL;
+	out = batch(&ev, 1, 0, len);
+	free(task);
+	return out;
+}
+
+static uint8_t *
+query(size_t *len)
+{
+	static char name[] = "services";
+	op_envelope env;
+	Opspulse__V1__QueryRequest q;
+	uint8_t *out;
+
+	opspulse__v1__envelope__init(&env);
+	opspulse__v1__query_request__init(&q);
+	q.name = name;
+	q.until_us = op_time_now_us();
+	q.since_us = q.until_us - 86400 * OP_US_PER_SEC;
+	env.protocol_version = OP_PROTOCOL_VERSION;
+	env.body_case = OPSPULSE__V1__ENVELOPE__BODY_QUERY;
+	env.query = &q;
+	return op_pack(&env.base, &out, len) == OP_OK ? out : NULL;
+}
+
 static int
 answer(const uint8_t *rep, size_t len)
 {
@@ -107,6 +165,8 @@ answer(const uint8_t *rep, size_t len)
 		printf("error %d %s\n", r->error->code, r->error->message);
 	else if (r->body_case == OPSPULSE__V1__REPLY__BODY_ACK)
 		printf("ack %u %u\n", r->ack->stored, r->ack->duplicates);
+	else if (r->body_case == OPSPULSE__V1__REPLY__BODY_RESULT)
+		printf("result %zu\n", r->result->n_rows);
 	else
 		printf("other\n");
 	opspulse__v1__reply__free_unpacked(r, NULL);
@@ -126,24 +186,36 @@ main(int argc, char **argv)
 	size_t len = 0, replen;
 	int rv;
 
+	if (argc > 4 && strcmp(argv[1], "--tls") == 0) {
+		tls = (struct op_tls_conf){argv[2], argv[3], argv[4], 0};
+		argv += 4;
+		argc -= 4;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: wire_send ADDRESS garbage|oversize|"
-		                "half-bad|good [ARG]\n");
+		fprintf(stderr,
+		        "usage: wire_send [--tls CA CERT KEY] ADDRESS "
+		        "garbage|oversize|half-bad|good|long-task|query "
+		        "[ARG]\n");
 		return 2;
 	}
 	if (strcmp(argv[2], "garbage") == 0 && argc > 3) {
 		len = strtoul(argv[3], NULL, 10);
 		req = garbage(len);
 	} else if (strcmp(argv[2], "oversize") == 0 && argc > 3) {
-		deploy_event(&e[0], &d[0], svc_ok, id1);
+		deploy_event(&e[0], &d[0], svc_ok, id1, default_host);
 		req = batch(ev, 1, strtoul(argv[3], NULL, 10), &len);
 	} else if (strcmp(argv[2], "half-bad") == 0) {
-		deploy_event(&e[0], &d[0], svc_ok, id1);
-		deploy_event(&e[1], &d[1], svc_bad, id2);
+		deploy_event(&e[0], &d[0], svc_ok, id1, default_host);
+		deploy_event(&e[1], &d[1], svc_bad, id2, default_host);
 		req = batch(ev, 2, 0, &len);
 	} else if (strcmp(argv[2], "good") == 0 && argc > 3) {
-		deploy_event(&e[0], &d[0], argv[3], id1);
+		deploy_event(&e[0], &d[0], argv[3], id1,
+		             argc > 4 ? argv[4] : default_host);
 		req = batch(ev, 1, 0, &len);
+	} else if (strcmp(argv[2], "long-task") == 0 && argc > 3) {
+		req = long_task(strtoul(argv[3], NULL, 10), &len);
+	} else if (strcmp(argv[2], "query") == 0) {
+		req = query(&len);
 	} else {
 		fprintf(stderr, "wire_send: unknown mode %s\n", argv[2]);
 		return 2;
