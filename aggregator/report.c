@@ -748,6 +748,7 @@ rep_eol_actions(struct rep *p)
 		else
 			snprintf(days, sizeof(days), "end of life in %d days",
 			         atoi(d));
+		const char *date = rep_text(r, i, "eol_date");
 		const char *parts[] = {rep_text(r, i, "service"),
 		                       " on ",
 		                       rep_text(r, i, "host"),
@@ -757,9 +758,9 @@ rep_eol_actions(struct rep *p)
 		                       rep_text(r, i, "version"),
 		                       " \u2013 ",
 		                       days,
-		                       " (",
-		                       rep_text(r, i, "eol_date"),
-		                       ")"};
+		                       date ? " (" : NULL,
+		                       date,
+		                       date ? ")" : NULL};
 		rep_item(p, parts, sizeof(parts) / sizeof(parts[0]));
 		n++;
 	}
