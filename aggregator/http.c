@@ -251,20 +251,12 @@ http_label(FILE *f, const char *s)
 	}
 }
 
-static int
-http_column(const Opspulse__V1__QueryResult *r, const char *name)
-{
-	for (size_t c = 0; c < r->n_columns; c++)
-		if (strcmp(r->columns[c]->name, name) == 0)
-			return (int)c;
-	return -1;
-}
-
 static void
 http_gauge(FILE *f, const struct http_gauge *g,
            const Opspulse__V1__QueryResult *r)
 {
-	int sc = http_column(r, "service"), vc = http_column(r, g->column);
+	int sc = store_result_column(r, "service");
+	int vc = store_result_column(r, g->column);
 
 	fprintf(f, "# HELP %s %s Window: the last 28 days.\n# TYPE %s gauge\n",
 	        g->metric, g->help, g->metric);

@@ -60,20 +60,11 @@ struct rep {
 
 /* ---- reading results ------------------------------------------------ */
 
-static int
-rep_col(const result_t *r, const char *name)
-{
-	for (size_t c = 0; r && c < r->n_columns; c++)
-		if (strcmp(r->columns[c]->name, name) == 0)
-			return (int)c;
-	return -1;
-}
-
 /* The text of column name in row i, or NULL when null or absent. */
 static const char *
 rep_text(const result_t *r, size_t i, const char *name)
 {
-	int c = rep_col(r, name);
+	int c = store_result_column(r, name);
 
 	if (c < 0 || i >= r->n_rows || (size_t)c >= r->rows[i]->n_cells ||
 	    r->rows[i]->cells[c]->is_null)

@@ -251,6 +251,15 @@ store_result_free(Opspulse__V1__QueryResult *q)
 	free(q);
 }
 
+int
+store_result_column(const Opspulse__V1__QueryResult *r, const char *name)
+{
+	for (size_t c = 0; r && c < r->n_columns; c++)
+		if (strcmp(r->columns[c]->name, name) == 0)
+			return (int)c;
+	return -1;
+}
+
 Opspulse__V1__QueryResult *
 store_result_text(const char *name, char *text)
 {
