@@ -14,6 +14,7 @@
 #include "access.h"
 #include "aggregator.h"
 #include "eol.h"
+#include "http.h"
 #include "metrics.h"
 #include "op_codec.h"
 #include "op_error.h"
@@ -339,6 +340,7 @@ agg_serve(struct agg_conf *c)
 {
 	struct agg_server srv = {0};
 	struct op_server *server = NULL;
+	struct agg_http *http = NULL;
 	struct op_tls_conf tls;
 	sigset_t set;
 	int sig = 0, rv;
@@ -366,6 +368,12 @@ agg_serve(struct agg_conf *c)
 		agg_server_free(&srv);
 		return 1;
 	}
+	if (c->http && *c->http &&
+	    agg_http_start(&http, c->http, c->database) != OP_OK) {
+		op_server_free(server);
+		agg_server_free(&srv);
+		return 1;
+	}
 	op_info(MOD, "serving with %u workers", srv.nworkers);
 	while ((sig = agg_wait(&set, &srv)) == 0 || sig == SIGHUP) {
 		if (sig == SIGHUP)
@@ -374,6 +382,7 @@ agg_serve(struct agg_conf *c)
 			teams_sync_run(srv.teams, c);
 	}
 	op_info(MOD, "stopping on signal %d", sig);
+	agg_http_stop(http);
 	op_server_free(server);
 	agg_server_free(&srv);
 	return 0;

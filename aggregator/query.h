@@ -6,7 +6,11 @@
 #define QUERY_H
 
 #include "op_codec.h"
+#include "op_time.h"
 #include "store.h"
+
+/* The window of a request that names none: the 28 days before until. */
+#define QUERY_DEFAULT_WINDOW_US (28 * OP_US_PER_DAY)
 
 /*
  * Runs the query req names (with its grouping, req->by) against s.

@@ -252,6 +252,62 @@ store_result_free(Opspulse__V1__QueryResult *q)
 }
 
 int
+store_result_column(const Opspulse__V1__QueryResult *r, const char *name)
+{
+	for (size_t c = 0; r && c < r->n_columns; c++)
+		if (strcmp(r->columns[c]->name, name) == 0)
+			return (int)c;
+	return -1;
+}
+
+Opspulse__V1__QueryResult *
+store_result_text(const char *name, char *text)
+{
+	Opspulse__V1__QueryResult *q = calloc(1, sizeof(*q));
+	Opspulse__V1__Column *col = calloc(1, sizeof(*col));
+	Opspulse__V1__Row *row = calloc(1, sizeof(*row));
+	Opspulse__V1__Cell *cell = calloc(1, sizeof(*cell));
+
+	if (q == NULL || col == NULL || row == NULL || cell == NULL) {
+		free(q);
+		free(col);
+		free(row);
+		free(cell);
+		free(text);
+		return NULL;
+	}
+	opspulse__v1__query_result__init(q);
+	opspulse__v1__column__init(col);
+	opspulse__v1__row__init(row);
+	opspulse__v1__cell__init(cell);
+	cell->text = text;
+	/* From here on store_result_free frees whatever is attached. */
+	if ((q->columns = malloc(sizeof(*q->columns))) != NULL) {
+		q->columns[q->n_columns++] = col;
+		col = NULL;
+	}
+	if ((q->rows = malloc(sizeof(*q->rows))) != NULL) {
+		q->rows[q->n_rows++] = row;
+		if ((row->cells = malloc(sizeof(*row->cells))) != NULL) {
+			row->cells[row->n_cells++] = cell;
+			cell = NULL;
+		}
+		row = NULL;
+	}
+	if (col || row || cell ||
+	    (q->columns[0]->name = strdup(name)) == NULL) {
+		if (cell)
+			free(cell->text);
+		free(cell);
+		free(row);
+		free(col);
+		store_result_free(q);
+		return NULL;
+	}
+	return q;
+}
+
+int
 store_query(struct store *s, const char *sql, const char *const *params,
             int nparams, Opspulse__V1__QueryResult **out, char *err,
             size_t errsz)

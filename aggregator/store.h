@@ -43,6 +43,14 @@ int store_query(struct store *s, const char *sql, const char *const *params,
                 size_t errsz);
 void store_result_free(Opspulse__V1__QueryResult *r);
 
+/* The index of r's column name, or -1.  r may be NULL. */
+int store_result_column(const Opspulse__V1__QueryResult *r, const char *name);
+
+/* A result of one text column, name, and one row holding text (taken
+ * over: freed with the result, also on failure).  Returns NULL when out
+ * of memory. */
+Opspulse__V1__QueryResult *store_result_text(const char *name, char *text);
+
 /*
  * Runs one statement that changes data (a call such as
  * opspulse.sync_config(...)) with text parameters ($1..$n, NULL = SQL

@@ -23,6 +23,7 @@ static const struct cli_command {
 	const char *by;
 	const char *sub;
 	int (*sub_fn)(const struct cli_conf *c, int argc, char **argv);
+	int document; /* answers with one document: --format html|markdown */
 } cli_commands[] = {
     {"dora", "Delivery (DORA)",
      "deploys, frequency, lead time, change failure, recovery, rework"},
@@ -39,6 +40,9 @@ static const struct cli_command {
     {"scorecard", "Scorecard", "level 1-3 per service and area, why"},
     {"services", "Services", "known services, teams, time zones, events"},
     {"agents", "Agents", "version, last seen, events, dropped events"},
+    {"report", "Review report",
+     "the weekly review page: headlines, trends, scorecard, actions", NULL,
+     NULL, NULL, 1},
 };
 
 #define NCOMMANDS (sizeof(cli_commands) / sizeof(cli_commands[0]))
@@ -69,7 +73,10 @@ cli_usage(FILE *fp)
 	    "rule\n"
 	    "  --format F       table, json, csv or markdown (default: table "
 	    "on\n"
-	    "                   a terminal, json otherwise)\n"
+	    "                   a terminal, json otherwise); report: html or\n"
+	    "                   markdown (default: markdown on a terminal,\n"
+	    "                   html otherwise: opspulse report > "
+	    "review.html)\n"
 	    "  --server ADDR    aggregator (default: cli.server in the "
 	    "config)\n"
 	    "\n"
@@ -93,6 +100,7 @@ struct cli_args {
 	char *services[64];
 	enum cli_format format;
 	const char *server;
+	int document;
 };
 
 static int
@@ -148,7 +156,16 @@ cli_option(int opt, struct cli_args *a, int64_t now)
 		a->req.by = optarg;
 		return 0;
 	case 'f':
-		return cli_format_option(optarg, &a->format);
+		if (!a->document)
+			return cli_format_option(optarg, &a->format);
+		if (strcmp(optarg, "html") != 0 &&
+		    strcmp(optarg, "markdown") != 0) {
+			fprintf(stderr, "opspulse: report --format must be "
+			                "html or markdown\n");
+			return CLI_USAGE;
+		}
+		a->req.format = optarg;
+		return 0;
 	case 'A':
 		a->server = optarg;
 		return 0;
@@ -211,6 +228,9 @@ cli_parse(const struct cli_command *cmd, int argc, char **argv,
 	int opt, rv;
 
 	a->format = isatty(STDOUT_FILENO) ? CLI_TABLE : CLI_JSON;
+	a->document = cmd->document;
+	if (a->document)
+		a->req.format = isatty(STDOUT_FILENO) ? "markdown" : "html";
 	a->req.services = a->services;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -297,6 +317,23 @@ cli_answer(const op_reply *r, enum cli_format f, const char *title)
 	return CLI_OK;
 }
 
+/* A reply holding one document (the report): printed as it is. */
+static int
+cli_document(const op_reply *r)
+{
+	const Opspulse__V1__QueryResult *q = r->result;
+
+	if (r->error || r->body_case != OPSPULSE__V1__REPLY__BODY_RESULT)
+		return cli_answer(r, CLI_TABLE, "");
+	if (q->n_rows != 1 || q->rows[0]->n_cells != 1) {
+		fprintf(stderr, "opspulse: the aggregator sent no report; is "
+		                "it older than this CLI?\n");
+		return CLI_SERVER;
+	}
+	fputs(q->rows[0]->cells[0]->text, stdout);
+	return fflush(stdout) == 0 ? CLI_OK : CLI_USAGE;
+}
+
 static int
 cli_query(const struct cli_conf *c, const struct cli_command *cmd, int argc,
           char **argv)
@@ -320,7 +357,7 @@ cli_query(const struct cli_conf *c, const struct cli_command *cmd, int argc,
 	snprintf(title, sizeof(title), "%s%s%s: %s", cmd->title,
 	         *a.req.by ? " by " : "", a.req.by,
 	         *a.req.env ? a.req.env : "production");
-	rv = cli_answer(r, a.format, title);
+	rv = a.document ? cli_document(r) : cli_answer(r, a.format, title);
 	opspulse__v1__reply__free_unpacked(r, NULL);
 	return rv;
 }

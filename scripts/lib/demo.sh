@@ -1,7 +1,11 @@
-# Demo history for quickstart: four weeks of deploys for three services
-# with different habits.  Sourced; demo_deploys AGENT CONFIG records them.
-# The same days and ids are produced on every run, so re-running stores
-# nothing twice.
+# Demo history for quickstart: twelve weeks of three services with
+# different habits.  Sourced; demo_deploys AGENT CONFIG records their
+# deploys one command each, as a deploy script would; demo_history FILE
+# writes the rest (toil, alerts, batch runs, components, maintenance and
+# capacity) as an import file for `opspulse-agent import`.  The same days
+# and ids are produced on every run, so re-running stores nothing twice.
+
+DEMO_WEEKS=12
 
 demo_time() {
     date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ
@@ -17,10 +21,10 @@ search 3 4 30 5
 checkout 1 2 200 3"
     local n=0
     while read -r svc per_week fail_every lead hotfix_every; do
-        local total=$((per_week * 4)) i
+        local total=$((per_week * DEMO_WEEKS)) i span=$((DEMO_WEEKS * 7 * 86400))
         for ((i = 0; i < total; i++)); do
-            # Spread deploys over 28 days, during working hours.
-            local fin=$((day - 28 * 86400 + i * 28 * 86400 / total + 10 * 3600 + (i * 37 % 7) * 3600))
+            # Spread deploys over the weeks, during working hours.
+            local fin=$((day - span + i * span / total + 10 * 3600 + (i * 37 % 7) * 3600))
             local dur=$((120 + (i * 53 % 9) * 60))
             local outcome=success args=()
             if [ $(((i + 1) % fail_every)) -eq 0 ]; then
@@ -37,4 +41,70 @@ checkout 1 2 200 3"
         done
     done <<<"$plan"
     echo "$n"
+}
+
+# One JSON line per event; every string here is plain ASCII without quotes.
+demo_line() {
+    printf '{%s}\n' "$1"
+}
+
+demo_history() {
+    local out=$1 now day w d t
+    now=$(date -u +%s)
+    day=$((now - now % 86400))
+    : >"$out"
+    for ((w = DEMO_WEEKS; w >= 1; w--)); do
+        local wk=$((day - w * 7 * 86400))
+        # Toil.  billing: one person restarts a stuck worker, more often
+        # lately; search: three people share reindexing; checkout: refunds.
+        local restarts=$((2 + (DEMO_WEEKS - w) / 3))
+        for ((d = 0; d < restarts; d++)); do
+            t=$((wk + d * 86400 + 7 * 3600 + d * 5400))
+            demo_line "\"type\":\"toil\",\"service\":\"billing\",\"task\":\"restart stuck worker\",\"operator\":\"aiko\",\"started_at\":\"$(demo_time $t)\",\"duration_s\":$((900 + d * 300)),\"source\":\"manual\"" >>"$out"
+        done
+        demo_line "\"type\":\"toil\",\"service\":\"billing\",\"task\":\"rotate TLS certificates\",\"operator\":\"aiko\",\"started_at\":\"$(demo_time $((wk + 2 * 86400 + 10 * 3600)))\",\"duration_s\":2700,\"source\":\"manual\"" >>"$out"
+        local ops=(ken mei sam)
+        for ((d = 0; d < 3; d++)); do
+            t=$((wk + (d + 1) * 86400 + 14 * 3600))
+            demo_line "\"type\":\"toil\",\"service\":\"search\",\"task\":\"reindex shards\",\"operator\":\"${ops[$(((w + d) % 3))]}\",\"started_at\":\"$(demo_time $t)\",\"duration_s\":$((3600 + (w % 4) * 600)),\"source\":\"run\"" >>"$out"
+        done
+        demo_line "\"type\":\"toil\",\"service\":\"checkout\",\"task\":\"fix failed refunds by hand\",\"operator\":\"mei\",\"started_at\":\"$(demo_time $((wk + 3 * 86400 + 11 * 3600)))\",\"duration_s\":$((1800 + (w % 3) * 900)),\"source\":\"manual\"" >>"$out"
+        # Alerts.  billing's HighLatency flaps and mostly clears within
+        # minutes (noise); search's DiskFull lasts; checkout's errors get
+        # fixed in half an hour.
+        for ((d = 0; d < 6; d++)); do
+            t=$((wk + d * 86400 + 3 * 3600 + d * 600))
+            local dur=$((d % 3 == 2 ? 2400 : 240 + d * 60))
+            demo_line "\"type\":\"alert\",\"service\":\"billing\",\"alertname\":\"HighLatency\",\"fingerprint\":\"demo-billing-latency\",\"severity\":\"warning\",\"starts_at\":\"$(demo_time $t)\",\"ends_at\":\"$(demo_time $((t + dur)))\"" >>"$out"
+        done
+        t=$((wk + 4 * 86400 + 22 * 3600))
+        demo_line "\"type\":\"alert\",\"service\":\"search\",\"alertname\":\"DiskFull\",\"fingerprint\":\"demo-search-disk\",\"severity\":\"critical\",\"starts_at\":\"$(demo_time $t)\",\"ends_at\":\"$(demo_time $((t + 7200)))\"" >>"$out"
+        for ((d = 0; d < 2; d++)); do
+            t=$((wk + (2 + d * 2) * 86400 + 15 * 3600))
+            demo_line "\"type\":\"alert\",\"service\":\"checkout\",\"alertname\":\"PaymentErrors\",\"fingerprint\":\"demo-checkout-payments\",\"severity\":\"critical\",\"starts_at\":\"$(demo_time $t)\",\"ends_at\":\"$(demo_time $((t + 1800 + d * 600)))\"" >>"$out"
+        done
+        # A nightly export that slowly gets slower.
+        for ((d = 0; d < 7; d++)); do
+            t=$((wk + d * 86400 + 2 * 3600))
+            demo_line "\"type\":\"batch\",\"service\":\"billing\",\"task\":\"nightly-export\",\"started_at\":\"$(demo_time $t)\",\"duration_s\":$((1200 + (DEMO_WEEKS - w) * 40 + d * 10)),\"outcome\":\"$([ $d -eq 3 ] && echo failed || echo success)\"" >>"$out"
+        done
+    done
+    # Components: one past end of life, one due soon, one current.
+    local seen
+    seen=$(demo_time $((day - 86400)))
+    demo_line "\"type\":\"component\",\"service\":\"billing\",\"host\":\"billing-db-1\",\"name\":\"postgresql\",\"version\":\"11.22\",\"observed_at\":\"$seen\"" >>"$out"
+    demo_line "\"type\":\"component\",\"service\":\"search\",\"host\":\"search-cache-1\",\"name\":\"redis\",\"version\":\"7.4.2\",\"observed_at\":\"$seen\"" >>"$out"
+    demo_line "\"type\":\"component\",\"service\":\"checkout\",\"host\":\"checkout-db-1\",\"name\":\"postgresql\",\"version\":\"16.11\",\"observed_at\":\"$seen\"" >>"$out"
+    # Maintenance: one overdue, one planned, one done.
+    demo_line "\"type\":\"maintenance\",\"service\":\"billing\",\"id\":\"demo-m-1\",\"component\":\"postgresql\",\"title\":\"upgrade PostgreSQL 11 to 16\",\"due_at\":\"$(demo_time $((day - 10 * 86400)))\",\"status\":\"scheduled\"" >>"$out"
+    demo_line "\"type\":\"maintenance\",\"service\":\"search\",\"id\":\"demo-m-2\",\"component\":\"redis\",\"title\":\"move to Redis 8\",\"due_at\":\"$(demo_time $((day + 30 * 86400)))\",\"status\":\"scheduled\"" >>"$out"
+    demo_line "\"type\":\"maintenance\",\"service\":\"checkout\",\"id\":\"demo-m-3\",\"component\":\"nginx\",\"title\":\"rotate nginx TLS settings\",\"due_at\":\"$(demo_time $((day - 20 * 86400)))\",\"status\":\"done\"" >>"$out"
+    # Capacity: search's data disk grows 1 % a day; the others are flat.
+    for ((d = 28; d >= 1; d--)); do
+        t=$((day - d * 86400 + 12 * 3600))
+        local used=$((500000000000 + (28 - d) * 10000000000))
+        demo_line "\"type\":\"capacity\",\"service\":\"search\",\"host\":\"search-1\",\"at\":\"$(demo_time $t)\",\"cpu_pct\":$((40 + d % 5 * 7)),\"mem_pct\":71,\"mount\":\"/var/lib/search\",\"disk_used_bytes\":$used,\"disk_total_bytes\":1000000000000" >>"$out"
+        demo_line "\"type\":\"capacity\",\"service\":\"billing\",\"host\":\"billing-1\",\"at\":\"$(demo_time $t)\",\"cpu_pct\":$((25 + d % 4 * 5)),\"mem_pct\":55,\"mount\":\"/\",\"disk_used_bytes\":40000000000,\"disk_total_bytes\":100000000000" >>"$out"
+    done
+    wc -l <"$out"
 }

@@ -9,7 +9,8 @@ OPSPULSE_BUILD_DEPS="build-essential cmake ninja-build pkg-config libnng-dev
 # systemd only for systemd-analyze (the package test verifies the units);
 # it does not become the init system (that is systemd-sysv).
 OPSPULSE_TEST_DEPS="clang clang-format libclang-rt-14-dev openssl rpm
-  dpkg-dev file git prometheus-alertmanager redis-server systemd"
+  dpkg-dev file git prometheus-alertmanager redis-server systemd
+  chromium fonts-dejavu-core prometheus"
 
 deps_install() {
     local missing=() p

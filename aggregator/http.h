@@ -1,0 +1,21 @@
+/*
+ * The aggregator's HTTP address (SPEC §6): GET /report (the review page,
+ * HTML or Markdown), /healthz (is the database reachable) and /metrics
+ * (Prometheus text format: the counters of metrics.c and per-service
+ * indicator gauges).  Requests share one database connection of their
+ * own, one at a time, so a busy page never takes a worker from ingest.
+ */
+#ifndef AGG_HTTP_H
+#define AGG_HTTP_H
+
+struct agg_http;
+
+/* Serves on addr ("127.0.0.1:7411") with its own connection to
+ * conninfo.  Returns OP_OK, OP_ECONFIG, OP_EIO (logged) or OP_ENOMEM. */
+int agg_http_start(struct agg_http **out, const char *addr,
+                   const char *conninfo);
+
+/* Stops serving and frees h.  h may be NULL. */
+void agg_http_stop(struct agg_http *h);
+
+#endif
