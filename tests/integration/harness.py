@@ -374,7 +374,9 @@ class Cluster:
         with urllib.request.urlopen(url, timeout=10) as f:
             text = f.read().decode()
         out = {}
-        for line in text.splitlines():
+        # Only "\n" ends a line: label values may hold other control
+        # characters, which splitlines() would also split at.
+        for line in text.split("\n"):
             if line and not line.startswith("#"):
                 k, _, v = line.rpartition(" ")
                 out[k] = float(v)

@@ -34,6 +34,31 @@ def test_bad_messages_rejected_and_nothing_stored():
         check("rejected a batch" in agg.output(), "the rejection is logged")
 
 
+def test_limits_counted():
+    """Each limit a message breaks gets a clear error naming it and is
+    counted under its reason on /metrics."""
+    with Cluster("limits").start() as c:
+        def count(reason):
+            return c.metrics().get('opspulse_requests_rejected_total{reason="%s"}' % reason, 0.0)
+        cases = [
+            ("message_too_large", ["oversize", str(9 << 20)], "error 2 ", "exceeds the limit"),
+            ("malformed", ["garbage", "4096"], "error 1 ", "not an OpsPulse envelope"),
+            ("batch_size", ["many", "10001"], "error 2 ", "10001 events; the limit is 10000"),
+            ("string_length", ["long-task", "1025"], "error 2 ",
+             "task is 1025 bytes long; the limit is 1024"),
+            ("timestamp_range", ["future"], "error 2 ", "outside 2000-01-01 .. one day from now"),
+            ("invalid_field", ["half-bad"], "error 2 ", "service is missing"),
+        ]
+        for reason, args, code, text in cases:
+            before = count(reason)
+            r = c.wire(*args)
+            check(r.startswith(code) and text in r, "%s: %r" % (reason, r[:200]))
+            check_eq(count(reason) - before, 1.0, "%s counted once" % reason)
+        check_eq(c.wire("many", "10000"), "ack 1 9999", "a batch of exactly the limit is taken")
+        check_eq(c.count("deploys"), 1, "only that batch stored (its 10000 copies are one deploy)")
+        check(c.aggregators[0].alive(), "the aggregator is still running")
+
+
 def test_cli_errors():
     with Cluster("clierr") as c:
         # No aggregator is running at the configured address: every
@@ -63,4 +88,4 @@ def test_cli_errors():
 
 
 if __name__ == "__main__":
-    run([test_bad_messages_rejected_and_nothing_stored, test_cli_errors])
+    run([test_bad_messages_rejected_and_nothing_stored, test_limits_counted, test_cli_errors])

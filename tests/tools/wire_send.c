@@ -8,6 +8,8 @@
  *   wire_send ADDRESS good SERVICE [HOST]   a valid one-deploy batch
  *   wire_send ADDRESS long-task N    a toil event whose task has N bytes
  *   wire_send ADDRESS query          the query behind `opspulse services`
+ *   wire_send ADDRESS many N         a batch of N deploy events
+ *   wire_send ADDRESS future         a deploy that starts in two days
  *
  * Before ADDRESS, "--tls CA CERT KEY" connects over tls+tcp:// with that
  * client certificate (requests are then signed with it).
@@ -133,6 +135,24 @@ long_task(size_t n, size_t *len)
 	return out;
 }
 
+/* n copies of one deploy event: only the count matters. */
+static uint8_t *
+many(char *service, char *id, size_t n, size_t *len)
+{
+	op_event e, **ev = malloc((n ? n : 1) * sizeof(*ev));
+	Opspulse__V1__Deploy d;
+	uint8_t *out;
+
+	if (ev == NULL)
+		return NULL;
+	deploy_event(&e, &d, service, id, default_host);
+	for (size_t i = 0; i < n; i++)
+		ev[i] = &e;
+	out = batch(ev, n, 0, len);
+	free(ev);
+	return out;
+}
+
 static uint8_t *
 query(size_t *len)
 {
@@ -216,6 +236,13 @@ main(int argc, char **argv)
 		req = long_task(strtoul(argv[3], NULL, 10), &len);
 	} else if (strcmp(argv[2], "query") == 0) {
 		req = query(&len);
+	} else if (strcmp(argv[2], "many") == 0 && argc > 3) {
+		req = many(svc_ok, id1, strtoul(argv[3], NULL, 10), &len);
+	} else if (strcmp(argv[2], "future") == 0) {
+		deploy_event(&e[0], &d[0], svc_ok, id1, default_host);
+		d[0].started_us += 2 * 86400 * OP_US_PER_SEC;
+		d[0].finished_us += 2 * 86400 * OP_US_PER_SEC;
+		req = batch(ev, 1, 0, &len);
 	} else {
 		fprintf(stderr, "wire_send: unknown mode %s\n", argv[2]);
 		return 2;
