@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -16,6 +17,11 @@
 #include "op_transport.h"
 
 #define MOD "transport"
+
+/* tls+ listeners whose refused handshakes are logged. */
+#define OP_MAX_TLS_LISTENERS 16
+/* How often those are looked for. */
+#define OP_WATCH_SECONDS 5
 
 static int
 op_nng_err(int rv)
@@ -334,12 +340,25 @@ struct op_worker {
 	nng_aio *aio;
 };
 
+/* A tls+ listener, watched for refused handshakes. */
+struct op_tls_listener {
+	nng_listener l;
+	char *addr;
+	uint64_t refused; /* nng's "auth" error count, as last logged */
+};
+
 struct op_server {
 	nng_socket sock;
 	op_serve_fn fn;
 	void *arg;
 	unsigned nworkers;
 	struct op_worker *workers;
+	struct op_tls_listener tls[OP_MAX_TLS_LISTENERS];
+	size_t ntls;
+	pthread_t watcher;
+	int watching, stopping;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
 };
 
 /* Answers one request; the request message is consumed. */
@@ -423,6 +442,12 @@ op_server_listen(struct op_server *s, const char *addr,
 			return OP_ECONFIG;
 		rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg);
 		nng_tls_config_free(cfg);
+		if (rv == 0 && s->ntls < OP_MAX_TLS_LISTENERS) {
+			s->tls[s->ntls].l = l;
+			if ((s->tls[s->ntls].addr = strdup(addr)) == NULL)
+				return OP_ENOMEM;
+			s->ntls++;
+		}
 	}
 	if (rv == 0)
 		rv = nng_listener_start(l, 0);
@@ -433,6 +458,56 @@ op_server_listen(struct op_server *s, const char *addr,
 	}
 	op_info(MOD, "listening on %s", addr);
 	return OP_OK;
+}
+
+/*
+ * nng 1.5.2 completes a TLS handshake before a pipe exists, so a refused
+ * client certificate (none, another CA's, expired) reaches no callback.
+ * It does count it, in the listener's "auth" statistic: log increases.
+ */
+static void
+op_server_check_refused(struct op_server *s)
+{
+	nng_stat *all, *ls, *auth;
+
+	if (nng_stats_get(&all) != 0)
+		return;
+	for (size_t i = 0; i < s->ntls; i++) {
+		struct op_tls_listener *t = &s->tls[i];
+		uint64_t n;
+
+		if ((ls = nng_stat_find_listener(all, t->l)) == NULL ||
+		    (auth = nng_stat_find(ls, "auth")) == NULL)
+			continue;
+		if ((n = nng_stat_value(auth)) > t->refused)
+			op_warn(MOD,
+			        "refused %llu connection(s) to %s in the TLS "
+			        "handshake: the client sent no certificate, "
+			        "an expired one or one tls.ca did not sign",
+			        (unsigned long long)(n - t->refused), t->addr);
+		t->refused = n;
+	}
+	nng_stats_free(all);
+}
+
+static void *
+op_server_watch(void *arg)
+{
+	struct op_server *s = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->stopping) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += OP_WATCH_SECONDS;
+		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == 0)
+			continue;
+		pthread_mutex_unlock(&s->mu);
+		op_server_check_refused(s);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
 }
 
 static int
@@ -468,7 +543,11 @@ op_server_start(struct op_server **out, const struct op_strlist *addrs,
 	s->fn = fn;
 	s->arg = arg;
 	s->nworkers = nworkers;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
 	if ((rv = nng_rep0_open(&s->sock)) != 0) {
+		pthread_mutex_destroy(&s->mu);
+		pthread_cond_destroy(&s->cv);
 		free(s->workers);
 		free(s);
 		return op_nng_err(rv);
@@ -484,6 +563,9 @@ op_server_start(struct op_server **out, const struct op_strlist *addrs,
 		op_server_free(s);
 		return rv;
 	}
+	if (s->ntls > 0 &&
+	    pthread_create(&s->watcher, NULL, op_server_watch, s) == 0)
+		s->watching = 1;
 	*out = s;
 	return OP_OK;
 }
@@ -493,6 +575,13 @@ op_server_free(struct op_server *s)
 {
 	if (s == NULL)
 		return;
+	if (s->watching) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = 1;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->watcher, NULL);
+	}
 	nng_close(s->sock);
 	for (unsigned i = 0; i < s->nworkers; i++) {
 		struct op_worker *w = &s->workers[i];
@@ -501,6 +590,10 @@ op_server_free(struct op_server *s)
 		if (w->aio)
 			nng_aio_free(w->aio);
 	}
+	for (size_t i = 0; i < s->ntls; i++)
+		free(s->tls[i].addr);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
 	free(s->workers);
 	free(s);
 }

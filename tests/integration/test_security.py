@@ -5,6 +5,7 @@ cluster, another CA, an expired certificate, agent (OU=agent) and CLI
 (OU=cli) certificates."""
 import datetime
 import json
+import subprocess
 
 from harness import Cluster, check, check_eq, run, wait_for
 
@@ -43,6 +44,13 @@ def test_refused_connections():
         # that offers TLS without a certificate (the CLI with none set).
         r = c.wire("good", "tls-plain", address=c.addresses[0].replace("tls+", ""))
         check(r.startswith("no-answer"), "plaintext to a TLS listener: %r" % r)
+        port = c.addresses[0].rsplit(":", 1)[1]
+        r = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:" + port,
+                            "-CAfile", ca, "-verify_return_error"],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=30)
+        # mbedTLS closes the connection without an alert.
+        check(r.returncode != 0 and "SSL routines" in r.stderr,
+              "a TLS client without a certificate is refused: %r" % r.stderr[-500:])
         conf = c.write("nocert.conf", 'cli = { server = "%s"; tls = { ca = "%s"; }; };\n'
                        % (c.addresses[0], ca))
         r = c.cli("-c", conf, "services", check_rc=False)
@@ -60,6 +68,13 @@ def test_refused_connections():
                  30, "the agent to log the refused handshake")
         check_eq(c.count("toil"), 0, "nothing arrived from the refused agent")
 
+        # nng reports no refused handshake to the aggregator as it happens;
+        # the aggregator logs its listener's count of them within seconds.
+        wait_for(lambda: "connection(s) to %s in the TLS handshake" % c.addresses[0]
+                 in agg.output(), 20, "the aggregator to log the refused handshakes")
+        logged = sum(int(line.split("refused ")[1].split()[0])
+                     for line in agg.output().splitlines() if "in the TLS handshake" in line)
+        check(logged >= 5, "every refused handshake is counted in the log: %d" % logged)
         check(agg.alive(), "the aggregator survived every refused connection")
         check_eq(c.wire("good", "tls-ok-2", "it-agent", cert="it-agent"), "ack 1 0",
                  "the aggregator still serves a good client")
