@@ -7,7 +7,7 @@ import datetime
 import json
 import subprocess
 
-from harness import Cluster, check, check_eq, run, wait_for
+from harness import AGGREGATOR, Cluster, check, check_eq, run, wait_for
 
 
 def rejected(c, reason):
@@ -79,6 +79,33 @@ def test_refused_connections():
         check_eq(c.wire("good", "tls-ok-2", "it-agent", cert="it-agent"), "ack 1 0",
                  "the aggregator still serves a good client")
         check_eq(c.count("deploys"), 2, "only the two good batches were stored")
+
+
+def test_plaintext_needs_insecure():
+    """tcp:// is refused by every binary unless tls.insecure is set, and
+    then the daemons warn at start."""
+    with Cluster("plain") as c:
+        plain = c.addresses[0]
+        c.write("strict.conf", """aggregator = {
+  listen = [ "%s" ];
+  database = "%s";
+  http = "";
+  tls = { ca = "/nonexistent"; };
+};
+""" % (plain.replace("127.0.0.1", "0.0.0.0"), c.conninfo))
+        c.migrate()
+        r = subprocess.run([AGGREGATOR, "-c", c.path("strict.conf"), "serve"],
+                           capture_output=True, text=True, timeout=60)
+        check(r.returncode != 0 and "is not encrypted; use tls+tcp://" in r.stderr,
+              "the aggregator refuses a plain listener: %d %r" % (r.returncode, r.stderr))
+        c.write("cli-strict.conf", 'cli = { server = "%s"; };\n' % plain)
+        r = c.cli("-c", c.path("cli-strict.conf"), "services", check_rc=False)
+        check(r.returncode != 0 and "is not encrypted" in r.stderr,
+              "the CLI refuses a plain address: %r" % r.stderr)
+        agg = c.start_aggregator()
+        check("tls.insecure is set" in agg.output(), "the aggregator warns: " + agg.output())
+        agent = c.start_agent()
+        check("tls.insecure is set" in agent.output(), "the agent warns: " + agent.output())
 
 
 def test_identity_and_roles():
@@ -221,4 +248,5 @@ def test_hostile_strings():
 
 
 if __name__ == "__main__":
-    run([test_refused_connections, test_identity_and_roles, test_hostile_strings])
+    run([test_refused_connections, test_plaintext_needs_insecure, test_identity_and_roles,
+         test_hostile_strings])
