@@ -102,6 +102,15 @@ access_open(struct access *a, unsigned worker, const struct op_peer *peer,
 		if (op_auth_verify(a->verifiers[worker], (*env)->signed_,
 		                   &who->id, err, errsz) != OP_OK)
 			return OP_EFORBIDDEN;
+		/* nng >= 1.6 names the TLS peer: it must be the signer. */
+		if (peer->identity != NULL &&
+		    strcmp(peer->identity, who->id.name) != 0) {
+			snprintf(err, errsz,
+			         "request signed by %s over the TLS connection "
+			         "of %s",
+			         who->id.name, peer->identity);
+			return OP_EFORBIDDEN;
+		}
 		who->verified = 1;
 	}
 	return access_unwrap(env, err, errsz);
