@@ -312,8 +312,8 @@ agg_reload(struct agg_server *srv, struct agg_conf *c)
 		         c->config_file);
 	} else {
 		op_info(MOD,
-		        "%s is valid; listen addresses, database and "
-		        "workers take effect on restart",
+		        "%s is valid; listen addresses, database, TLS, "
+		        "workers and identities take effect on restart",
 		        c->config_file);
 		teams_take(c, &next);
 		teams_sync_run(srv->teams, c);
