@@ -80,6 +80,12 @@ def test_owner_reader_and_search_path():
                     rc, out = psql_as(c, reader, sql)
                     check(rc != 0 and ("permission denied" in out or "must be owner" in out),
                           "the reader may not: %s (%s)" % (sql, out))
+                # A role that is neither: nothing of the schema.
+                c.psql_admin("ALTER ROLE %s NOINHERIT" % reader)
+                c.psql_admin("REVOKE opspulse_reader FROM %s" % reader)
+                rc, out = psql_as(c, reader, "SELECT count(*) FROM opspulse.deploys")
+                check(rc != 0 and "permission denied for schema opspulse" in out,
+                      "another role cannot read: " + out)
             finally:
                 c.psql_admin("DROP ROLE IF EXISTS %s" % reader)
         finally:
