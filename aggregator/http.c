@@ -12,6 +12,7 @@
 #include "op_http.h"
 #include "op_log.h"
 #include "op_time.h"
+#include "op_transport.h"
 #include "query.h"
 #include "store.h"
 
@@ -23,6 +24,7 @@
 
 struct agg_http {
 	struct op_http_server *server;
+	struct op_server *transport; /* for its refused handshakes */
 	struct store *store;
 	pthread_mutex_t lock; /* one request at a time on store */
 };
@@ -322,6 +324,13 @@ http_metrics(void *arg, const struct op_http_request *r,
 		return;
 	}
 	metrics_render(f);
+	fprintf(f,
+	        "# HELP opspulse_tls_handshakes_refused_total TLS connections "
+	        "refused in the handshake: no client certificate, an expired "
+	        "one, or one another CA signed (counted every few seconds).\n"
+	        "# TYPE opspulse_tls_handshakes_refused_total counter\n"
+	        "opspulse_tls_handshakes_refused_total %llu\n",
+	        (unsigned long long)op_server_refused(h->transport));
 	up = http_indicators(h, f);
 	fprintf(f,
 	        "# HELP opspulse_database_up Whether the indicator queries "
@@ -339,7 +348,8 @@ http_metrics(void *arg, const struct op_http_request *r,
 }
 
 int
-agg_http_start(struct agg_http **out, const char *addr, const char *conninfo)
+agg_http_start(struct agg_http **out, const char *addr, const char *conninfo,
+               struct op_server *server)
 {
 	struct agg_http *h = calloc(1, sizeof(*h));
 	int rv;
@@ -349,6 +359,7 @@ agg_http_start(struct agg_http **out, const char *addr, const char *conninfo)
 		free(h);
 		return OP_ENOMEM;
 	}
+	h->transport = server;
 	pthread_mutex_init(&h->lock, NULL);
 	const struct op_http_route routes[] = {
 	    {"GET", "/report", 0, http_report, h},

@@ -10,10 +10,13 @@
 
 struct agg_http;
 
+struct op_server;
+
 /* Serves on addr ("127.0.0.1:7411") with its own connection to
- * conninfo.  Returns OP_OK, OP_ECONFIG, OP_EIO (logged) or OP_ENOMEM. */
+ * conninfo; /metrics also reads server's counters.  Returns OP_OK,
+ * OP_ECONFIG, OP_EIO (logged) or OP_ENOMEM. */
 int agg_http_start(struct agg_http **out, const char *addr,
-                   const char *conninfo);
+                   const char *conninfo, struct op_server *server);
 
 /* Stops serving and frees h.  h may be NULL. */
 void agg_http_stop(struct agg_http *h);

@@ -369,7 +369,7 @@ agg_serve(struct agg_conf *c)
 		return 1;
 	}
 	if (c->http && *c->http &&
-	    agg_http_start(&http, c->http, c->database) != OP_OK) {
+	    agg_http_start(&http, c->http, c->database, server) != OP_OK) {
 		op_server_free(server);
 		agg_server_free(&srv);
 		return 1;

@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -359,6 +360,7 @@ struct op_server {
 	int watching, stopping;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	_Atomic uint64_t refused; /* over every tls+ listener */
 };
 
 /* Answers one request; the request message is consumed. */
@@ -485,9 +487,17 @@ op_server_check_refused(struct op_server *s)
 			        "handshake: the client sent no certificate, "
 			        "an expired one or one tls.ca did not sign",
 			        (unsigned long long)(n - t->refused), t->addr);
+		if (n > t->refused)
+			atomic_fetch_add(&s->refused, n - t->refused);
 		t->refused = n;
 	}
 	nng_stats_free(all);
+}
+
+uint64_t
+op_server_refused(struct op_server *s)
+{
+	return s ? atomic_load(&s->refused) : 0;
 }
 
 static void *

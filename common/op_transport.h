@@ -84,6 +84,11 @@ int op_server_start(struct op_server **out, const struct op_strlist *addrs,
                     const struct op_tls_conf *tls, unsigned nworkers,
                     op_serve_fn fn, void *arg);
 
+/* TLS handshakes the server's tls+ listeners refused (no client
+ * certificate, another CA's, expired), as counted a few seconds ago.
+ * s may be NULL (0). */
+uint64_t op_server_refused(struct op_server *s);
+
 /* Stops listening, waits for the workers and frees s.  s may be NULL. */
 void op_server_free(struct op_server *s);
 

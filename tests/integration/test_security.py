@@ -75,6 +75,8 @@ def test_refused_connections():
         logged = sum(int(line.split("refused ")[1].split()[0])
                      for line in agg.output().splitlines() if "in the TLS handshake" in line)
         check(logged >= 5, "every refused handshake is counted in the log: %d" % logged)
+        wait_for(lambda: c.metrics().get("opspulse_tls_handshakes_refused_total", 0) >= logged,
+                 20, "/metrics to count the refused handshakes")
         check(agg.alive(), "the aggregator survived every refused connection")
         check_eq(c.wire("good", "tls-ok-2", "it-agent", cert="it-agent"), "ack 1 0",
                  "the aggregator still serves a good client")
