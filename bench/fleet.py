@@ -16,6 +16,11 @@ reports:
                        alive and reaped) and the simulator, % of one core
                        over the run; aggregator peak VmRSS
 
+The baseline, measured in the same run against the same aggregator and
+database, is bench/ingest_load: 4 senders sending batches of 1,000 distinct
+events back to back, the best case for the aggregator (few large messages);
+each fleet row gives its committed rate as a share of it.
+
 It then compares, per event kind, the rows in PostgreSQL with what the
 simulator generated, and fails loudly on any difference: every event must
 be stored exactly once.
@@ -131,6 +136,16 @@ def p_ticks_of_child():
     return total - prev
 
 
+def baseline(h, address, run):
+    """Committed events/s of 4 senders x 20 batches of 1,000 events."""
+    load = os.path.join(os.environ["OPSPULSE_BUILD"], "bench", "ingest_load")
+    r = subprocess.run([load, address, "20", "1000", "4", str(run)], capture_output=True,
+                       text=True, timeout=600)
+    if r.returncode != 0:
+        h.fail("ingest_load failed: %s%s" % (r.stdout, r.stderr))
+    return float(r.stdout.split("events/s")[0].split(":")[-1])
+
+
 def write_aggregator_conf(h, cl, i, workers):
     cl.write("aggregator%d.conf" % i, """aggregator = {
   listen = [ "%s" ];
@@ -142,17 +157,20 @@ def write_aggregator_conf(h, cl, i, workers):
 """ % (cl.addresses[i], cl.conninfo, h.free_port(), workers))
 
 
-def print_table(rows):
+def print_table(rows, base):
+    print("baseline (same run): bench/ingest_load, 4 senders, batches of 1,000: "
+          "%.0f events/s committed" % base)
+    print()
     print("| aggregators | agents | offered (events/s) | committed (events/s) | events | "
           "round trip p50/p95/p99 (ms) | delivery p50/p95/p99 (ms) | events/message | "
-          "aggregator CPU (% core) | PostgreSQL CPU (% core) | simulator CPU (% core) | "
+          "of baseline | aggregator CPU (% core) | PostgreSQL CPU (% core) | simulator CPU (% core) | "
           "aggregator peak RSS (MiB) |")
-    print("|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
-        print("| %d | %d | %.0f | %.0f | %d | %s | %s | %.1f | %.0f | %.0f | %.0f | %.1f |" % (
+        print("| %d | %d | %.0f | %.0f | %d | %s | %s | %.1f | %.0f %% | %.0f | %.0f | %.0f | %.1f |" % (
             r["aggregators"], r["agents"], r["offered"], r["rate"], r["generated"],
             r["rtt"].replace(" ", " / "), r["delivery"].replace(" ", " / "), r["epm"],
-            r["agg_cpu"], r["pg_cpu"], r["sim_cpu"], benchlib.mib(r["agg_rss"])))
+            100.0 * r["rate"] / base, r["agg_cpu"], r["pg_cpu"], r["sim_cpu"], benchlib.mib(r["agg_rss"])))
     print()
     print("messages by events carried (<=1, <=9, <=99, <=999, more):")
     for r in rows:
@@ -192,6 +210,8 @@ def main():
             write_aggregator_conf(h, cl, i, a.workers)
         aggs = [cl.start_aggregator(0)]
         pm = benchlib.postmaster_pid(h, cl.pg_dir)
+        benchlib.progress("baseline: bench/ingest_load")
+        base = baseline(h, cl.addresses[0], 1)
         run = 0
         for n_agg in sorted(set(naggs)):
             if n_agg == 2 and len(aggs) == 1:
@@ -210,7 +230,7 @@ def main():
     print("fleet: %g s at %g events/s per agent, %d workers per aggregator; "
           "every event stored exactly once (per-kind counts checked)" % (
               a.duration, a.rate, a.workers))
-    print_table(rows)
+    print_table(rows, base)
 
 
 if __name__ == "__main__":
