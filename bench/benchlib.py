@@ -7,13 +7,23 @@ integration suite's it-state, so that a test run's cleanup never kills a
 bench's daemons (and the reverse).
 """
 import os
+import shutil
+import signal
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def _terminate(signum, frame):
+    raise SystemExit(128 + signum)
+
+
 def use_build(build):
-    """Points the harness at BUILD and imports it; returns the module."""
+    """Points the harness at BUILD and imports it; returns the module.
+    SIGTERM and SIGINT (ignored in a background job otherwise) unwind the
+    script, so that its finally clauses stop what it started."""
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
     build = os.path.abspath(build)
     os.environ["OPSPULSE_BUILD"] = build
     os.environ["OPSPULSE_SOURCE"] = ROOT
@@ -135,3 +145,45 @@ def linear_slope(xs, ys):
 
 def mib(kib):
     return kib / 1024.0
+
+
+COLLECTD = shutil.which("collectd") or "/usr/sbin/collectd"
+
+
+def start_nng_idle(h, cl):
+    """The bare-socket baseline: bench/nng_idle connected to the first
+    aggregator.  Returns its harness Proc (stopped with the cluster)."""
+    tool = os.path.join(os.environ["OPSPULSE_BUILD"], "bench", "nng_idle")
+    if not os.path.exists(tool):
+        sys.exit("missing %s: build first" % tool)
+    p = h.Proc("nng_idle", [tool, cl.addresses[0]], cl.dir)
+    cl.procs.append(p)
+    h.wait_for(lambda: "connected" in p.output() or not p.alive(), 15, "nng_idle")
+    h.check(p.alive(), "nng_idle exited: " + p.output())
+    return p
+
+
+def start_collectd(h, cl):
+    """Debian's collectd with the cpu, memory, df and interface plugins
+    (the SPEC's reference), or None when it is not installed."""
+    if not os.access(COLLECTD, os.X_OK):
+        progress("collectd is not installed: no collectd baseline "
+                 "(apt-get install collectd-core)")
+        return None
+    base = cl.path("collectd")
+    os.makedirs(base, exist_ok=True)
+    conf = cl.write("collectd.conf", """BaseDir "%s"
+PIDFile "%s/collectd.pid"
+PluginDir "/usr/lib/collectd"
+Interval 10
+LoadPlugin cpu
+LoadPlugin memory
+LoadPlugin df
+LoadPlugin interface
+<Plugin df>
+  MountPoint "/"
+</Plugin>
+""" % (base, base))
+    p = h.Proc("collectd", [COLLECTD, "-f", "-C", conf], cl.dir)
+    cl.procs.append(p)
+    return p
