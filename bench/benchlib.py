@@ -91,6 +91,13 @@ def rss_kib(pid):
     return int(_status(pid)["VmRSS"].split()[0])
 
 
+def anon_kib(pid):
+    """RssAnon of pid in KiB: private heap and stacks.  With no swap the
+    kernel cannot reclaim it, so unlike VmRSS it moves only when the
+    process allocates or frees: what a leak shows in."""
+    return int(_status(pid)["RssAnon"].split()[0])
+
+
 def pss_kib(pid):
     """Proportional set size of pid in KiB: shared library pages divided
     among the processes that map them."""
