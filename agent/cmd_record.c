@@ -150,6 +150,17 @@ rec_time(char *const *v, int opt, int64_t def, int64_t *out)
 }
 
 /* Duration from --minutes or --seconds (exactly one); returns 0 or 1. */
+
+/* x rounded to the nearest integer, halves away from zero, for 0 <= x <
+ * 2^53.  Not llround: the daemon would load libm for this one call and
+ * carry its pages resident (about 0.3 MiB). */
+static int64_t
+rec_round(double x)
+{
+	int64_t r = (int64_t)x;
+
+	return x - (double)r >= 0.5 ? r + 1 : r;
+}
 static int
 rec_duration(char *const *v, int64_t *secs)
 {
@@ -172,7 +183,7 @@ rec_duration(char *const *v, int64_t *secs)
 		        (long long)OP_MAX_DURATION_S);
 		return 1;
 	}
-	*secs = (int64_t)llround(n * unit);
+	*secs = rec_round(n * unit);
 	return 0;
 }
 
