@@ -87,9 +87,10 @@ static const struct store_kind {
         {"alerts",
          "service, env, host, fingerprint, starts_at, alertname, severity, "
          "ends_at, agent_id",
-         "ttttTttTt", "DISTINCT ON (fingerprint, starts_at)",
-         "ORDER BY fingerprint, starts_at, ends_at NULLS LAST",
-         "ON CONFLICT (fingerprint, starts_at) DO UPDATE SET ends_at = "
+         "ttttTttTt", "DISTINCT ON (fingerprint, starts_at, service)",
+         "ORDER BY fingerprint, starts_at, service, ends_at NULLS LAST",
+         "ON CONFLICT (fingerprint, starts_at, service) DO UPDATE SET "
+         "ends_at = "
          "EXCLUDED.ends_at WHERE alerts.ends_at IS NULL AND "
          "EXCLUDED.ends_at IS NOT NULL"},
     [OPSPULSE__V1__EVENT__KIND_COMPONENT] =
