@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
+#include <openssl/evp.h>
 
 #include "op_error.h"
 #include "op_time.h"
@@ -438,24 +438,47 @@ store_canon(struct sbuf *b, enum store_type t, const struct store_val *v)
 	}
 }
 
+/* What computing keys needs: fetched once per batch, since OpenSSL's
+ * one-shot SHA256() looks the algorithm up (under a lock) on every call. */
+struct store_hasher {
+	EVP_MD *md;
+	EVP_MD_CTX *ctx;
+	struct sbuf canon;
+};
+
+static void
+store_hasher_free(struct store_hasher *h)
+{
+	EVP_MD_CTX_free(h->ctx);
+	EVP_MD_free(h->md);
+	free(h->canon.p);
+}
+
 /*
  * Sets r's content key (its last column) from the table name and every
- * column before agent_id, with canon as scratch space.  Returns OP_OK or
- * OP_ENOMEM.
+ * column before agent_id.  Returns OP_OK, or OP_ENOMEM when memory or
+ * SHA-256 is not available.
  */
 static int
 store_key(const struct store_kind *k, const enum store_type *types,
-          struct store_row *r, struct sbuf *canon)
+          struct store_row *r, struct store_hasher *h)
 {
 	const struct store_val table = {.s = k->table};
-	unsigned char digest[SHA256_DIGEST_LENGTH];
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
 
-	canon->len = 0;
-	store_canon(canon, ST_TEXT, &table);
+	if (h->md == NULL &&
+	    (h->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		return OP_ENOMEM;
+	if (h->ctx == NULL && (h->ctx = EVP_MD_CTX_new()) == NULL)
+		return OP_ENOMEM;
+	h->canon.len = 0;
+	store_canon(&h->canon, ST_TEXT, &table);
 	for (int c = 0; c < r->n - 1; c++)
-		store_canon(canon, types[c], &r->v[c]);
-	if (canon->failed ||
-	    SHA256((const unsigned char *)canon->p, canon->len, digest) == NULL)
+		store_canon(&h->canon, types[c], &r->v[c]);
+	if (h->canon.failed || !EVP_DigestInit_ex2(h->ctx, h->md, NULL) ||
+	    !EVP_DigestUpdate(h->ctx, h->canon.p, h->canon.len) ||
+	    !EVP_DigestFinal_ex(h->ctx, digest, &len) || len < sizeof(r->key))
 		return OP_ENOMEM;
 	memcpy(r->key, digest, sizeof(r->key));
 	r->v[r->n++] = (struct store_val){.s = (const char *)r->key};
@@ -680,7 +703,8 @@ store_run(struct store *s, const char *stmt, int n, const char *const *v,
 
 /* Scratch space of one batch, reused from kind to kind. */
 struct store_scratch {
-	struct sbuf cols[STORE_MAX_COLS], canon;
+	struct sbuf cols[STORE_MAX_COLS];
+	struct store_hasher hasher;
 };
 
 static void
@@ -688,7 +712,7 @@ store_scratch_free(struct store_scratch *w)
 {
 	for (int c = 0; c < STORE_MAX_COLS; c++)
 		free(w->cols[c].p);
-	free(w->canon.p);
+	store_hasher_free(&w->hasher);
 }
 
 /* Encodes the events of kind k in b as one binary array per column; *n
@@ -711,7 +735,7 @@ store_kind_encode(const op_batch *b, size_t kind, struct store_scratch *w,
 		if (b->events[i]->kind_case != kind)
 			continue;
 		if (store_bind_event(&row, b->events[i], b->agent_id) != 0 ||
-		    (keyed && store_key(k, types, &row, &w->canon) != OP_OK))
+		    (keyed && store_key(k, types, &row, &w->hasher) != OP_OK))
 			return OP_ENOMEM;
 		for (int c = 0; c < ncols; c++)
 			store_element(&w->cols[c], types[c], &row.v[c]);
