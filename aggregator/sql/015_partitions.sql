@@ -202,6 +202,9 @@ CREATE INDEX ix_capacity_disk ON opspulse.capacity (service, env, host, mount, a
 CREATE INDEX ix_components_newest
     ON opspulse.components (env, service, host, name, observed_at, version);
 CREATE INDEX ix_components_observed ON opspulse.components (observed_at);
+-- The capacity indicator reads one sample per host and time in this
+-- order, which the content-wide unique index gave before migration 014.
+CREATE INDEX ix_capacity_host_at ON opspulse.capacity (service, env, host, at);
 
 CREATE TRIGGER toil_content_key BEFORE INSERT ON opspulse.toil
     FOR EACH ROW WHEN (NEW.content_key IS NULL)
