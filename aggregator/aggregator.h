@@ -46,6 +46,7 @@ struct agg_conf {
 	char *timezone;
 	long long noise_minutes;
 	long long workers;
+	long long retention_days; /* 0: keep every event */
 	struct agg_team *teams;
 	size_t nteams;
 	struct agg_identity *identities;

@@ -39,6 +39,8 @@ static const struct op_cfg_option agg_options[] = {
      "alerts resolved faster than this are noise"},
     {"aggregator.workers", OP_CFG_INT, "4", F(workers),
      "requests handled at once (one database connection each)"},
+    {"aggregator.retention_days", OP_CFG_INT, "0", F(retention_days),
+     "drop months of events older than this many days (0: keep all)"},
     {"aggregator.targets.delivery_level", OP_CFG_STRING, "high",
      F(targets.delivery_level),
      "scorecard delivery: DORA level at least this (medium, high, elite)"},
@@ -279,6 +281,13 @@ agg_conf_load(struct agg_conf *c, const char *file, int *warnings)
 		fprintf(stderr,
 		        "opspulse-aggregator: %s: workers must be 1..64 "
 		        "and noise_minutes >= 1\n",
+		        path);
+		return OP_ECONFIG;
+	}
+	if (c->retention_days < 0 || c->retention_days > 365000) {
+		fprintf(stderr,
+		        "opspulse-aggregator: %s: retention_days must be "
+		        "0 (keep everything) to 365000\n",
 		        path);
 		return OP_ECONFIG;
 	}

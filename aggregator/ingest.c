@@ -26,12 +26,19 @@
 
 #define MOD "ingest"
 
+/* Partition maintenance: every hour; every few seconds while it could not
+ * reach the database. */
+#define AGG_MAINTAIN_MS (3600 * 1000)
+#define AGG_RETRY_MS    5000
+
 struct agg_server {
 	struct agg_conf *conf;
 	struct store **stores; /* one per worker */
 	unsigned nworkers;
 	struct teams_sync *teams; /* the main thread's */
 	struct access *access;
+	struct store *maint;  /* the main thread's, for partitions */
+	int64_t maint_due_ms; /* op_time_mono_ms of the next run */
 };
 
 static int
@@ -276,6 +283,7 @@ agg_server_free(struct agg_server *srv)
 	free(srv->stores);
 	teams_sync_free(srv->teams);
 	access_free(srv->access);
+	store_free(srv->maint);
 }
 
 static int
@@ -285,7 +293,8 @@ agg_server_init(struct agg_server *srv, struct agg_conf *c)
 	srv->nworkers = (unsigned)c->workers;
 	if ((srv->stores = calloc(srv->nworkers, sizeof(*srv->stores))) ==
 	        NULL ||
-	    teams_sync_alloc(&srv->teams, c->database) != OP_OK)
+	    teams_sync_alloc(&srv->teams, c->database) != OP_OK ||
+	    store_alloc(&srv->maint, c->database) != OP_OK)
 		return OP_ENOMEM;
 	if (access_alloc(&srv->access, c, srv->nworkers) != OP_OK)
 		return OP_ECONFIG;
@@ -317,21 +326,74 @@ agg_reload(struct agg_server *srv, struct agg_conf *c)
 		        c->config_file);
 		teams_take(c, &next);
 		teams_sync_run(srv->teams, c);
+		c->retention_days = next.retention_days;
+		srv->maint_due_ms = op_time_mono_ms(); /* now */
 	}
 	agg_conf_free(&next);
 }
 
-/* The next signal; 0 after a few seconds when a teams write is pending
- * (it is retried then), -1 on failure. */
+static void
+agg_maintain_log(const Opspulse__V1__QueryResult *r, long long days)
+{
+	const char *created, *dropped;
+
+	if (r->n_rows != 1 || r->rows[0]->n_cells != 2)
+		return;
+	created = r->rows[0]->cells[0]->text;
+	dropped = r->rows[0]->cells[1]->text;
+	if (strcmp(created, "0") != 0)
+		op_info(MOD, "created %s monthly event partitions", created);
+	if (strcmp(dropped, "0") != 0)
+		op_info(MOD,
+		        "dropped %s monthly event partitions older than "
+		        "retention_days = %lld, with their events",
+		        dropped, days);
+}
+
+/*
+ * Creates the event partitions of the coming months and drops those past
+ * retention_days (opspulse.maintain_partitions).  Events never wait for
+ * it: those of a month without a partition go to the default one.  On
+ * failure it logs why and is due again a few seconds later.
+ */
+static void
+agg_maintain(struct agg_server *srv)
+{
+	static const char sql[] = "SELECT created, dropped FROM "
+	                          "opspulse.maintain_partitions($1::integer)";
+	Opspulse__V1__QueryResult *r = NULL;
+	char days[24], err[512];
+	const char *params[1] = {days};
+	int rv;
+
+	snprintf(days, sizeof(days), "%lld", srv->conf->retention_days);
+	rv = store_query(srv->maint, sql, params, 1, &r, err, sizeof(err));
+	if (rv == OP_OK)
+		agg_maintain_log(r, srv->conf->retention_days);
+	else if (rv != OP_EUNAVAIL)
+		op_error(MOD, "partition maintenance failed: %s; retrying",
+		         err);
+	store_result_free(r);
+	srv->maint_due_ms =
+	    op_time_mono_ms() + (rv == OP_OK ? AGG_MAINTAIN_MS : AGG_RETRY_MS);
+}
+
+/* The next signal; 0 when partition maintenance falls due, or after a
+ * few seconds when a teams write is pending (it is retried then); -1 on
+ * failure. */
 static int
 agg_wait(const sigset_t *set, const struct agg_server *srv)
 {
-	const struct timespec retry = {5, 0};
-	int sig = 0;
+	int64_t ms = srv->maint_due_ms - op_time_mono_ms();
+	struct timespec wait;
+	int sig;
 
-	if (!teams_sync_pending(srv->teams))
-		return sigwait(set, &sig) == 0 ? sig : -1;
-	sig = sigtimedwait(set, NULL, &retry);
+	if (teams_sync_pending(srv->teams) && ms > AGG_RETRY_MS)
+		ms = AGG_RETRY_MS;
+	ms = ms < 0 ? 0 : ms;
+	wait.tv_sec = (time_t)(ms / 1000);
+	wait.tv_nsec = (long)(ms % 1000) * 1000000L;
+	sig = sigtimedwait(set, NULL, &wait);
 	return sig < 0 && (errno == EAGAIN || errno == EINTR) ? 0 : sig;
 }
 
@@ -363,6 +425,7 @@ agg_serve(struct agg_conf *c)
 	}
 	/* Teams first, so that no query is answered with stale ones. */
 	teams_sync_run(srv.teams, c);
+	agg_maintain(&srv);
 	if ((rv = op_server_start(&server, &c->listen, &tls, srv.nworkers,
 	                          agg_handle, &srv)) != OP_OK) {
 		agg_server_free(&srv);
@@ -378,8 +441,10 @@ agg_serve(struct agg_conf *c)
 	while ((sig = agg_wait(&set, &srv)) == 0 || sig == SIGHUP) {
 		if (sig == SIGHUP)
 			agg_reload(&srv, c);
-		else
+		else if (teams_sync_pending(srv.teams))
 			teams_sync_run(srv.teams, c);
+		if (op_time_mono_ms() >= srv.maint_due_ms)
+			agg_maintain(&srv);
 	}
 	op_info(MOD, "stopping on signal %d", sig);
 	agg_http_stop(http);

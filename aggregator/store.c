@@ -93,6 +93,8 @@ store_ready(struct store *s)
 {
 	if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
 		return OP_OK;
+	/* A new session: statements and temporary tables are gone. */
+	s->prepared = 0;
 	if (s->conn) {
 		PQreset(s->conn);
 	} else {
@@ -117,6 +119,9 @@ store_ready(struct store *s)
 int
 store_failure(struct store *s, PGresult *r, char *err, size_t errsz)
 {
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+	snprintf(s->sqlstate, sizeof(s->sqlstate), "%s", state ? state : "");
 	snprintf(err, errsz, "%s",
 	         r ? PQresultErrorMessage(r) : PQerrorMessage(s->conn));
 	err[strcspn(err, "\n")] = '\0';

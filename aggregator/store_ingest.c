@@ -1,103 +1,142 @@
 /*
  * The batch write path: one transaction per batch, and per event kind one
- * multi-row INSERT ... SELECT FROM unnest(column arrays), so that a batch
- * of thousands of events costs a handful of statements.  Every statement
- * is idempotent (ON CONFLICT on the SPEC §2.1 keys); values travel as
- * parameters (PostgreSQL array literals), never spliced into SQL.
+ * INSERT ... SELECT FROM unnest(column arrays) ... ON CONFLICT on the SPEC
+ * §2.1 keys, so that a batch of thousands of events costs a handful of
+ * statements.  The arrays travel in PostgreSQL's binary format: nothing is
+ * formatted here or parsed there.  Events stored by their full content
+ * carry a content key computed here; aggregator/sql/014_content_keys.sql
+ * defines the same key in SQL.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "op_error.h"
 #include "op_time.h"
 #include "store.h"
 #include "store_int.h"
 
-#define STORE_MAX_COLS 12
+#define STORE_MAX_COLS  13
+#define STORE_KEY_BYTES 16
+/* PostgreSQL's binary timestamps count from 2000-01-01 00:00:00 UTC. */
+#define STORE_PG_EPOCH_US INT64_C(946684800000000)
+
+enum store_type { ST_TEXT, ST_BIGINT, ST_TIME, ST_REAL, ST_BOOL, ST_KEY };
+
+/* A column type as the kinds below spell it, and as PostgreSQL names it. */
+static const struct store_type_name {
+	char code;
+	const char *sql;
+	unsigned oid; /* of the type, which array_recv checks */
+} store_types[] = {
+    [ST_TEXT] = {'t', "text", 25},
+    [ST_BIGINT] = {'i', "bigint", 20},
+    [ST_TIME] = {'T', "timestamptz", 1184},
+    [ST_REAL] = {'r', "double precision", 701},
+    [ST_BOOL] = {'b', "boolean", 16},
+    [ST_KEY] = {'k', "uuid", 2950},
+};
 
 /*
- * One row per event kind: its table, its columns in the order
- * store_bind_event produces them with their types, and what to do on
- * conflict.  "pick" keeps one row per key within a batch, for the kinds
- * whose conflict clause updates (PostgreSQL cannot update a row twice in
- * one statement).
+ * One row per event kind: its table; its columns in the order
+ * store_bind_event produces them, with their types, one letter each (see
+ * store_types); and what to do on conflict.  A kind whose last column is
+ * content_key is stored by its full content: every column before
+ * agent_id.  "distinct" and "order" keep one row per key within a batch,
+ * for the kinds whose conflict clause updates (PostgreSQL cannot update a
+ * row twice in one statement).
+ *
+ * The kinds that do nothing on conflict are first written without ON
+ * CONFLICT: a plain INSERT checks the unique key while it inserts, where
+ * ON CONFLICT first searches the index, then inserts speculatively and
+ * confirms, about a third of the database's work for new events.  A
+ * duplicate makes that attempt fail with a unique violation; the batch is
+ * then rolled back and written again with ON CONFLICT DO NOTHING.
  */
 static const struct store_kind {
-	const char *stmt;
 	const char *table;
 	const char *columns;
 	const char *types;
-	const char *pick; /* DISTINCT ON (...) ORDER BY ..., or NULL */
-	const char *conflict;
+	const char *distinct; /* DISTINCT ON (...), or NULL */
+	const char *order;    /* ORDER BY ..., or NULL */
+	const char *conflict; /* NULL: ON CONFLICT DO NOTHING */
 } store_kinds[] = {
     [OPSPULSE__V1__EVENT__KIND_DEPLOY] =
-        {"bulk_deploy", "deploys",
+        {"deploys",
          "service, env, host, deploy_id, operator, started_at, "
          "finished_at, outcome, version, commit_time, hotfix, agent_id",
-         "text, text, text, text, text, timestamptz, timestamptz, text, "
-         "text, timestamptz, boolean, text",
-         NULL, "ON CONFLICT DO NOTHING"},
+         "tttttTTttTbt", NULL, NULL, NULL},
     [OPSPULSE__V1__EVENT__KIND_DEPLOY_FAILURE] =
-        {"bulk_deploy_failure", "deploy_failures",
-         "service, env, host, deploy_id, at, agent_id",
-         "text, text, text, text, timestamptz, text", NULL,
-         "ON CONFLICT DO NOTHING"},
+        {"deploy_failures", "service, env, host, deploy_id, at, agent_id",
+         "ttttTt", NULL, NULL, NULL},
     [OPSPULSE__V1__EVENT__KIND_TOIL] =
-        {"bulk_toil", "toil",
+        {"toil",
          "service, env, host, operator, task, started_at, duration_s, "
-         "source, agent_id",
-         "text, text, text, text, text, timestamptz, bigint, text, text", NULL,
-         "ON CONFLICT DO NOTHING"},
+         "source, agent_id, content_key",
+         "tttttTittk", NULL, NULL, NULL},
     [OPSPULSE__V1__EVENT__KIND_BATCH] =
-        {"bulk_batch", "batch_runs",
+        {"batch_runs",
          "service, env, host, task, started_at, duration_s, outcome, "
-         "agent_id",
-         "text, text, text, text, timestamptz, bigint, text, text", NULL,
-         "ON CONFLICT DO NOTHING"},
+         "agent_id, content_key",
+         "ttttTittk", NULL, NULL, NULL},
     /* An episode, once it has an end, keeps it. */
     [OPSPULSE__V1__EVENT__KIND_ALERT] =
-        {"bulk_alert", "alerts",
+        {"alerts",
          "service, env, host, fingerprint, starts_at, alertname, severity, "
          "ends_at, agent_id",
-         "text, text, text, text, timestamptz, text, text, timestamptz, "
-         "text",
-         "DISTINCT ON (fingerprint, starts_at) * FROM u ORDER BY "
-         "fingerprint, starts_at, ends_at NULLS LAST",
-         "ON CONFLICT (fingerprint, starts_at) DO UPDATE SET ends_at = "
+         "ttttTttTt", "DISTINCT ON (fingerprint, starts_at, service)",
+         "ORDER BY fingerprint, starts_at, service, ends_at NULLS LAST",
+         "ON CONFLICT (fingerprint, starts_at, service) DO UPDATE SET "
+         "ends_at = "
          "EXCLUDED.ends_at WHERE alerts.ends_at IS NULL AND "
          "EXCLUDED.ends_at IS NOT NULL"},
     [OPSPULSE__V1__EVENT__KIND_COMPONENT] =
-        {"bulk_component", "components",
-         "service, env, host, name, version, observed_at, agent_id",
-         "text, text, text, text, text, timestamptz, text", NULL,
-         "ON CONFLICT DO NOTHING"},
+        {"components",
+         "service, env, host, name, version, observed_at, agent_id, "
+         "content_key",
+         "tttttTtk", NULL, NULL, NULL},
     /* A maintenance item recorded again takes the latest content. */
     [OPSPULSE__V1__EVENT__KIND_MAINTENANCE] =
-        {"bulk_maintenance", "maintenance",
+        {"maintenance",
          "service, env, host, maint_id, component, title, due_at, status, "
          "recorded_at, agent_id",
-         "text, text, text, text, text, text, timestamptz, text, "
-         "timestamptz, text",
-         "DISTINCT ON (service, maint_id) * FROM u ORDER BY service, "
-         "maint_id, recorded_at DESC",
+         "ttttttTtTt", "DISTINCT ON (service, maint_id)",
+         "ORDER BY service, maint_id, recorded_at DESC",
          "ON CONFLICT (service, maint_id) DO UPDATE SET env = EXCLUDED.env, "
          "host = EXCLUDED.host, component = EXCLUDED.component, title = "
          "EXCLUDED.title, due_at = EXCLUDED.due_at, status = "
          "EXCLUDED.status, recorded_at = EXCLUDED.recorded_at WHERE "
          "EXCLUDED.recorded_at > maintenance.recorded_at"},
     [OPSPULSE__V1__EVENT__KIND_CAPACITY] =
-        {"bulk_capacity", "capacity",
+        {"capacity",
          "service, env, host, at, cpu_pct, mem_pct, mount, "
-         "disk_used_bytes, disk_total_bytes, agent_id",
-         "text, text, text, timestamptz, double precision, double "
-         "precision, text, bigint, bigint, text",
-         NULL, "ON CONFLICT DO NOTHING"},
+         "disk_used_bytes, disk_total_bytes, agent_id, content_key",
+         "tttTrrtiitk", NULL, NULL, NULL},
 };
 
 #define STORE_NKINDS (sizeof(store_kinds) / sizeof(store_kinds[0]))
 
-/* ---- growable strings --------------------------------------------------- */
+/* Column types of kind k (from its letters); returns how many. */
+static int
+store_col_types(const struct store_kind *k, enum store_type *out)
+{
+	int n = 0;
+
+	for (const char *c = k->types; *c && n < STORE_MAX_COLS; c++) {
+		for (size_t t = 0;
+		     t < sizeof(store_types) / sizeof(*store_types); t++) {
+			if (store_types[t].code == *c)
+				out[n] = (enum store_type)t;
+		}
+		n++;
+	}
+	return n;
+}
+
+/* ---- growable buffers --------------------------------------------------- */
 
 struct sbuf {
 	char *p;
@@ -125,7 +164,7 @@ sb_grow(struct sbuf *b, size_t more)
 }
 
 static void
-sb_add(struct sbuf *b, const char *s, size_t n)
+sb_add(struct sbuf *b, const void *s, size_t n)
 {
 	sb_grow(b, n);
 	if (b->failed)
@@ -141,7 +180,19 @@ sb_str(struct sbuf *b, const char *s)
 	sb_add(b, s, strlen(s));
 }
 
-/* Appends one array element: NULL, or a double-quoted, escaped string. */
+/* Appends the low `bytes` bytes of v, most significant first. */
+static void
+sb_be(struct sbuf *b, uint64_t v, int bytes)
+{
+	unsigned char out[8];
+
+	for (int i = 0; i < bytes; i++)
+		out[i] = (unsigned char)(v >> (8 * (bytes - 1 - i)));
+	sb_add(b, out, (size_t)bytes);
+}
+
+/* Appends one text array element: NULL, or a double-quoted, escaped
+ * string. */
 static void
 sb_element(struct sbuf *b, const char *v)
 {
@@ -166,57 +217,68 @@ sb_element(struct sbuf *b, const char *v)
 
 /* ---- binding ------------------------------------------------------------ */
 
-/* Text values of one event's columns, in store_kinds order. */
+/* One column's value; its type comes from the kind's column list. */
+struct store_val {
+	const char *s; /* text; the key's bytes */
+	int64_t i;     /* bigint, boolean; times in microseconds (Unix) */
+	double d;
+	int null;
+};
+
 struct store_row {
-	const char *v[STORE_MAX_COLS];
-	char buf[STORE_MAX_COLS][OP_TIME_BUFSZ];
+	struct store_val v[STORE_MAX_COLS];
+	unsigned char key[STORE_KEY_BYTES];
 	int n;
 };
 
 static void
 r_str(struct store_row *r, const char *s)
 {
-	r->v[r->n++] = s;
+	r->v[r->n++] = (struct store_val){.s = s, .null = s == NULL};
 }
 
 /* An optional string: empty is SQL NULL. */
 static void
 r_opt(struct store_row *r, const char *s)
 {
-	r->v[r->n++] = s && *s ? s : NULL;
+	r->v[r->n++] = (struct store_val){.s = s, .null = s == NULL || !*s};
+}
+
+static void
+r_null(struct store_row *r)
+{
+	r->v[r->n++] = (struct store_val){.null = 1};
 }
 
 static void
 r_time(struct store_row *r, int64_t us)
 {
-	r->v[r->n] = op_time_format(us, r->buf[r->n], OP_TIME_BUFSZ);
-	r->n++;
+	r->v[r->n++] = (struct store_val){.i = us};
 }
 
 /* A time where 0 means unknown: SQL NULL. */
 static void
 r_opt_time(struct store_row *r, int64_t us)
 {
-	if (us == 0)
-		r->v[r->n++] = NULL;
-	else
-		r_time(r, us);
+	r->v[r->n++] = (struct store_val){.i = us, .null = us == 0};
 }
 
 static void
 r_int(struct store_row *r, long long v)
 {
-	snprintf(r->buf[r->n], OP_TIME_BUFSZ, "%lld", v);
-	r->v[r->n] = r->buf[r->n];
-	r->n++;
+	r->v[r->n++] = (struct store_val){.i = v};
+}
+
+static void
+r_bool(struct store_row *r, int v)
+{
+	r->v[r->n++] = (struct store_val){.i = v != 0};
 }
 
 static void
 r_real(struct store_row *r, double v)
 {
-	snprintf(r->buf[r->n], OP_TIME_BUFSZ, "%.17g", v);
-	r->v[r->n] = r->buf[r->n];
-	r->n++;
+	r->v[r->n++] = (struct store_val){.d = v};
 }
 
 static void
@@ -231,7 +293,7 @@ bind_deploy(struct store_row *r, const op_event *e)
 	r_str(r, op_outcome_name(d->outcome));
 	r_opt(r, d->version);
 	r_opt_time(r, d->commit_time_us);
-	r_str(r, d->hotfix ? "true" : "false");
+	r_bool(r, d->hotfix);
 }
 
 static void
@@ -286,8 +348,8 @@ bind_capacity(struct store_row *r, const op_event *e)
 	r_real(r, c->mem_pct);
 	r_opt(r, c->mount);
 	if (c->disk_total_bytes == 0) {
-		r_str(r, NULL);
-		r_str(r, NULL);
+		r_null(r);
+		r_null(r);
 	} else {
 		r_int(r, (long long)c->disk_used_bytes);
 		r_int(r, (long long)c->disk_total_bytes);
@@ -337,39 +399,215 @@ store_bind_event(struct store_row *r, const op_event *e, const char *agent)
 	return 0;
 }
 
+/* ---- content keys ------------------------------------------------------- */
+
+static uint64_t
+store_real_bits(double d)
+{
+	uint64_t bits;
+
+	if (d == 0)
+		d = 0.0; /* -0 and +0 are the same content */
+	memcpy(&bits, &d, sizeof(bits));
+	return bits;
+}
+
+/* Appends v in the canonical form of 014_content_keys.sql. */
+static void
+store_canon(struct sbuf *b, enum store_type t, const struct store_val *v)
+{
+	size_t len;
+
+	if (v->null) {
+		sb_add(b, "\0", 1);
+		return;
+	}
+	sb_add(b, "\1", 1);
+	switch (t) {
+	case ST_TEXT:
+		len = strlen(v->s);
+		sb_be(b, len, 4);
+		sb_add(b, v->s, len);
+		break;
+	case ST_REAL:
+		sb_be(b, store_real_bits(v->d), 8);
+		break;
+	default:
+		sb_be(b, (uint64_t)v->i, 8);
+		break;
+	}
+}
+
+/* What computing keys needs: fetched once per batch, since OpenSSL's
+ * one-shot SHA256() looks the algorithm up (under a lock) on every call. */
+struct store_hasher {
+	EVP_MD *md;
+	EVP_MD_CTX *ctx;
+	struct sbuf canon;
+};
+
+static void
+store_hasher_free(struct store_hasher *h)
+{
+	EVP_MD_CTX_free(h->ctx);
+	EVP_MD_free(h->md);
+	free(h->canon.p);
+}
+
+/*
+ * Sets r's content key (its last column) from the table name and every
+ * column before agent_id.  Returns OP_OK, or OP_ENOMEM when memory or
+ * SHA-256 is not available.
+ */
+static int
+store_key(const struct store_kind *k, const enum store_type *types,
+          struct store_row *r, struct store_hasher *h)
+{
+	const struct store_val table = {.s = k->table};
+	unsigned char digest[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (h->md == NULL &&
+	    (h->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
+		return OP_ENOMEM;
+	if (h->ctx == NULL && (h->ctx = EVP_MD_CTX_new()) == NULL)
+		return OP_ENOMEM;
+	h->canon.len = 0;
+	store_canon(&h->canon, ST_TEXT, &table);
+	for (int c = 0; c < r->n - 1; c++)
+		store_canon(&h->canon, types[c], &r->v[c]);
+	if (h->canon.failed || !EVP_DigestInit_ex2(h->ctx, h->md, NULL) ||
+	    !EVP_DigestUpdate(h->ctx, h->canon.p, h->canon.len) ||
+	    !EVP_DigestFinal_ex(h->ctx, digest, &len) || len < sizeof(r->key))
+		return OP_ENOMEM;
+	memcpy(r->key, digest, sizeof(r->key));
+	r->v[r->n++] = (struct store_val){.s = (const char *)r->key};
+	return OP_OK;
+}
+
+/* ---- binary array parameters ------------------------------------------ */
+
+/* Offset of the element count in an array's header. */
+#define STORE_ARRAY_DIM_AT 12
+
+/* Starts a one-dimensional array of type t; store_array_end sets its
+ * length. */
+static void
+store_array_start(struct sbuf *b, enum store_type t)
+{
+	b->len = 0;
+	sb_be(b, 1, 4); /* dimensions */
+	sb_be(b, 0, 4); /* flags: none */
+	sb_be(b, store_types[t].oid, 4);
+	sb_be(b, 0, 4); /* elements, set at the end */
+	sb_be(b, 1, 4); /* lower bound */
+}
+
+static void
+store_array_end(struct sbuf *b, long n)
+{
+	if (b->failed)
+		return;
+	for (int i = 0; i < 4; i++)
+		b->p[STORE_ARRAY_DIM_AT + i] =
+		    (char)((uint32_t)n >> (24 - 8 * i));
+}
+
+/* Appends one element in PostgreSQL's binary format: its length (-1 for
+ * NULL) and its value. */
+static void
+store_element(struct sbuf *b, enum store_type t, const struct store_val *v)
+{
+	size_t len;
+
+	if (v->null) {
+		sb_be(b, UINT32_MAX, 4);
+		return;
+	}
+	switch (t) {
+	case ST_TEXT:
+		len = strlen(v->s);
+		sb_be(b, len, 4);
+		sb_add(b, v->s, len);
+		break;
+	case ST_TIME:
+		sb_be(b, 8, 4);
+		sb_be(b, (uint64_t)(v->i - STORE_PG_EPOCH_US), 8);
+		break;
+	case ST_REAL:
+		sb_be(b, 8, 4);
+		sb_be(b, store_real_bits(v->d), 8);
+		break;
+	case ST_BOOL:
+		sb_be(b, 1, 4);
+		sb_be(b, (uint64_t)v->i, 1);
+		break;
+	case ST_KEY:
+		sb_be(b, STORE_KEY_BYTES, 4);
+		sb_add(b, v->s, STORE_KEY_BYTES);
+		break;
+	default:
+		sb_be(b, 8, 4);
+		sb_be(b, (uint64_t)v->i, 8);
+		break;
+	}
+}
+
 /* ---- statements --------------------------------------------------------- */
 
-/* Writes the INSERT for kind k: $n is the array of column n. */
+/* The name of kind k's INSERT, with ON CONFLICT (safe) or without. */
 static void
-store_kind_sql(const struct store_kind *k, struct sbuf *sql)
+store_stmt_name(const struct store_kind *k, int safe, char *buf, size_t size)
 {
-	char types[512], *save = NULL, *t;
-	int n = 0;
+	snprintf(buf, size, "%s_%s", safe ? "ins" : "add", k->table);
+}
 
-	snprintf(types, sizeof(types), "%s", k->types);
-	sb_str(sql, "WITH u (");
-	sb_str(sql, k->columns);
-	sb_str(sql, ") AS (SELECT * FROM unnest(");
-	for (t = strtok_r(types, ",", &save); t;
-	     t = strtok_r(NULL, ",", &save)) {
-		char param[64];
-		while (*t == ' ')
-			t++;
-		snprintf(param, sizeof(param), "%s$%d::%s[]", n ? ", " : "",
-		         n + 1, t);
-		sb_str(sql, param);
-		n++;
-	}
-	sb_str(sql, ")) INSERT INTO opspulse.");
+/* Whether kind k's INSERT may be tried without ON CONFLICT. */
+static int
+store_optimistic(const struct store_kind *k)
+{
+	return k->conflict == NULL;
+}
+
+/*
+ * Writes the INSERT for kind k: $n is the array of column n, unnested in
+ * the select list (in lockstep, and without materialising each array as
+ * unnest in FROM would).
+ */
+static void
+store_kind_sql(const struct store_kind *k, int safe, struct sbuf *sql)
+{
+	enum store_type types[STORE_MAX_COLS];
+	int n = store_col_types(k, types);
+	char param[64];
+
+	sb_str(sql, "INSERT INTO opspulse.");
 	sb_str(sql, k->table);
 	sb_str(sql, " AS ");
 	sb_str(sql, k->table);
 	sb_str(sql, " (");
 	sb_str(sql, k->columns);
 	sb_str(sql, ") SELECT ");
-	sb_str(sql, k->pick ? k->pick : "* FROM u");
-	sb_str(sql, " ");
-	sb_str(sql, k->conflict);
+	if (k->distinct) {
+		sb_str(sql, k->distinct);
+		sb_str(sql, " * FROM (SELECT ");
+	}
+	for (int c = 0; c < n; c++) {
+		snprintf(param, sizeof(param), "%sunnest($%d::%s[])",
+		         c ? ", " : "", c + 1, store_types[types[c]].sql);
+		sb_str(sql, param);
+	}
+	if (k->distinct) {
+		sb_str(sql, ") AS u (");
+		sb_str(sql, k->columns);
+		sb_str(sql, ") ");
+		sb_str(sql, k->order);
+	}
+	if (safe) {
+		sb_str(sql, " ");
+		sb_str(sql,
+		       k->conflict ? k->conflict : "ON CONFLICT DO NOTHING");
+	}
 }
 
 static int
@@ -397,41 +635,62 @@ static const char store_sql_agent[] =
     "greatest(a.dropped_total, EXCLUDED.dropped_total), events = a.events + "
     "EXCLUDED.events, last_seen = now()";
 
-/* Prepares the statements once per connection (they die with it). */
+static int
+store_prepare_kind(struct store *s, const struct store_kind *k, int safe,
+                   char *err, size_t errsz)
+{
+	struct sbuf sql = {0};
+	char name[64];
+	int rv;
+
+	store_stmt_name(k, safe, name, sizeof(name));
+	store_kind_sql(k, safe, &sql);
+	rv = sql.failed ? OP_ENOMEM
+	                : store_prepare_one(s, name, sql.p, err, errsz);
+	free(sql.p);
+	return rv;
+}
+
+/*
+ * Once per connection (prepared statements die with it), starting from a
+ * clean session in case an earlier attempt on this connection stopped
+ * halfway.
+ */
 static int
 store_prepare(struct store *s, char *err, size_t errsz)
 {
-	PGresult *r = PQdescribePrepared(s->conn, "bulk_services");
-	int have = PQresultStatus(r) == PGRES_COMMAND_OK, rv;
+	int rv;
 
-	PQclear(r);
-	if (have)
+	if (s->prepared)
 		return OP_OK;
+	if ((rv = store_exec(s, "DEALLOCATE ALL", err, errsz)) != OP_OK)
+		return rv;
 	for (size_t i = 0; i < STORE_NKINDS; i++) {
-		struct sbuf sql = {0};
-		if (store_kinds[i].stmt == NULL)
+		const struct store_kind *k = &store_kinds[i];
+		if (k->table == NULL)
 			continue;
-		store_kind_sql(&store_kinds[i], &sql);
-		rv = sql.failed ? OP_ENOMEM
-		                : store_prepare_one(s, store_kinds[i].stmt,
-		                                    sql.p, err, errsz);
-		free(sql.p);
-		if (rv != OP_OK)
+		if ((rv = store_prepare_kind(s, k, 1, err, errsz)) != OP_OK ||
+		    (store_optimistic(k) &&
+		     (rv = store_prepare_kind(s, k, 0, err, errsz)) != OP_OK))
 			return rv;
 	}
-	if ((rv = store_prepare_one(s, "bulk_agent", store_sql_agent, err,
+	if ((rv = store_prepare_one(s, "ins_agent", store_sql_agent, err,
+	                            errsz)) != OP_OK ||
+	    (rv = store_prepare_one(s, "ins_services", store_sql_services, err,
 	                            errsz)) != OP_OK)
 		return rv;
-	return store_prepare_one(s, "bulk_services", store_sql_services, err,
-	                         errsz);
+	s->prepared = 1;
+	return OP_OK;
 }
 
-/* Runs a prepared statement; *rows is the number of rows it changed. */
+/* Runs a prepared statement; *rows is the number of rows it changed.
+ * lens and formats as PQexecPrepared's (NULL: every value is text). */
 static int
 store_run(struct store *s, const char *stmt, int n, const char *const *v,
-          long *rows, char *err, size_t errsz)
+          const int *lens, const int *formats, long *rows, char *err,
+          size_t errsz)
 {
-	PGresult *r = PQexecPrepared(s->conn, stmt, n, v, NULL, NULL, 0);
+	PGresult *r = PQexecPrepared(s->conn, stmt, n, v, lens, formats, 0);
 
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		return store_failure(s, r, err, errsz);
@@ -442,68 +701,107 @@ store_run(struct store *s, const char *stmt, int n, const char *const *v,
 
 /* ---- batches ------------------------------------------------------------ */
 
+/* Scratch space of one batch, reused from kind to kind. */
+struct store_scratch {
+	struct sbuf cols[STORE_MAX_COLS];
+	struct store_hasher hasher;
+};
+
 static void
-store_arrays_free(struct sbuf *cols, int n)
+store_scratch_free(struct store_scratch *w)
 {
-	for (int i = 0; i < n; i++)
-		free(cols[i].p);
+	for (int c = 0; c < STORE_MAX_COLS; c++)
+		free(w->cols[c].p);
+	store_hasher_free(&w->hasher);
 }
 
-/* Writes the events of one kind; adds to *stored and *dups. */
+/* Encodes the events of kind k in b as one binary array per column; *n
+ * counts them. */
 static int
-store_kind_write(struct store *s, const op_batch *b, size_t kind,
-                 uint32_t *stored, uint32_t *dups, char *err, size_t errsz)
+store_kind_encode(const op_batch *b, size_t kind, struct store_scratch *w,
+                  long *n)
 {
-	struct sbuf cols[STORE_MAX_COLS] = {{0}};
-	const char *params[STORE_MAX_COLS];
+	const struct store_kind *k = &store_kinds[kind];
+	enum store_type types[STORE_MAX_COLS];
+	const int ncols = store_col_types(k, types);
+	const int keyed = types[ncols - 1] == ST_KEY;
 	struct store_row row;
-	long rows = 0, n = 0;
-	int ncols = 0, rv = OP_OK;
+	int failed = 0;
 
+	*n = 0;
+	for (int c = 0; c < ncols; c++)
+		store_array_start(&w->cols[c], types[c]);
 	for (size_t i = 0; i < b->n_events; i++) {
 		if (b->events[i]->kind_case != kind)
 			continue;
-		store_bind_event(&row, b->events[i], b->agent_id);
-		ncols = row.n;
-		for (int c = 0; c < row.n; c++) {
-			if (cols[c].len == 0)
-				sb_add(&cols[c], "{", 1);
-			sb_element(&cols[c], row.v[c]);
-		}
-		n++;
+		if (store_bind_event(&row, b->events[i], b->agent_id) != 0 ||
+		    (keyed && store_key(k, types, &row, &w->hasher) != OP_OK))
+			return OP_ENOMEM;
+		for (int c = 0; c < ncols; c++)
+			store_element(&w->cols[c], types[c], &row.v[c]);
+		(*n)++;
 	}
 	for (int c = 0; c < ncols; c++) {
-		sb_add(&cols[c], "}", 1);
-		rv = cols[c].failed ? OP_ENOMEM : rv;
-		params[c] = cols[c].p;
+		store_array_end(&w->cols[c], *n);
+		failed |= w->cols[c].failed || w->cols[c].len > INT_MAX;
 	}
-	if (n > 0 && rv == OP_OK)
-		rv = store_run(s, store_kinds[kind].stmt, ncols, params, &rows,
-		               err, errsz);
-	store_arrays_free(cols, ncols);
-	if (rv == OP_OK) {
-		*stored += (uint32_t)rows;
-		*dups += (uint32_t)(n - rows);
-	}
-	return rv;
+	return failed ? OP_ENOMEM : OP_OK;
 }
 
+/* Writes the events of one kind, with ON CONFLICT if safe; adds to
+ * *stored and *dups. */
+static int
+store_kind_write(struct store *s, const op_batch *b, size_t kind, int safe,
+                 struct store_scratch *w, uint32_t *stored, uint32_t *dups,
+                 char *err, size_t errsz)
+{
+	const struct store_kind *k = &store_kinds[kind];
+	const char *params[STORE_MAX_COLS];
+	char stmt[64];
+	int lens[STORE_MAX_COLS], formats[STORE_MAX_COLS];
+	enum store_type types[STORE_MAX_COLS];
+	const int ncols = store_col_types(k, types);
+	long rows = 0, n = 0;
+	int rv = store_kind_encode(b, kind, w, &n);
+
+	if (rv != OP_OK || n == 0)
+		return rv;
+	for (int c = 0; c < ncols; c++) {
+		params[c] = w->cols[c].p;
+		lens[c] = (int)w->cols[c].len;
+		formats[c] = 1;
+	}
+	store_stmt_name(k, safe || !store_optimistic(k), stmt, sizeof(stmt));
+	rv =
+	    store_run(s, stmt, ncols, params, lens, formats, &rows, err, errsz);
+	if (rv != OP_OK)
+		return rv;
+	*stored += (uint32_t)rows;
+	*dups += (uint32_t)(n - rows);
+	return OP_OK;
+}
+
+/* The batch's services, each once where they repeat in a row. */
 static int
 store_services(struct store *s, const op_batch *b, char *err, size_t errsz)
 {
 	struct sbuf arr = {0};
-	const char *params[1];
+	const char *params[1], *last = NULL;
 	long rows;
 	int rv;
 
 	sb_add(&arr, "{", 1);
-	for (size_t i = 0; i < b->n_events; i++)
-		sb_element(&arr, b->events[i]->service);
+	for (size_t i = 0; i < b->n_events; i++) {
+		if (last && strcmp(last, b->events[i]->service) == 0)
+			continue;
+		last = b->events[i]->service;
+		sb_element(&arr, last);
+	}
 	sb_add(&arr, "}", 1);
 	params[0] = arr.p;
-	rv = arr.failed
-	         ? OP_ENOMEM
-	         : store_run(s, "bulk_services", 1, params, &rows, err, errsz);
+	rv = arr.failed ? OP_ENOMEM
+	                : store_run(s, "ins_services", 1, params, NULL, NULL,
+	                            &rows, err, errsz);
 	free(arr.p);
 	return rv;
 }
@@ -511,29 +809,40 @@ store_services(struct store *s, const op_batch *b, char *err, size_t errsz)
 static int
 store_agent(struct store *s, const op_batch *b, char *err, size_t errsz)
 {
-	struct store_row r = {.n = 0};
+	char num[4][24];
+	const char *v[6];
 	long rows;
 
-	r_str(&r, b->agent_id);
-	r_int(&r, (long long)b->spool_id);
-	r_opt(&r, b->agent_version);
-	r_int(&r, (long long)b->last_seq);
-	r_int(&r, (long long)b->dropped_total);
-	r_int(&r, (long long)b->n_events);
-	return store_run(s, "bulk_agent", r.n, r.v, &rows, err, errsz);
+	snprintf(num[0], sizeof(num[0]), "%llu",
+	         (unsigned long long)b->spool_id);
+	snprintf(num[1], sizeof(num[1]), "%llu",
+	         (unsigned long long)b->last_seq);
+	snprintf(num[2], sizeof(num[2]), "%llu",
+	         (unsigned long long)b->dropped_total);
+	snprintf(num[3], sizeof(num[3]), "%zu", b->n_events);
+	v[0] = b->agent_id;
+	v[1] = num[0];
+	v[2] = b->agent_version && *b->agent_version ? b->agent_version : NULL;
+	v[3] = num[1];
+	v[4] = num[2];
+	v[5] = num[3];
+	return store_run(s, "ins_agent", 6, v, NULL, NULL, &rows, err, errsz);
 }
 
 static int
-store_batch_write(struct store *s, const op_batch *b, uint32_t *stored,
-                  uint32_t *dups, char *err, size_t errsz)
+store_batch_write(struct store *s, const op_batch *b, int safe,
+                  uint32_t *stored, uint32_t *dups, char *err, size_t errsz)
 {
+	struct store_scratch w;
 	int rv = OP_OK;
 
+	memset(&w, 0, sizeof(w));
 	for (size_t k = 0; rv == OP_OK && k < STORE_NKINDS; k++) {
-		if (store_kinds[k].stmt != NULL)
-			rv =
-			    store_kind_write(s, b, k, stored, dups, err, errsz);
+		if (store_kinds[k].table != NULL)
+			rv = store_kind_write(s, b, k, safe, &w, stored, dups,
+			                      err, errsz);
 	}
+	store_scratch_free(&w);
 	if (rv == OP_OK && b->n_events > 0)
 		rv = store_services(s, b, err, errsz);
 	if (rv == OP_OK)
@@ -541,11 +850,30 @@ store_batch_write(struct store *s, const op_batch *b, uint32_t *stored,
 	return rv;
 }
 
+/* One transaction: the whole batch, or nothing. */
+static int
+store_attempt(struct store *s, const op_batch *b, int safe, uint32_t *stored,
+              uint32_t *dups, char *err, size_t errsz)
+{
+	char ignore[256];
+	int rv;
+
+	*stored = *dups = 0;
+	if ((rv = store_exec(s, "BEGIN", err, errsz)) != OP_OK)
+		return rv;
+	rv = store_batch_write(s, b, safe, stored, dups, err, errsz);
+	if (rv == OP_OK && (rv = store_exec(s, "COMMIT", err, errsz)) == OP_OK)
+		return OP_OK;
+	if (rv != OP_EUNAVAIL)
+		store_exec(s, "ROLLBACK", ignore, sizeof(ignore));
+	*stored = *dups = 0;
+	return rv;
+}
+
 int
 store_ingest(struct store *s, const op_batch *b, uint32_t *stored,
              uint32_t *dups, char *err, size_t errsz)
 {
-	char ignore[256];
 	int rv;
 
 	*stored = *dups = 0;
@@ -555,14 +883,13 @@ store_ingest(struct store *s, const op_batch *b, uint32_t *stored,
 		                           : "database schema not ready");
 		return rv == OP_EUNAVAIL ? rv : OP_EDB;
 	}
-	if ((rv = store_prepare(s, err, errsz)) != OP_OK ||
-	    (rv = store_exec(s, "BEGIN", err, errsz)) != OP_OK)
+	if ((rv = store_prepare(s, err, errsz)) != OP_OK)
 		return rv;
-	rv = store_batch_write(s, b, stored, dups, err, errsz);
-	if (rv == OP_OK && (rv = store_exec(s, "COMMIT", err, errsz)) == OP_OK)
-		return OP_OK;
-	if (rv != OP_EUNAVAIL)
-		store_exec(s, "ROLLBACK", ignore, sizeof(ignore));
-	*stored = *dups = 0;
+	rv = store_attempt(s, b, 0, stored, dups, err, errsz);
+	/* A duplicate (unique_violation), or a deadlock with a batch holding
+	 * the same events: write it again, skipping what is stored. */
+	if (rv == OP_EDB && (strcmp(s->sqlstate, "23505") == 0 ||
+	                     strcmp(s->sqlstate, "40P01") == 0))
+		rv = store_attempt(s, b, 1, stored, dups, err, errsz);
 	return rv;
 }

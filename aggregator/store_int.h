@@ -13,10 +13,13 @@ struct store {
 	char *conninfo;
 	PGconn *conn;
 	int down_logged;
+	int prepared;     /* this session has the write path's statements */
+	char sqlstate[6]; /* of the last failure; "" if it had none */
 };
 
-/* Copies the error of r (or of the connection) into err and frees r.
- * Returns OP_EUNAVAIL when the connection is lost, else OP_EDB. */
+/* Copies the error of r (or of the connection) into err and its SQLSTATE
+ * into s->sqlstate, and frees r.  Returns OP_EUNAVAIL when the connection
+ * is lost, else OP_EDB. */
 int store_failure(struct store *s, PGresult *r, char *err, size_t errsz);
 
 /* Runs a statement without parameters or rows.  Returns OP_OK or as

@@ -8,11 +8,16 @@ same run, on a private PostgreSQL started here and stopped on exit:
                    per event (what a per-metric fsync buffer does)
   ingest           committed, deduplicated events/s through a real aggregator
                    vs. per-row autocommit INSERT ... ON CONFLICT DO NOTHING
-                   into the same table
+                   into the same table, each row with its content key
+                   computed here (as the aggregator does), so that the
+                   table's fill-in trigger does not run; also the server's
+                   CPU time per event (PostgreSQL + aggregator vs. PostgreSQL),
+                   which other load on the machine disturbs less
 
 usage: bench/delivery.py [BUILD_DIR]      (default: build)
 Prints a Markdown table; the figures go in docs/BENCHMARKS.md.
 """
+import hashlib
 import os
 import shutil
 import signal
@@ -69,6 +74,43 @@ def record_latency(work):
     return rec, base, conf
 
 
+def toil_key(service, env, host, operator, task, started_us, duration_s, source):
+    """The content key of a toil event (aggregator/sql/014_content_keys.sql)."""
+    def text(v):
+        if v is None:
+            return b"\0"
+        b = v.encode()
+        return b"\1" + len(b).to_bytes(4, "big") + b
+
+    def integer(v):
+        return b"\1" + v.to_bytes(8, "big", signed=True)
+
+    canon = (text("toil") + text(service) + text(env) + text(host) + text(operator)
+             + text(task) + integer(started_us) + integer(duration_s) + text(source))
+    h = hashlib.sha256(canon).hexdigest()[:32]
+    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+
+
+def proc_ticks(pid, children=False):
+    """CPU clock ticks of a process (and of the children it has reaped)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            rest = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return sum(int(x) for x in rest[11:15 if children else 13])
+
+
+def server_cpu(postmaster, aggregator):
+    """CPU seconds used so far by PostgreSQL (every backend, live or ended)
+    and the aggregator."""
+    kids = subprocess.run(["pgrep", "-P", str(postmaster)], capture_output=True,
+                          text=True).stdout.split()
+    ticks = proc_ticks(postmaster, True) + proc_ticks(aggregator)
+    ticks += sum(proc_ticks(int(k)) for k in kids)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def spool_rate(conf, n, group, first):
     t = time.perf_counter()
     subprocess.run([FILL, conf, str(n), "spool-bench", str(group), str(first)], check=True)
@@ -106,9 +148,13 @@ def main():
         single = spool_rate(agent_conf, 3000, 1, 1000000)
 
         progress("ingest (warm-up, then 200,000 events from 4 senders)")
+        with open(os.path.join(sh('pg_socket_dir "$1"', pgdir), "data", "postmaster.pid")) as f:
+            postmaster = int(f.readline())
         subprocess.run([LOAD, addr, "5", "1000", "2", "0"], check=True, capture_output=True)
+        cpu0 = server_cpu(postmaster, agg.pid)
         out = subprocess.run([LOAD, addr, "50", "1000", "4", "1"], check=True,
                              capture_output=True, text=True).stdout
+        ingest_cpu_us = (server_cpu(postmaster, agg.pid) - cpu0) / 200000 * 1e6
         ingest = float(out.split("events/s")[0].split(":")[-1])
         dup = subprocess.run([LOAD, addr, "50", "1000", "4", "1"], check=True,
                              capture_output=True, text=True).stdout
@@ -117,18 +163,33 @@ def main():
         progress("baseline: 20,000 per-row autocommit INSERTs")
         sql = os.path.join(work, "rows.sql")
         with open(sql, "w") as f:
+            t0 = 1767225600 * 1000000   # 2026-01-01T00:00:00Z
             for i in range(20000):
+                key = toil_key("base", "production", "h", None, "t%d" % i, t0 + i * 1000000,
+                               60, "manual")
                 f.write("INSERT INTO opspulse.toil (service, env, host, task, started_at, "
-                        "duration_s, source, agent_id) VALUES ('base', 'production', 'h', "
-                        "'t%d', '2026-01-01T00:00:00Z'::timestamptz + %d * interval '1 s', 60, "
-                        "'manual', 'a') ON CONFLICT DO NOTHING;\n" % (i, i))
+                        "duration_s, source, agent_id, content_key) VALUES ('base', "
+                        "'production', 'h', 't%d', '2026-01-01T00:00:00Z'::timestamptz + "
+                        "%d * interval '1 s', 60, 'manual', 'a', '%s') ON CONFLICT DO NOTHING;\n"
+                        % (i, i, key))
         t = time.perf_counter()
+        cpu0 = server_cpu(postmaster, agg.pid)
         subprocess.run(["psql", "-X", "-q", conninfo, "-f", sql], check=True,
                        stdout=subprocess.DEVNULL)
         per_row = 20000 / (time.perf_counter() - t)
+        per_row_cpu_us = (server_cpu(postmaster, agg.pid) - cpu0) / 20000 * 1e6
         stored = subprocess.run(["psql", "-X", "-At", conninfo, "-c",
                                  "SELECT count(*) FROM opspulse.toil WHERE service = 'bench'"],
                                 check=True, capture_output=True, text=True).stdout.strip()
+        # The aggregator's keys (C) and the baseline's (Python) must be
+        # the ones the schema's SQL functions compute.
+        wrong = subprocess.run(["psql", "-X", "-At", conninfo, "-c",
+                                "SELECT count(*) FROM opspulse.toil WHERE content_key <> "
+                                "opspulse.toil_key(service, env, host, operator, task, "
+                                "started_at, duration_s, source)"],
+                               check=True, capture_output=True, text=True).stdout.strip()
+        if wrong != "0":
+            sys.exit("%s rows have a content key the schema does not compute" % wrong)
     finally:
         if agg:
             agg.send_signal(signal.SIGTERM)
@@ -149,6 +210,8 @@ def main():
           % (ingest, stored, per_row, ingest / per_row))
     print("| aggregator ingest, all duplicates | %.0f events/s | %.0f events/s | %.1f× | — |"
           % (ingest_dup, per_row, ingest_dup / per_row))
+    print("| ingest, server CPU per new event | %.1f µs: PostgreSQL + aggregator | %.1f µs: PostgreSQL, per-row INSERT | %.1f× less | — |"
+          % (ingest_cpu_us, per_row_cpu_us, per_row_cpu_us / ingest_cpu_us))
 
 
 if __name__ == "__main__":
