@@ -55,6 +55,8 @@ until_ts='2026-10-01T00:00:00Z'
 echo "generating the history (about 2M events) ..." >&2
 t0=$(date +%s)
 psql -X -q -v ON_ERROR_STOP=1 -v until="$until_ts" -f bench/indicators_data.sql
+# Into monthly partitions, as the aggregator's maintenance leaves them.
+psql -X -q -c "SELECT * FROM opspulse.maintain_partitions(0)" >/dev/null
 psql -X -q -c "VACUUM ANALYZE"
 echo "generated in $(( $(date +%s) - t0 )) s" >&2
 if [ $with_indexes = 0 ]; then
@@ -119,6 +121,31 @@ for q in "${queries[@]}"; do
 done
 echo
 echo "slowest: $worst ms (target: 1000 ms); load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# The whole review report (SPEC §10: <= 3 s), through a real aggregator's
+# GET /report: every query of the page, rendering and transfer.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+http=$(free_port)
+printf 'aggregator = { listen = [ "tcp://127.0.0.1:%s" ]; database = "%s"; http = "127.0.0.1:%s"; tls = { insecure = true; }; };\n' \
+    "$(free_port)" "$(pg_conninfo "$state/pg" "$port" bench)" "$http" >"$state/serve.conf"
+"$aggregator" -c "$state/serve.conf" serve 2>"$state/serve.log" &
+agg_pid=$!
+trap 'kill $agg_pid 2>/dev/null; cleanup' EXIT INT TERM
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$http/healthz" >/dev/null && break; sleep 0.1; done
+time_report() {
+    for _ in 1 2 3; do
+        curl -s -o /dev/null -w '%{time_total} %{size_download}\n' \
+            "http://127.0.0.1:$http/report?since=$1&until=$until_ts"
+    done | sort -n | sed -n 2p
+}
+echo
+printf '| %-26s | %14s | %14s |\n' "review report (/report)" "28 days (ms)" "365 days (ms)"
+printf '| %-26s | %14s | %14s |\n' "---" "---:" "---:"
+read -r m mb < <(time_report "$month_since")
+read -r y yb < <(time_report "$year_since")
+printf '| %-26s | %14.0f | %14.0f |\n' "median of 3" "$(python3 -c "print($m*1000)")" "$(python3 -c "print($y*1000)")"
+echo "page size: $mb bytes (28 days), $yb bytes (365 days); target: 3000 ms"
+kill $agg_pid 2>/dev/null
 if [ $keep = 1 ]; then
     echo "server kept: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=postgres PGDATABASE=bench psql" >&2
     echo "stop it with: . scripts/lib/pg.sh; pg_stop $state/pg" >&2
