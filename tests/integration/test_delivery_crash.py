@@ -49,7 +49,12 @@ def test_agent_killed_mid_send():
                                  "BEGIN; LOCK TABLE toil IN EXCLUSIVE MODE; "
                                  "SELECT pg_sleep(4); COMMIT;"],
                                 env=env, stdout=subprocess.DEVNULL)
-        time.sleep(0.5)
+        # Only once the lock is held may the events come: on a busy
+        # machine psql can take longer to get it than any fixed sleep.
+        wait_for(lambda: c.scalar("SELECT count(*) FROM pg_locks l JOIN pg_class r "
+                                  "ON r.oid = l.relation WHERE r.relname = 'toil' "
+                                  "AND l.mode = 'ExclusiveLock' AND l.granted") != "0",
+                 30, "the lock on toil")
         c.fill(n, "mid")
         time.sleep(1.5)
         c.agent_proc.kill9()
