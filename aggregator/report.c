@@ -400,26 +400,42 @@ static const struct rep_series {
 #define SPARK_H   34
 #define SPARK_PAD 4
 
+/* The top of a chart's scale: the largest value, at least 100 % for
+ * rates, and positive. */
+static double
+rep_spark_max(const struct rep_series *s, const double *v, size_t n)
+{
+	double max = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!isnan(v[i]) && v[i] > max)
+			max = v[i];
+	if (s->unit == U_PCT && max < 1)
+		max = 1; /* rates on a 0-100 % scale */
+	return max > 0 ? max : 1;
+}
+
+/* Where week i of n, of value v on a scale up to max, sits in the SVG. */
+static void
+rep_spark_point(size_t i, size_t n, double v, double max, double *x, double *y)
+{
+	*x = SPARK_PAD +
+	     (n > 1 ? (double)i * (SPARK_W - 2 * SPARK_PAD) / (double)(n - 1)
+	            : (SPARK_W - 2 * SPARK_PAD) / 2.0);
+	*y = SPARK_H - SPARK_PAD - v / max * (SPARK_H - 2 * SPARK_PAD);
+}
+
 /* One chart: n weekly values (NAN: no data that week). */
 static void
 rep_spark_svg(struct rep *p, const struct rep_series *s, const double *v,
               size_t n)
 {
-	double max = 0, x, y;
+	double max = rep_spark_max(s, v, n), x, y;
 	size_t points = 0;
 	int open = 0;
 
-	for (size_t i = 0; i < n; i++) {
-		if (!isnan(v[i])) {
-			points++;
-			if (v[i] > max)
-				max = v[i];
-		}
-	}
-	if (s->unit == U_PCT && max < 1)
-		max = 1; /* rates on a 0-100 % scale */
-	if (max <= 0)
-		max = 1;
+	for (size_t i = 0; i < n; i++)
+		points += !isnan(v[i]);
 	fprintf(p->f,
 	        "<svg class=\"spark\" width=\"%d\" height=\"%d\" viewBox=\"0 0 "
 	        "%d %d\" role=\"img\" data-metric=\"%s\" data-weeks=\"%zu\" "
@@ -439,11 +455,7 @@ rep_spark_svg(struct rep *p, const struct rep_series *s, const double *v,
 			open = 0;
 			continue;
 		}
-		x = SPARK_PAD + (n > 1 ? (double)i * (SPARK_W - 2 * SPARK_PAD) /
-		                             (double)(n - 1)
-		                       : (SPARK_W - 2 * SPARK_PAD) / 2.0);
-		y = SPARK_H - SPARK_PAD -
-		    v[i] / max * (SPARK_H - 2 * SPARK_PAD);
+		rep_spark_point(i, n, v[i], max, &x, &y);
 		fprintf(p->f, "%s%.1f,%.1f",
 		        open ? " " : "<polyline class=\"line\" points=\"", x,
 		        y);
@@ -454,11 +466,7 @@ rep_spark_svg(struct rep *p, const struct rep_series *s, const double *v,
 	for (size_t i = 0; i < n; i++) {
 		if (isnan(v[i]))
 			continue;
-		x = SPARK_PAD + (n > 1 ? (double)i * (SPARK_W - 2 * SPARK_PAD) /
-		                             (double)(n - 1)
-		                       : (SPARK_W - 2 * SPARK_PAD) / 2.0);
-		y = SPARK_H - SPARK_PAD -
-		    v[i] / max * (SPARK_H - 2 * SPARK_PAD);
+		rep_spark_point(i, n, v[i], max, &x, &y);
 		fprintf(
 		    p->f,
 		    "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"1.8\"/>",
@@ -475,16 +483,10 @@ rep_spark_text(struct rep *p, const struct rep_series *s, const double *v,
 	static const char *const blocks[] = {"\u2581", "\u2582", "\u2583",
 	                                     "\u2584", "\u2585", "\u2586",
 	                                     "\u2587", "\u2588"};
-	double max = 0;
+	double max = rep_spark_max(s, v, n);
 
-	for (size_t i = 0; i < n; i++)
-		if (!isnan(v[i]) && v[i] > max)
-			max = v[i];
-	if (s->unit == U_PCT && max < 1)
-		max = 1;
 	for (size_t i = 0; i < n; i++) {
-		int b =
-		    max > 0 && !isnan(v[i]) ? (int)lround(v[i] / max * 7) : 0;
+		int b = isnan(v[i]) ? 0 : (int)lround(v[i] / max * 7);
 		rep_put(p, isnan(v[i]) ? "\u00b7" : blocks[b < 0 ? 0 : b]);
 	}
 }
