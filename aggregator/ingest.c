@@ -31,14 +31,20 @@
 #define AGG_MAINTAIN_MS (3600 * 1000)
 #define AGG_RETRY_MS    5000
 
+/* Rollups: brought up to date every few seconds, a few months per call,
+ * at once again while months remain. */
+#define AGG_ROLLUP_MS     5000
+#define AGG_ROLLUP_MONTHS 2
+
 struct agg_server {
 	struct agg_conf *conf;
 	struct store **stores; /* one per worker */
 	unsigned nworkers;
 	struct teams_sync *teams; /* the main thread's */
 	struct access *access;
-	struct store *maint;  /* the main thread's, for partitions */
-	int64_t maint_due_ms; /* op_time_mono_ms of the next run */
+	struct store *maint;   /* the main thread's, for partitions */
+	int64_t maint_due_ms;  /* op_time_mono_ms of the next run */
+	int64_t rollup_due_ms; /* op_time_mono_ms of the next refresh */
 };
 
 static int
@@ -328,6 +334,7 @@ agg_reload(struct agg_server *srv, struct agg_conf *c)
 		teams_sync_run(srv->teams, c);
 		c->retention_days = next.retention_days;
 		srv->maint_due_ms = op_time_mono_ms(); /* now */
+		srv->rollup_due_ms = srv->maint_due_ms;
 	}
 	agg_conf_free(&next);
 }
@@ -378,16 +385,54 @@ agg_maintain(struct agg_server *srv)
 	    op_time_mono_ms() + (rv == OP_OK ? AGG_MAINTAIN_MS : AGG_RETRY_MS);
 }
 
-/* The next signal; 0 when partition maintenance falls due, or after a
- * few seconds when a teams write is pending (it is retried then); -1 on
- * failure. */
+/*
+ * Brings the monthly rollups up to date (opspulse.refresh_rollups): the
+ * months whose events changed since, and closed months not rolled up yet.
+ * Queries read the events wherever a rollup is not current, so a late or
+ * failed refresh makes them slower, never wrong.
+ */
+static void
+agg_refresh_rollups(struct agg_server *srv)
+{
+	static const char sql[] =
+	    "SELECT opspulse.refresh_rollups($1::integer)";
+	Opspulse__V1__QueryResult *r = NULL;
+	char months[16], err[512];
+	const char *params[1] = {months};
+	int64_t t0 = op_time_mono_ms(), next = AGG_ROLLUP_MS;
+	int rv;
+
+	snprintf(months, sizeof(months), "%d", AGG_ROLLUP_MONTHS);
+	rv = store_query(srv->maint, sql, params, 1, &r, err, sizeof(err));
+	if (rv == OP_OK && r->n_rows == 1 && r->rows[0]->n_cells == 1 &&
+	    r->rows[0]->cells[0]->text) {
+		long n = strtol(r->rows[0]->cells[0]->text, NULL, 10);
+
+		if (n > 0)
+			op_debug(MOD, "rolled up %ld months in %lld ms", n,
+			         (long long)(op_time_mono_ms() - t0));
+		if (n >= AGG_ROLLUP_MONTHS)
+			next = 0; /* more to do */
+	} else if (rv != OP_OK && rv != OP_EUNAVAIL) {
+		op_error(MOD, "rollup refresh failed: %s; retrying", err);
+	}
+	store_result_free(r);
+	srv->rollup_due_ms = op_time_mono_ms() + next;
+}
+
+/* The next signal; 0 when partition maintenance or the rollup refresh
+ * falls due, or after a few seconds when a teams write is pending (it is
+ * retried then); -1 on failure. */
 static int
 agg_wait(const sigset_t *set, const struct agg_server *srv)
 {
-	int64_t ms = srv->maint_due_ms - op_time_mono_ms();
+	int64_t now = op_time_mono_ms();
+	int64_t ms = srv->maint_due_ms - now;
 	struct timespec wait;
 	int sig;
 
+	if (srv->rollup_due_ms - now < ms)
+		ms = srv->rollup_due_ms - now;
 	if (teams_sync_pending(srv->teams) && ms > AGG_RETRY_MS)
 		ms = AGG_RETRY_MS;
 	ms = ms < 0 ? 0 : ms;
@@ -445,6 +490,8 @@ agg_serve(struct agg_conf *c)
 			teams_sync_run(srv.teams, c);
 		if (op_time_mono_ms() >= srv.maint_due_ms)
 			agg_maintain(&srv);
+		if (op_time_mono_ms() >= srv.rollup_due_ms)
+			agg_refresh_rollups(&srv);
 	}
 	op_info(MOD, "stopping on signal %d", sig);
 	agg_http_stop(http);
