@@ -5,9 +5,10 @@
 -- what the indicators take from that month's events, computed by the
 -- indicator functions themselves over the month: event counts, deploy
 -- counts and the values their percentiles are taken over (lead times,
--- durations, each failure's recovery time), toil per operator, alert
--- counts, durations and flapping rules, and each host's CPU and memory
--- samples.  A window reads the rollup for the whole months it contains
+-- durations, each failure's recovery time), toil per operator and per
+-- task, alert counts, durations and flapping rules, also per rule, each
+-- host's CPU and memory samples, and per UTC day the sums the weekly
+-- series add up.  A window reads the rollup for the whole months it contains
 -- that are ready and clean, and the events for the rest: the partial
 -- months at its edges, the current month, and any month not rolled up.
 -- Results do not depend on whether a rollup exists: counts add up, and
@@ -25,7 +26,8 @@
 -- noise_minutes: a month rolled up under another configuration is read
 -- from the events until it is recomputed.
 --
--- Every key starts with service, the distribution key of SCALING.md.
+-- Every key starts with service, the distribution key of SCALING.md
+-- (rollup_ready, one row per month, would be a reference table).
 
 -- Concatenation of arrays, for merging the value arrays of several parts.
 CREATE AGGREGATE opspulse.array_concat(anycompatiblearray) (
@@ -206,7 +208,7 @@ $$;
 -- [p_starts[i], p_ends[i]) inside it.
 CREATE FUNCTION opspulse.uncovered(p_since timestamptz, p_until timestamptz,
                                    p_starts timestamptz[], p_ends timestamptz[])
-RETURNS TABLE (lo timestamptz, hi timestamptz) LANGUAGE sql IMMUTABLE AS $$
+RETURNS TABLE (lo timestamptz, hi timestamptz) LANGUAGE sql IMMUTABLE ROWS 2 AS $$
     WITH m AS (SELECT x.lo, x.hi FROM unnest(p_starts, p_ends) x(lo, hi))
     SELECT g.lo, g.hi
     FROM (SELECT coalesce(lag(m.hi) OVER (ORDER BY m.lo), p_since) AS lo, m.lo AS hi FROM m
@@ -219,7 +221,7 @@ $$;
 -- rest of [since, until).
 CREATE FUNCTION opspulse.raw_ranges(p_since timestamptz, p_until timestamptz,
                                     p_months timestamptz[])
-RETURNS TABLE (lo timestamptz, hi timestamptz) LANGUAGE sql IMMUTABLE AS $$
+RETURNS TABLE (lo timestamptz, hi timestamptz) LANGUAGE sql IMMUTABLE ROWS 2 AS $$
     SELECT * FROM opspulse.uncovered(
         p_since, p_until, p_months,
         ARRAY(SELECT opspulse.month_after(m) FROM unnest(p_months) m))
@@ -447,8 +449,8 @@ $$;
 
 -- Per host of the window's capacity samples: its mounts (NULL for a
 -- sample without one) and one CPU and memory value per sample time (an
--- agent's sample repeats them on each mount's row; the first mount's
--- counts).
+-- agent's sample repeats them on each mount's row; should two rows of one
+-- time differ, the larger counts).
 CREATE FUNCTION opspulse.host_samples(p_since timestamptz, p_until timestamptz,
                                       p_env text, p_services text[], p_team text)
 RETURNS TABLE (service text, host text, mounts text[], cpu double precision[],
@@ -470,15 +472,19 @@ WITH raw AS MATERIALIZED (
                OR x.service IN (SELECT s.service
                                 FROM opspulse.selected_services(p_services, p_team) s))) c
 ),
+-- Grouped by hashing throughout: the database's collation makes sorts
+-- by text slow.
 parts AS (
     SELECT h.service, h.host, NULL::text[] AS mounts,
            array_agg(h.cpu_pct) AS cpu, array_agg(h.mem_pct) AS mem
-    FROM (SELECT DISTINCT ON (r.service, r.host, r.at) r.service, r.host, r.cpu_pct, r.mem_pct
-          FROM raw r ORDER BY r.service, r.host, r.at, r.mount) h
+    FROM (SELECT r.service, r.host, r.at, max(r.cpu_pct) AS cpu_pct,
+                 max(r.mem_pct) AS mem_pct
+          FROM raw r GROUP BY r.service, r.host, r.at) h
     GROUP BY h.service, h.host
     UNION ALL
-    SELECT r.service, r.host, array_agg(DISTINCT r.mount), NULL, NULL
-    FROM raw r GROUP BY r.service, r.host
+    SELECT m.service, m.host, array_agg(m.mount), NULL, NULL
+    FROM (SELECT DISTINCT r.service, r.host, r.mount FROM raw r) m
+    GROUP BY m.service, m.host
     UNION ALL
     SELECT r.service, r.host, r.mounts, r.cpu, r.mem
     FROM opspulse.rollup_hosts r
@@ -1054,20 +1060,24 @@ BEGIN
                            'WHERE d.finished_at < $1', rel)
                 USING open_month;
         ELSIF TG_TABLE_NAME = 'deploys' THEN
+            -- Per (service, env): from the month of the success before
+            -- its first new one (else of its first deploy) to its last.
             EXECUTE format(
                 'INSERT INTO opspulse.rollup_dirty (service, env, month) '
-                'SELECT DISTINCT n.service, n.env, m.month FROM %I n '
-                'CROSS JOIN LATERAL (SELECT max(x.finished_at) AS at '
-                '    FROM opspulse.deploys x WHERE x.service = n.service AND x.env = n.env '
-                '      AND x.outcome = ''success'' AND x.finished_at < n.finished_at) p '
-                'CROSS JOIN LATERAL (SELECT min(x.finished_at) AS at FROM opspulse.deploys x '
-                '    WHERE x.service = n.service AND x.env = n.env) f '
+                'SELECT DISTINCT n.service, n.env, m.month '
+                'FROM (SELECT service, env, min(finished_at) AS lo, max(finished_at) AS hi '
+                '      FROM %I WHERE outcome = ''success'' GROUP BY service, env) n '
+                'CROSS JOIN LATERAL (SELECT max(x.finished_at) AS at FROM opspulse.deploys x '
+                '    WHERE x.service = n.service AND x.env = n.env '
+                '      AND x.outcome = ''success'' AND x.finished_at < n.lo) p '
                 'CROSS JOIN LATERAL generate_series( '
-                '    opspulse.month_start(coalesce(p.at, f.at, n.finished_at)) AT TIME ZONE ''UTC'', '
-                '    opspulse.month_start(n.finished_at) AT TIME ZONE ''UTC'', '
-                '    interval ''1 month'') g '
+                '    opspulse.month_start(coalesce(p.at, '
+                '        (SELECT min(x.finished_at) FROM opspulse.deploys x '
+                '         WHERE x.service = n.service AND x.env = n.env), n.lo)) '
+                '        AT TIME ZONE ''UTC'', '
+                '    opspulse.month_start(n.hi) AT TIME ZONE ''UTC'', interval ''1 month'') g '
                 'CROSS JOIN LATERAL (SELECT g AT TIME ZONE ''UTC'' AS month) m '
-                'WHERE n.outcome = ''success'' AND m.month < $1', rel)
+                'WHERE m.month < $1', rel)
                 USING open_month;
         END IF;
     END LOOP;
@@ -1133,14 +1143,17 @@ $$;
 
 -- Recomputes the rollup of one month, one environment and some services
 -- (NULL: all) from the events, with the indicator functions themselves
--- (rollups off: they read the events).
+-- (rollups off: they read the events).  (Set at run time: only a
+-- superuser may name a placeholder setting in a function's SET clause.)
 CREATE FUNCTION opspulse.rollup_compute(p_month timestamptz, p_env text,
                                         p_services text[])
 RETURNS void LANGUAGE plpgsql
-SET opspulse.rollups = 'off' SET jit = off SET work_mem = '64MB' AS $$
+SET jit = off SET work_mem = '64MB' AS $$
 DECLARE
     hi timestamptz := opspulse.month_after(p_month);
+    was text := coalesce(current_setting('opspulse.rollups', true), '');
 BEGIN
+    PERFORM set_config('opspulse.rollups', 'off', true);
     DELETE FROM opspulse.rollup_events r WHERE r.month = p_month AND r.env = p_env
         AND (p_services IS NULL OR r.service = ANY (p_services));
     DELETE FROM opspulse.rollup_deploys r WHERE r.month = p_month AND r.env = p_env
@@ -1213,6 +1226,8 @@ BEGIN
           FROM opspulse.window_alerts(p_month, hi, p_env, NULL, NULL, NULL) e) u
     WHERE p_services IS NULL OR u.service = ANY (p_services)
     GROUP BY u.service, u.day;
+
+    PERFORM set_config('opspulse.rollups', was, true);
 END
 $$;
 
