@@ -60,6 +60,12 @@ store_alloc(struct store **out, const char *conninfo)
 	return OP_OK;
 }
 
+int
+store_alloc_like(struct store **out, const struct store *s)
+{
+	return store_alloc(out, s->conninfo);
+}
+
 void
 store_free(struct store *s)
 {

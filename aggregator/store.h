@@ -17,6 +17,10 @@ struct store;
 int store_alloc(struct store **out, const char *conninfo);
 void store_free(struct store *s);
 
+/* Creates a store for the same database as s: another connection, for
+ * work run beside s's.  Returns OP_OK or OP_ENOMEM. */
+int store_alloc_like(struct store **out, const struct store *s);
+
 /*
  * Connects (or checks the connection) and verifies the schema version.
  * Returns OP_OK, OP_EUNAVAIL (database unreachable; logged once per
