@@ -10,6 +10,11 @@ INSERT INTO services (service, first_seen)
 SELECT format('svc-%s', lpad(s::text, 3, '0')), timestamptz :'until' - interval '366 days'
 FROM generate_series(1, 200) s;
 
+-- The settings the aggregator writes from its configuration's defaults
+-- (the rollups are made under the time zone configuration).
+INSERT INTO settings (key, value) VALUES ('timezone', 'UTC'), ('noise_minutes', '15')
+ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+
 -- 20 teams of 10 services, in different time zones.
 INSERT INTO teams (name, position, members, hours_per_week, timezone, services)
 SELECT format('team-%s', lpad(t::text, 2, '0')), t, 3 + t % 5, 40,
