@@ -748,6 +748,91 @@ store_kind_encode(const op_batch *b, size_t kind, struct store_scratch *w,
 	return failed ? OP_ENOMEM : OP_OK;
 }
 
+/* The start of PostgreSQL's binary COPY format: signature, flags, header
+ * extension length. */
+static const char store_copy_header[19] = "PGCOPY\n\377\r\n\0\0\0\0\0\0\0\0";
+
+/* Encodes the events of kind k in b as COPY's binary rows (each field as
+ * an array element is encoded) into w->cols[0]; *n counts them. */
+static int
+store_kind_encode_rows(const op_batch *b, size_t kind, struct store_scratch *w,
+                       long *n)
+{
+	const struct store_kind *k = &store_kinds[kind];
+	enum store_type types[STORE_MAX_COLS];
+	const int ncols = store_col_types(k, types);
+	const int keyed = types[ncols - 1] == ST_KEY;
+	struct sbuf *out = &w->cols[0];
+	struct store_row row;
+
+	*n = 0;
+	out->len = 0;
+	sb_add(out, store_copy_header, sizeof(store_copy_header));
+	for (size_t i = 0; i < b->n_events; i++) {
+		if (b->events[i]->kind_case != kind)
+			continue;
+		if (store_bind_event(&row, b->events[i], b->agent_id) != 0 ||
+		    (keyed && store_key(k, types, &row, &w->hasher) != OP_OK))
+			return OP_ENOMEM;
+		sb_be(out, (uint64_t)ncols, 2);
+		for (int c = 0; c < ncols; c++)
+			store_element(out, types[c], &row.v[c]);
+		(*n)++;
+	}
+	sb_be(out, UINT16_MAX, 2); /* the trailer: -1 */
+	return out->failed || out->len > INT_MAX ? OP_ENOMEM : OP_OK;
+}
+
+/*
+ * Writes the new events of an optimistic kind by COPY, which stores rows
+ * with less work per row than an INSERT of unnested arrays.  Like the
+ * plain INSERT, a duplicate fails it with a unique violation, and the
+ * batch is written again with INSERT ... ON CONFLICT DO NOTHING.
+ */
+static int
+store_kind_copy(struct store *s, const op_batch *b, size_t kind,
+                struct store_scratch *w, uint32_t *stored, char *err,
+                size_t errsz)
+{
+	const struct store_kind *k = &store_kinds[kind];
+	struct sbuf sql = {0};
+	PGresult *r;
+	long n = 0;
+	int rv = store_kind_encode_rows(b, kind, w, &n);
+
+	if (rv != OP_OK || n == 0)
+		return rv;
+	sb_str(&sql, "COPY opspulse.");
+	sb_str(&sql, k->table);
+	sb_str(&sql, " (");
+	sb_str(&sql, k->columns);
+	sb_str(&sql, ") FROM STDIN (FORMAT binary)");
+	if (sql.failed) {
+		free(sql.p);
+		return OP_ENOMEM;
+	}
+	r = PQexec(s->conn, sql.p);
+	free(sql.p);
+	if (PQresultStatus(r) != PGRES_COPY_IN)
+		return store_failure(s, r, err, errsz);
+	PQclear(r);
+	if (PQputCopyData(s->conn, w->cols[0].p, (int)w->cols[0].len) != 1 ||
+	    PQputCopyEnd(s->conn, NULL) != 1)
+		return store_failure(s, NULL, err, errsz);
+	r = PQgetResult(s->conn);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		rv = store_failure(s, r, err, errsz);
+		while ((r = PQgetResult(s->conn)) != NULL)
+			PQclear(r);
+		return rv;
+	}
+	*stored += (uint32_t)atol(PQcmdTuples(r));
+	PQclear(r);
+	while ((r = PQgetResult(s->conn)) != NULL)
+		PQclear(r);
+	return OP_OK;
+}
+
 /* Writes the events of one kind, with ON CONFLICT if safe; adds to
  * *stored and *dups. */
 static int
@@ -762,9 +847,11 @@ store_kind_write(struct store *s, const op_batch *b, size_t kind, int safe,
 	enum store_type types[STORE_MAX_COLS];
 	const int ncols = store_col_types(k, types);
 	long rows = 0, n = 0;
-	int rv = store_kind_encode(b, kind, w, &n);
+	int rv;
 
-	if (rv != OP_OK || n == 0)
+	if (!safe && store_optimistic(k))
+		return store_kind_copy(s, b, kind, w, stored, err, errsz);
+	if ((rv = store_kind_encode(b, kind, w, &n)) != OP_OK || n == 0)
 		return rv;
 	for (int c = 0; c < ncols; c++) {
 		params[c] = w->cols[c].p;
