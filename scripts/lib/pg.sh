@@ -1,7 +1,9 @@
 # Private PostgreSQL 15 servers for the test suite, quickstart and benches.
 # Sourced, not run.  Functions:
 #   pg_start DIR PORT   initdb (if needed) and start a server for DIR,
-#                       listening on 127.0.0.1:PORT
+#                       listening on 127.0.0.1:PORT; without fsync (a test
+#                       server), unless PG_DURABLE=1 (PostgreSQL's defaults:
+#                       every commit flushed to disk, for benchmarks)
 #   pg_stop DIR         stop it (fast, then immediate); safe if not running
 #   pg_destroy DIR      stop it and delete its data
 #   pg_conninfo DIR PORT DB   a libpq connection string for database DB
@@ -28,7 +30,8 @@ pg_socket_dir() {
 }
 
 pg_start() {
-    local dir=$1 port=$2 run
+    local dir=$1 port=$2 run durability="-c fsync=off -c full_page_writes=off"
+    [ "${PG_DURABLE:-0}" = 1 ] && durability=
     run=$(pg_socket_dir "$dir")
     mkdir -p "$dir" "$run"
     if [ "$(id -u)" = 0 ]; then
@@ -47,7 +50,7 @@ pg_start() {
         return 0
     fi
     pg_as_owner "$PG_BIN/pg_ctl" -D "$run/data" -l "$run/server.log" -w -t 60 \
-        -o "-p $port -k $run -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200" \
+        -o "-p $port -k $run -c listen_addresses=127.0.0.1 $durability -c max_connections=200" \
         start >/dev/null || {
         echo "pg: server did not start; see $run/server.log" >&2
         tail -20 "$run/server.log" >&2
