@@ -41,23 +41,30 @@ def test_agent_killed_mid_send():
     its acknowledgement is lost; the restarted agent resends it."""
     n = 30000
     with Cluster("agentkill").start() as c:
-        # A lock held for 4 s makes the aggregator's INSERT wait inside its
+        # A lock on toil makes the aggregator's write wait inside its
         # transaction: the batch is in flight when the agent dies, and is
-        # committed after, with nobody left to take the acknowledgement.
+        # committed once the lock goes, with nobody left to take the
+        # acknowledgement.  The lock is held until the agent is dead: a
+        # fixed hold could end first on a slow machine.
         env = dict(os.environ, PGOPTIONS="-c search_path=opspulse")
         lock = subprocess.Popen(["psql", "-X", "-q", c.conninfo, "-c",
                                  "BEGIN; LOCK TABLE toil IN EXCLUSIVE MODE; "
-                                 "SELECT pg_sleep(4); COMMIT;"],
-                                env=env, stdout=subprocess.DEVNULL)
-        # Only once the lock is held may the events come: on a busy
-        # machine psql can take longer to get it than any fixed sleep.
+                                 "SELECT pg_sleep(300); COMMIT;"],
+                                env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        # Only once the lock is held may the events come.
         wait_for(lambda: c.scalar("SELECT count(*) FROM pg_locks l JOIN pg_class r "
                                   "ON r.oid = l.relation WHERE r.relname = 'toil' "
                                   "AND l.mode = 'ExclusiveLock' AND l.granted") != "0",
                  30, "the lock on toil")
         c.fill(n, "mid")
-        time.sleep(1.5)
+        wait_for(lambda: c.scalar("SELECT count(*) FROM pg_locks l JOIN pg_class r "
+                                  "ON r.oid = l.relation WHERE r.relname = 'toil' "
+                                  "AND NOT l.granted") != "0",
+                 60, "a batch to wait for the lock")
         c.agent_proc.kill9()
+        c.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+              "WHERE query LIKE '%pg_sleep(300)%' AND pid <> pg_backend_pid()")
         lock.wait(timeout=30)
         wait_for(lambda: c.count("toil") > 0, 60, "the in-flight batch to commit")
         stored = c.count("toil")
