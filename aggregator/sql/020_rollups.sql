@@ -1141,6 +1141,37 @@ BEGIN
 END
 $$;
 
+-- Deletes the rollup rows of one month, one environment (NULL: every
+-- one) and some services (NULL: all).
+CREATE FUNCTION opspulse.rollup_clear(p_month timestamptz, p_env text, p_services text[])
+RETURNS void LANGUAGE sql AS $$
+    DELETE FROM opspulse.rollup_events r WHERE r.month = p_month
+        AND (p_env IS NULL OR r.env = p_env)
+        AND (p_services IS NULL OR r.service = ANY (p_services));
+    DELETE FROM opspulse.rollup_deploys r WHERE r.month = p_month
+        AND (p_env IS NULL OR r.env = p_env)
+        AND (p_services IS NULL OR r.service = ANY (p_services));
+    DELETE FROM opspulse.rollup_toil r WHERE r.month = p_month
+        AND (p_env IS NULL OR r.env = p_env)
+        AND (p_services IS NULL OR r.service = ANY (p_services));
+    DELETE FROM opspulse.rollup_tasks r WHERE r.month = p_month
+        AND (p_env IS NULL OR r.env = p_env)
+        AND (p_services IS NULL OR r.service = ANY (p_services));
+    DELETE FROM opspulse.rollup_alerts r WHERE r.month = p_month
+        AND (p_env IS NULL OR r.env = p_env)
+        AND (p_services IS NULL OR r.service = ANY (p_services));
+    DELETE FROM opspulse.rollup_rules r WHERE r.month = p_month
+        AND (p_env IS NULL OR r.env = p_env)
+        AND (p_services IS NULL OR r.service = ANY (p_services));
+    DELETE FROM opspulse.rollup_hosts r WHERE r.month = p_month
+        AND (p_env IS NULL OR r.env = p_env)
+        AND (p_services IS NULL OR r.service = ANY (p_services));
+    DELETE FROM opspulse.rollup_days r
+    WHERE r.day >= p_month AND r.day < opspulse.month_after(p_month)
+        AND (p_env IS NULL OR r.env = p_env)
+        AND (p_services IS NULL OR r.service = ANY (p_services));
+$$;
+
 -- Recomputes the rollup of one month, one environment and some services
 -- (NULL: all) from the events, with the indicator functions themselves
 -- (rollups off: they read the events).  (Set at run time: only a
@@ -1154,22 +1185,7 @@ DECLARE
     was text := coalesce(current_setting('opspulse.rollups', true), '');
 BEGIN
     PERFORM set_config('opspulse.rollups', 'off', true);
-    DELETE FROM opspulse.rollup_events r WHERE r.month = p_month AND r.env = p_env
-        AND (p_services IS NULL OR r.service = ANY (p_services));
-    DELETE FROM opspulse.rollup_deploys r WHERE r.month = p_month AND r.env = p_env
-        AND (p_services IS NULL OR r.service = ANY (p_services));
-    DELETE FROM opspulse.rollup_toil r WHERE r.month = p_month AND r.env = p_env
-        AND (p_services IS NULL OR r.service = ANY (p_services));
-    DELETE FROM opspulse.rollup_alerts r WHERE r.month = p_month AND r.env = p_env
-        AND (p_services IS NULL OR r.service = ANY (p_services));
-    DELETE FROM opspulse.rollup_hosts r WHERE r.month = p_month AND r.env = p_env
-        AND (p_services IS NULL OR r.service = ANY (p_services));
-    DELETE FROM opspulse.rollup_rules r WHERE r.month = p_month AND r.env = p_env
-        AND (p_services IS NULL OR r.service = ANY (p_services));
-    DELETE FROM opspulse.rollup_tasks r WHERE r.month = p_month AND r.env = p_env
-        AND (p_services IS NULL OR r.service = ANY (p_services));
-    DELETE FROM opspulse.rollup_days r WHERE r.day >= p_month AND r.day < hi
-        AND r.env = p_env AND (p_services IS NULL OR r.service = ANY (p_services));
+    PERFORM opspulse.rollup_clear(p_month, p_env, p_services);
 
     INSERT INTO opspulse.rollup_events (service, env, month, events, last_event)
     SELECT e.service, p_env, p_month, e.events, e.last_event
@@ -1312,15 +1328,7 @@ BEGIN
                                  AND r.noise_minutes = v_noise)
              ORDER BY 1 LIMIT p_months - n LOOP
         DELETE FROM opspulse.rollup_dirty d WHERE d.month = m;
-        DELETE FROM opspulse.rollup_events r WHERE r.month = m;
-        DELETE FROM opspulse.rollup_deploys r WHERE r.month = m;
-        DELETE FROM opspulse.rollup_toil r WHERE r.month = m;
-        DELETE FROM opspulse.rollup_alerts r WHERE r.month = m;
-        DELETE FROM opspulse.rollup_hosts r WHERE r.month = m;
-        DELETE FROM opspulse.rollup_rules r WHERE r.month = m;
-        DELETE FROM opspulse.rollup_tasks r WHERE r.month = m;
-        DELETE FROM opspulse.rollup_days r
-        WHERE r.day >= m AND r.day < opspulse.month_after(m);
+        PERFORM opspulse.rollup_clear(m, NULL, NULL);
         FOR k IN SELECT e AS env FROM opspulse.event_envs(m, opspulse.month_after(m)) e LOOP
             PERFORM opspulse.rollup_compute(m, k.env, NULL);
         END LOOP;
