@@ -144,6 +144,8 @@ rep_fetch_part(struct rep *p, struct store *s, int i, char *err, size_t errsz)
 	               : q->window == 1 ? p->prev_since
 	                                : p->trend_since;
 	req.until_us = q->window == 1 ? p->since : p->until;
+	store_result_free(p->r[i]); /* from an attempt on another connection */
+	p->r[i] = NULL;
 	return query_run(s, &req, &p->r[i], err, errsz);
 }
 
@@ -183,6 +185,12 @@ rep_fetch(struct rep *p, struct store *s, char *err, size_t errsz)
 	rep_fetch_some(&mine);
 	pthread_join(t, NULL);
 	store_free(other.s);
+	/* The second connection may be refused (max_connections) where the
+	 * first works: its parts then run on the first. */
+	if (mine.rv == OP_OK && other.rv != OP_OK) {
+		other.s = s;
+		rep_fetch_some(&other);
+	}
 	if (mine.rv != OP_OK || other.rv != OP_OK) {
 		struct rep_fetcher *bad = mine.rv != OP_OK ? &mine : &other;
 
