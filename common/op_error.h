@@ -27,6 +27,17 @@ enum op_err {
 	OP_ERR_COUNT
 };
 
+/*
+ * Marks a function whose int result is an op_err code: the caller must look
+ * at it (pgbouncer's _MUSTCHECK).  A caller that really means to ignore a
+ * result says so with (void).
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define OP_MUSTCHECK __attribute__((warn_unused_result))
+#else
+#define OP_MUSTCHECK
+#endif
+
 /* Returns a static description of code; never NULL.  This can't fail. */
 const char *op_strerror(int code);
 
