@@ -29,8 +29,9 @@ enum op_err {
 
 /*
  * Marks a function whose int result is an op_err code: the caller must look
- * at it (pgbouncer's _MUSTCHECK).  A caller that really means to ignore a
- * result says so with (void).
+ * at it (pgbouncer's _MUSTCHECK).  GCC does not take a (void) cast as
+ * looking: a caller that may ignore a failure logs it or says why in an
+ * if-statement.
  */
 #if defined(__GNUC__) || defined(__clang__)
 #define OP_MUSTCHECK __attribute__((warn_unused_result))
