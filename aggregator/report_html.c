@@ -72,6 +72,7 @@ html_escape(struct rep_out *o, const char *s)
 	}
 }
 
+/* The document up to the header's title: head, inline CSS, <h1>. */
 static void
 html_page_begin(struct rep_out *o, const char *title, const char *since,
                 const char *until)
@@ -87,6 +88,7 @@ html_page_begin(struct rep_out *o, const char *title, const char *since,
 	fputs("</h1>\n", o->f);
 }
 
+/* The footer and the document's end. */
 static void
 html_page_end(struct rep_out *o)
 {
@@ -97,6 +99,7 @@ html_page_end(struct rep_out *o)
 	      o->f);
 }
 
+/* The header's window line, its dates in bold. */
 static void
 html_window(struct rep_out *o, const char *since, const char *until,
             double days, const char *prev)
@@ -107,30 +110,35 @@ html_window(struct rep_out *o, const char *since, const char *until,
 	        since, until, days, prev, since);
 }
 
+/* A header line's start. */
 static void
 html_meta_begin(struct rep_out *o)
 {
 	fputs("<p class=\"meta\">", o->f);
 }
 
+/* A header line's end; the last one closes the header. */
 static void
 html_meta_end(struct rep_out *o, int last)
 {
 	fputs(last ? "</p></header>\n" : "</p>\n", o->f);
 }
 
+/* A section with its id (for links and tests) and heading. */
 static void
 html_section_begin(struct rep_out *o, const char *id, const char *title)
 {
 	fprintf(o->f, "<section id=\"%s\"><h2>%s</h2>\n", id, title);
 }
 
+/* A section's end. */
 static void
 html_section_end(struct rep_out *o)
 {
 	fputs("</section>\n", o->f);
 }
 
+/* A section's note on how to read it, worded for the page. */
 static void
 html_note(struct rep_out *o, enum rep_note which, const char *arg)
 {
@@ -159,6 +167,7 @@ html_note(struct rep_out *o, enum rep_note which, const char *arg)
 	fputs("</p>\n", o->f);
 }
 
+/* What a section without data says, in place of its table. */
 static void
 html_empty(struct rep_out *o, const char *text)
 {
@@ -179,6 +188,7 @@ html_label(struct rep_out *o, const struct rep_col *c)
 	fputs("</th>", o->f);
 }
 
+/* A table with its header row; cls names its style. */
 static void
 html_table_begin(struct rep_out *o, const char *cls, const struct rep_col *cols,
                  size_t n)
@@ -189,12 +199,14 @@ html_table_begin(struct rep_out *o, const char *cls, const struct rep_col *cols,
 	fputs("</tr></thead><tbody>\n", o->f);
 }
 
+/* A table's end. */
 static void
 html_table_end(struct rep_out *o)
 {
 	fputs("</tbody></table>", o->f);
 }
 
+/* A row, named by its header cell. */
 static void
 html_row_begin(struct rep_out *o, const char *head)
 {
@@ -203,12 +215,14 @@ html_row_begin(struct rep_out *o, const char *head)
 	fputs("</th>", o->f);
 }
 
+/* A row's end. */
 static void
 html_row_end(struct rep_out *o)
 {
 	fputs("</tr>\n", o->f);
 }
 
+/* A cell of escaped text. */
 static void
 html_cell_text(struct rep_out *o, const char *text)
 {
@@ -217,12 +231,14 @@ html_cell_text(struct rep_out *o, const char *text)
 	fputs("</td>", o->f);
 }
 
+/* A cell without a value, in grey italics. */
 static void
 html_cell_none(struct rep_out *o, const char *text)
 {
 	fprintf(o->f, "<td class=\"none\">%s</td>", text);
 }
 
+/* A value, with its change below it (worse in bold). */
 static void
 html_cell_value(struct rep_out *o, const char *value, const char *change,
                 int worse)
@@ -299,6 +315,7 @@ html_spark_svg(struct rep_out *o, const struct rep_spark *sp)
 	fputs("</svg>", o->f);
 }
 
+/* A trend chart and the last value beside it. */
 static void
 html_cell_spark(struct rep_out *o, const struct rep_spark *sp)
 {
@@ -307,6 +324,7 @@ html_cell_spark(struct rep_out *o, const struct rep_spark *sp)
 	fprintf(o->f, "<span class=\"last\">%s</span></td>", sp->last);
 }
 
+/* A scorecard level as dots, coloured, its reason on hover. */
 static void
 html_cell_level(struct rep_out *o, int level, const char *why)
 {
@@ -320,6 +338,7 @@ html_cell_level(struct rep_out *o, int level, const char *why)
 	        dots[level < 1 || level > 3 ? 0 : level], level);
 }
 
+/* A titled list of actions. */
 static void
 html_list_begin(struct rep_out *o, const char *id, const char *title)
 {
@@ -327,18 +346,21 @@ html_list_begin(struct rep_out *o, const char *id, const char *title)
 	        title);
 }
 
+/* An item's start. */
 static void
 html_item_begin(struct rep_out *o)
 {
 	fputs("<li>", o->f);
 }
 
+/* An item's end. */
 static void
 html_item_end(struct rep_out *o)
 {
 	fputs("</li>\n", o->f);
 }
 
+/* A list's end, saying nothing when it had no items. */
 static void
 html_list_end(struct rep_out *o, size_t items, const char *nothing)
 {
@@ -347,6 +369,7 @@ html_list_end(struct rep_out *o, size_t items, const char *nothing)
 	fputs("</ul></div>\n", o->f);
 }
 
+/* Escaped text in bold. */
 static void
 html_strong(struct rep_out *o, const char *text)
 {

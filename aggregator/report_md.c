@@ -32,6 +32,7 @@ md_escape(struct rep_out *o, const char *s)
 	}
 }
 
+/* The title as the document's heading. */
 static void
 md_page_begin(struct rep_out *o, const char *title, const char *since,
               const char *until)
@@ -44,6 +45,7 @@ md_page_begin(struct rep_out *o, const char *title, const char *since,
 	o->blank = 0;
 }
 
+/* Nothing: Markdown has no footer. */
 static void
 md_page_end(struct rep_out *o)
 {
@@ -60,12 +62,14 @@ md_window(struct rep_out *o, const char *since, const char *until, double days,
 	        since, until, days, prev, since);
 }
 
+/* Nothing: a header line is plain text. */
 static void
 md_meta_begin(struct rep_out *o)
 {
 	(void)o;
 }
 
+/* A header line's end. */
 static void
 md_meta_end(struct rep_out *o, int last)
 {
@@ -73,6 +77,7 @@ md_meta_end(struct rep_out *o, int last)
 	fputc('\n', o->f);
 }
 
+/* A section's heading (level 2); its id has no use here. */
 static void
 md_section_begin(struct rep_out *o, const char *id, const char *title)
 {
@@ -81,12 +86,14 @@ md_section_begin(struct rep_out *o, const char *id, const char *title)
 	o->blank = 1;
 }
 
+/* Nothing: a section ends where the next heading starts. */
 static void
 md_section_end(struct rep_out *o)
 {
 	(void)o;
 }
 
+/* A section's note on how to read it, worded for plain text. */
 static void
 md_note(struct rep_out *o, enum rep_note which, const char *arg)
 {
@@ -111,6 +118,7 @@ md_note(struct rep_out *o, enum rep_note which, const char *arg)
 	o->blank = 1;
 }
 
+/* What a section without data says, in place of its table. */
 static void
 md_empty(struct rep_out *o, const char *text)
 {
@@ -134,6 +142,7 @@ md_rule(enum rep_align a)
 	}
 }
 
+/* A table's header and alignment rows. */
 static void
 md_table_begin(struct rep_out *o, const char *cls, const struct rep_col *cols,
                size_t n)
@@ -149,12 +158,14 @@ md_table_begin(struct rep_out *o, const char *cls, const struct rep_col *cols,
 	fputc('\n', o->f);
 }
 
+/* A table's end: a blank line before what follows. */
 static void
 md_table_end(struct rep_out *o)
 {
 	o->blank = 1;
 }
 
+/* A row, named by its first cell. */
 static void
 md_row_begin(struct rep_out *o, const char *head)
 {
@@ -163,12 +174,14 @@ md_row_begin(struct rep_out *o, const char *head)
 	fputs(" |", o->f);
 }
 
+/* A row's end. */
 static void
 md_row_end(struct rep_out *o)
 {
 	fputc('\n', o->f);
 }
 
+/* A cell of escaped text. */
 static void
 md_cell_text(struct rep_out *o, const char *text)
 {
@@ -177,12 +190,14 @@ md_cell_text(struct rep_out *o, const char *text)
 	fputs(" |", o->f);
 }
 
+/* A cell without a value. */
 static void
 md_cell_none(struct rep_out *o, const char *text)
 {
 	fprintf(o->f, " %s |", text);
 }
 
+/* A value, with its change in brackets (", worse" when so). */
 static void
 md_cell_value(struct rep_out *o, const char *value, const char *change,
               int worse)
@@ -210,6 +225,7 @@ md_cell_spark(struct rep_out *o, const struct rep_spark *sp)
 	fprintf(o->f, " %s |", sp->last);
 }
 
+/* A scorecard level as its digit; the reason is left out. */
 static void
 md_cell_level(struct rep_out *o, int level, const char *why)
 {
@@ -217,6 +233,7 @@ md_cell_level(struct rep_out *o, int level, const char *why)
 	fprintf(o->f, " %d |", level);
 }
 
+/* A titled list of actions (a level 3 heading). */
 static void
 md_list_begin(struct rep_out *o, const char *id, const char *title)
 {
@@ -225,6 +242,7 @@ md_list_begin(struct rep_out *o, const char *id, const char *title)
 	o->blank = 1;
 }
 
+/* An item's start. */
 static void
 md_item_begin(struct rep_out *o)
 {
@@ -232,12 +250,14 @@ md_item_begin(struct rep_out *o)
 	fputs("- ", o->f);
 }
 
+/* An item's end. */
 static void
 md_item_end(struct rep_out *o)
 {
 	fputc('\n', o->f);
 }
 
+/* A list's end, saying nothing when it had no items. */
 static void
 md_list_end(struct rep_out *o, size_t items, const char *nothing)
 {
@@ -248,6 +268,7 @@ md_list_end(struct rep_out *o, size_t items, const char *nothing)
 	o->blank = 0;
 }
 
+/* Escaped text in bold. */
 static void
 md_strong(struct rep_out *o, const char *text)
 {

@@ -173,6 +173,7 @@ rep_weeks_of(const rep_result *w, size_t i, const char *svc)
 	return n;
 }
 
+/* The trend table's columns: service and one per series. */
 static void
 rep_trend_table(struct rep_out *o)
 {
@@ -432,6 +433,7 @@ rep_action_list(const struct rep *p, struct rep_out *o,
 	o->em->list_end(o, n, nothing);
 }
 
+/* The action lists, in the order of rep_lists. */
 static void
 rep_actions(const struct rep *p, struct rep_out *o)
 {
