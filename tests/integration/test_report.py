@@ -277,13 +277,41 @@ def check_actions(tree):
              "automation candidates")
     bus1 = [s for s in D.SERVICES if D.expected_toil(s)["bus_factor"] == 1]
     check_eq([t.split(":")[0] for t in action_items(tree, "act-bus")], bus1, "bus factor 1")
+    check_disks(tree, D.target("disk_full_days"))
+
+
+def check_disks(tree, days):
+    """The disks listed are those full within days (target.disk_full_days)."""
     disks = [r for r in D.expected_capacity()
-             if r["disk_days_to_full"] is not None and r["disk_days_to_full"] <= 30]
+             if r["disk_days_to_full"] is not None and r["disk_days_to_full"] <= days]
+    box = tree.find(id="act-disk")
+    check_eq(box.find("h3").full_text(), "Disks filling within %g days" % days, "disk heading")
     items = action_items(tree, "act-disk")
-    check_eq(len(items), len(disks), "disks filling: %r" % items)
+    check_eq(len(items), len(disks), "disks filling within %g days: %r" % (days, items))
     for r, text in zip(disks, items):
         check(text.startswith("%s on %s: %s" % (r["service"], r["host"], r["mount"]))
               and "full in %.0f days" % r["disk_days_to_full"] in text, "disk action %r" % text)
+
+
+def check_disk_setting(c):
+    """target.disk_full_days decides which disks the actions list, as in
+    the scorecard; the aggregator writes it at start and on SIGHUP, so a
+    value written here holds until then."""
+    key = "target.disk_full_days"
+    old = c.scalar("SELECT value FROM settings WHERE key = '%s'" % key)
+    c.sql("INSERT INTO settings (key, value) VALUES ('%s', '80') "
+          "ON CONFLICT (key) DO UPDATE SET value = excluded.value" % key)
+    try:
+        s, _, doc = get(c, "/report?" + QUERY)
+        check_eq(s, 200, "/report with disk_full_days 80")
+        check_disks(parse(doc), 80)
+        check(any(r["disk_days_to_full"] is not None and 30 < r["disk_days_to_full"] <= 80
+                  for r in D.expected_capacity()), "the dataset has no disk within 30-80 days")
+    finally:
+        if old is None:
+            c.sql("DELETE FROM settings WHERE key = '%s'" % key)
+        else:
+            c.sql("UPDATE settings SET value = '%s' WHERE key = '%s'" % (old, key))
 
 
 def chromium(url, *mode):
@@ -435,6 +463,7 @@ def test_report_of_the_dataset():
         check_actions(tree)
         check_markdown(c)
         check_empty(c)
+        check_disk_setting(c)
         check_in_browser(c, "http://127.0.0.1:%d/report?%s" % (http_port(c), QUERY))
         check_metrics(c)
 
