@@ -951,8 +951,11 @@ store_attempt(struct store *s, const op_batch *b, int safe, uint32_t *stored,
 	rv = store_batch_write(s, b, safe, stored, dups, err, errsz);
 	if (rv == OP_OK && (rv = store_exec(s, "COMMIT", err, errsz)) == OP_OK)
 		return OP_OK;
-	if (rv != OP_EUNAVAIL)
-		store_exec(s, "ROLLBACK", ignore, sizeof(ignore));
+	if (rv != OP_EUNAVAIL &&
+	    store_exec(s, "ROLLBACK", ignore, sizeof(ignore)) != OP_OK) {
+		/* The connection went, and the transaction with it: the
+		 * batch's error is the one to report. */
+	}
 	*stored = *dups = 0;
 	return rv;
 }
