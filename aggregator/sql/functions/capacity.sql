@@ -53,7 +53,7 @@ FROM parts p GROUP BY p.service, p.host;
 END
 $$;
 
--- opspulse.capacity, same definition as 008 and 019; memory percentiles
+-- What opspulse.capacity returns, and the scorecard reads; memory percentiles
 -- only when p_mem (the scorecard does not need them).
 CREATE OR REPLACE FUNCTION opspulse.host_capacity(p_since timestamptz, p_until timestamptz,
                                                   p_env text, p_services text[], p_team text,
