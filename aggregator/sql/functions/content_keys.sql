@@ -127,17 +127,29 @@ BEGIN
 END
 $$;
 
--- The triggers that fill the key, re-created with their function.  On a
--- partitioned table each partition has its clone.
-CREATE OR REPLACE TRIGGER toil_content_key BEFORE INSERT ON opspulse.toil
-    FOR EACH ROW WHEN (NEW.content_key IS NULL)
-    EXECUTE FUNCTION opspulse.fill_content_key('toil');
-CREATE OR REPLACE TRIGGER batch_runs_content_key BEFORE INSERT ON opspulse.batch_runs
-    FOR EACH ROW WHEN (NEW.content_key IS NULL)
-    EXECUTE FUNCTION opspulse.fill_content_key('batch_runs');
-CREATE OR REPLACE TRIGGER components_content_key BEFORE INSERT ON opspulse.components
-    FOR EACH ROW WHEN (NEW.content_key IS NULL)
-    EXECUTE FUNCTION opspulse.fill_content_key('components');
-CREATE OR REPLACE TRIGGER capacity_content_key BEFORE INSERT ON opspulse.capacity
-    FOR EACH ROW WHEN (NEW.content_key IS NULL)
-    EXECUTE FUNCTION opspulse.fill_content_key('capacity');
+-- The triggers that fill the key, re-created with their function (on a
+-- partitioned table each partition has its clone).  Written as
+-- pg_get_triggerdef prints them: a trigger that already reads so is left
+-- alone, so that a migrate does not lock the event tables for nothing.
+DO $$
+DECLARE
+    t record;
+    def text;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('toil'), ('batch_runs'), ('components'), ('capacity'))
+                     AS v(tab)
+    LOOP
+        def := format('CREATE TRIGGER %I BEFORE INSERT ON opspulse.%I FOR EACH ROW '
+                      'WHEN ((new.content_key IS NULL)) '
+                      'EXECUTE FUNCTION opspulse.fill_content_key(%L)',
+                      t.tab || '_content_key', t.tab, t.tab);
+        IF NOT EXISTS (SELECT 1 FROM pg_trigger g
+                       WHERE g.tgrelid = format('opspulse.%I', t.tab)::regclass
+                         AND g.tgname = t.tab || '_content_key'
+                         AND replace(pg_get_triggerdef(g.oid), 'opspulse.', '')
+                             = replace(def, 'opspulse.', '')) THEN
+            EXECUTE 'CREATE OR REPLACE' || substr(def, length('CREATE') + 1);
+        END IF;
+    END LOOP;
+END
+$$;

@@ -369,29 +369,41 @@ $$;
 -- The statement triggers that mark months dirty, re-created with their
 -- functions.  Transition tables allow one event per trigger, so three per
 -- table.  On a partitioned table the parent's statement triggers see the
--- rows of every partition.
+-- rows of every partition.  Written as pg_get_triggerdef prints them: a
+-- trigger that already reads so is left alone, so that a migrate does not
+-- lock the event tables against ingest for nothing.
 DO $$
 DECLARE
     t record;
+    def text;
 BEGIN
     FOR t IN SELECT * FROM (VALUES ('deploys', 'finished_at'), ('deploy_failures', 'at'),
                                    ('toil', 'started_at'), ('batch_runs', 'started_at'),
                                    ('alerts', 'starts_at'), ('components', 'observed_at'),
                                    ('maintenance', 'recorded_at'), ('capacity', 'at'))
-                     AS v(tab, col) LOOP
-        EXECUTE format('CREATE OR REPLACE TRIGGER rollup_insert AFTER INSERT ON opspulse.%I '
-                       'REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT '
-                       'EXECUTE FUNCTION opspulse.rollup_mark(%L)', t.tab, t.col);
-        EXECUTE format('CREATE OR REPLACE TRIGGER rollup_update AFTER UPDATE ON opspulse.%I '
-                       'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION opspulse.rollup_mark(%L)',
-                       t.tab, t.col);
-        EXECUTE format('CREATE OR REPLACE TRIGGER rollup_delete AFTER DELETE ON opspulse.%I '
-                       'REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT '
-                       'EXECUTE FUNCTION opspulse.rollup_mark(%L)', t.tab, t.col);
-        EXECUTE format('CREATE OR REPLACE TRIGGER rollup_truncate AFTER TRUNCATE ON opspulse.%I '
-                       'FOR EACH STATEMENT EXECUTE FUNCTION opspulse.rollup_mark_all()',
-                       t.tab);
+                     AS v(tab, col)
+             CROSS JOIN (VALUES
+                 ('rollup_insert', 'AFTER INSERT ON opspulse.%I '
+                  'REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT '
+                  'EXECUTE FUNCTION opspulse.rollup_mark(%L)'),
+                 ('rollup_update', 'AFTER UPDATE ON opspulse.%I '
+                  'REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+                  'FOR EACH STATEMENT EXECUTE FUNCTION opspulse.rollup_mark(%L)'),
+                 ('rollup_delete', 'AFTER DELETE ON opspulse.%I '
+                  'REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT '
+                  'EXECUTE FUNCTION opspulse.rollup_mark(%L)'),
+                 ('rollup_truncate', 'AFTER TRUNCATE ON opspulse.%I '
+                  'FOR EACH STATEMENT EXECUTE FUNCTION opspulse.rollup_mark_all()'))
+                 AS k(name, def)
+    LOOP
+        def := format('CREATE TRIGGER %I ' || t.def, t.name, t.tab, t.col);
+        IF NOT EXISTS (SELECT 1 FROM pg_trigger g
+                       WHERE g.tgrelid = format('opspulse.%I', t.tab)::regclass
+                         AND g.tgname = t.name
+                         AND replace(pg_get_triggerdef(g.oid), 'opspulse.', '')
+                             = replace(def, 'opspulse.', '')) THEN
+            EXECUTE 'CREATE OR REPLACE' || substr(def, length('CREATE') + 1);
+        END IF;
     END LOOP;
 END
 $$;
