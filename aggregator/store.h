@@ -78,15 +78,17 @@ OP_MUSTCHECK int store_connect(struct store *s);
 
 /*
  * Runs sql, one or more statements without parameters (a migration or a
- * function file, or BEGIN/COMMIT around them), and discards their rows.
- * Returns OP_OK, OP_EUNAVAIL (connection lost) or OP_EDB, with err set.
+ * function file, or BEGIN/COMMIT around them) on the connection opened
+ * by store_connect, and discards their rows.  Returns OP_OK, OP_EUNAVAIL
+ * (connection lost) or OP_EDB, with err set.
  */
 OP_MUSTCHECK int store_script(struct store *s, const char *sql, char *err,
                               size_t errsz);
 
 /*
  * Reads the newest version in opspulse.schema_migrations into *version
- * (0 when it holds none).  Returns OP_OK, OP_EUNAVAIL or OP_EDB (err set).
+ * (0 when it holds none), on the connection opened by store_connect.
+ * Returns OP_OK, OP_EUNAVAIL or OP_EDB (err set).
  */
 OP_MUSTCHECK int store_schema_version(struct store *s, int *version, char *err,
                                       size_t errsz);
