@@ -24,7 +24,7 @@
 
 #define MOD "init-db"
 
-/* sql/012_reader_role.sql grants it read access; created here because
+/* sql/020_baseline.sql grants it read access; created here because
  * the migrations run as the owner, who may not create roles. */
 #define INITDB_READER "opspulse_reader"
 /* The packaged aggregator runs as system user opspulse: a role of that

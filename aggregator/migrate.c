@@ -1,7 +1,4 @@
 #include <stdio.h>
-#include <stdlib.h>
-
-#include <libpq-fe.h>
 
 #include "aggregator.h"
 #include "migrate.h"
@@ -17,37 +14,31 @@ migrate_latest(void)
 	return migrations_count ? migrations[migrations_count - 1].version : 0;
 }
 
+/* Runs sql on s, logging what failed.  Returns OP_OK or as
+ * store_script. */
 static int
-migrate_exec(PGconn *c, const char *sql, const char *what)
+migrate_exec(struct store *s, const char *sql, const char *what)
 {
-	PGresult *r = PQexec(c, sql);
-	ExecStatusType st = PQresultStatus(r);
-	int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+	char err[1024];
+	int rv = store_script(s, sql, err, sizeof(err));
 
-	if (!ok)
-		op_error(MOD, "%s failed: %s", what, PQresultErrorMessage(r));
-	PQclear(r);
-	return ok ? OP_OK : OP_EDB;
+	if (rv != OP_OK)
+		op_error(MOD, "%s failed: %s", what, err);
+	return rv;
+}
+
+/* Ends the transaction a failed step left open.  The step's error is the
+ * one reported; a failed ROLLBACK (a lost connection) is logged. */
+static void
+migrate_rollback(struct store *s)
+{
+	if (migrate_exec(s, "ROLLBACK", "ROLLBACK") != OP_OK)
+		op_warn(MOD, "the failed step's transaction ends with the "
+		             "connection");
 }
 
 static int
-migrate_current(PGconn *c, int *version)
-{
-	PGresult *r = PQexec(c, "SELECT coalesce(max(version), 0) FROM "
-	                        "opspulse.schema_migrations");
-	int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1;
-
-	if (ok)
-		*version = atoi(PQgetvalue(r, 0, 0));
-	else
-		op_error(MOD, "cannot read the schema version: %s",
-		         PQresultErrorMessage(r));
-	PQclear(r);
-	return ok ? OP_OK : OP_EDB;
-}
-
-static int
-migrate_apply(PGconn *c, const struct migration *m)
+migrate_apply(struct store *s, const struct migration *m)
 {
 	char record[256];
 	int rv;
@@ -56,28 +47,51 @@ migrate_apply(PGconn *c, const struct migration *m)
 	         "INSERT INTO opspulse.schema_migrations (version, name) "
 	         "VALUES (%d, '%s')",
 	         m->version, m->name); /* both from this build, not input */
-	if ((rv = migrate_exec(c, "BEGIN", "BEGIN")) != OP_OK)
+	if ((rv = migrate_exec(s, "BEGIN", "BEGIN")) != OP_OK)
 		return rv;
-	if ((rv = migrate_exec(c, m->sql, m->name)) != OP_OK ||
-	    (rv = migrate_exec(c, record, "recording the version")) != OP_OK) {
-		migrate_exec(c, "ROLLBACK", "ROLLBACK");
+	if ((rv = migrate_exec(s, m->sql, m->name)) != OP_OK ||
+	    (rv = migrate_exec(s, record, "recording the version")) != OP_OK) {
+		migrate_rollback(s);
 		return rv;
 	}
-	if ((rv = migrate_exec(c, "COMMIT", "COMMIT")) == OP_OK)
+	if ((rv = migrate_exec(s, "COMMIT", "COMMIT")) == OP_OK)
 		printf("applied migration %s\n", m->name);
+	return rv;
+}
+
+/* Every function file, in order, in one transaction: a file that fails
+ * leaves the functions as they were. */
+static int
+migrate_functions(struct store *s)
+{
+	int rv;
+
+	if ((rv = migrate_exec(s, "BEGIN", "BEGIN")) != OP_OK)
+		return rv;
+	for (unsigned i = 0; i < migration_functions_count; i++) {
+		rv = migrate_exec(s, migration_functions[i].sql,
+		                  migration_functions[i].name);
+		if (rv != OP_OK) {
+			migrate_rollback(s);
+			return rv;
+		}
+	}
+	if ((rv = migrate_exec(s, "COMMIT", "COMMIT")) == OP_OK)
+		printf("applied the functions of %u files\n",
+		       migration_functions_count);
 	return rv;
 }
 
 /* Takes the migration lock, so that two migrate runs cannot interleave. */
 static int
-migrate_prepare(PGconn *c)
+migrate_prepare(struct store *s)
 {
 	int rv;
 
-	if ((rv = migrate_exec(c, "SELECT pg_advisory_lock(7410)",
+	if ((rv = migrate_exec(s, "SELECT pg_advisory_lock(7410)",
 	                       "taking the migration lock")) != OP_OK)
 		return rv;
-	return migrate_exec(c,
+	return migrate_exec(s,
 	                    "SET client_min_messages = warning; "
 	                    "CREATE SCHEMA IF NOT EXISTS opspulse; "
 	                    "CREATE TABLE IF NOT EXISTS "
@@ -87,26 +101,62 @@ migrate_prepare(PGconn *c)
 	                    "creating the opspulse schema");
 }
 
-int
-agg_migrate(const char *conninfo)
+/* Reads the schema's version into *version.  A schema older than the
+ * first migration of this build (the baseline) cannot be upgraded by it:
+ * that is an error. */
+static int
+migrate_current(struct store *s, int *version)
 {
-	PGconn *c = (PGconn *)store_connect_admin(conninfo);
+	char err[1024];
+	int rv = store_schema_version(s, version, err, sizeof(err));
+
+	if (rv != OP_OK) {
+		op_error(MOD, "cannot read the schema version: %s", err);
+		return rv;
+	}
+	if (migrations_count && *version > 0 &&
+	    *version < migrations[0].version) {
+		op_error(MOD,
+		         "the schema is at version %d, older than this "
+		         "build's baseline (%s): migrate it to version %d "
+		         "with an earlier build first",
+		         *version, migrations[0].name, migrations[0].version);
+		return OP_EDB;
+	}
+	return OP_OK;
+}
+
+/* The numbered migrations the schema lacks, then every function file. */
+static int
+migrate_run(struct store *s)
+{
 	int version = 0, rv, applied = 0;
 
-	if (c == NULL)
-		return OP_EUNAVAIL;
-	rv = migrate_prepare(c);
-	if (rv == OP_OK)
-		rv = migrate_current(c, &version);
+	if ((rv = migrate_prepare(s)) != OP_OK ||
+	    (rv = migrate_current(s, &version)) != OP_OK)
+		return rv;
 	for (unsigned i = 0; rv == OP_OK && i < migrations_count; i++) {
 		if (migrations[i].version <= version)
 			continue;
-		rv = migrate_apply(c, &migrations[i]);
+		rv = migrate_apply(s, &migrations[i]);
 		applied++;
 	}
 	if (rv == OP_OK)
+		rv = migrate_functions(s);
+	if (rv == OP_OK)
 		printf("schema is at version %d%s\n", migrate_latest(),
 		       applied ? "" : "; nothing to do");
-	PQfinish(c);
+	return rv;
+}
+
+int
+agg_migrate(const char *conninfo)
+{
+	struct store *s = NULL;
+	int rv = store_alloc(&s, conninfo);
+
+	if (rv == OP_OK && (rv = store_connect(s)) == OP_OK)
+		rv = migrate_run(s);
+	store_free(s);
 	return rv;
 }

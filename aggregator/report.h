@@ -3,7 +3,7 @@
  * numbers and their change against the previous window, weekly trend
  * charts, the scorecard grid and a list of actions.  Every number comes
  * from the indicator queries (query.c) and the report's own SQL functions
- * (sql/021_report_rules.sql); this module only arranges them, as
+ * (sql/functions/report.sql); this module only arranges them, as
  * self-contained HTML (inline CSS and SVG, no scripts, no external assets)
  * or as Markdown.  Its parts: report_int.h.
  */

@@ -1,6 +1,6 @@
 /*
  * Fetching a report's parts: the indicator queries through query_run, the
- * report's own rules (sql/021_report_rules.sql) through store_query, half
+ * report's own rules (sql/functions/report.sql) through store_query, half
  * of them on a second connection and thread.
  */
 #define _POSIX_C_SOURCE 200809L

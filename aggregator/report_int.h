@@ -5,7 +5,7 @@
  * report_md.c), each an implementation of struct rep_emitter.
  *
  * What appears on the page (which items, how many, which thresholds) is
- * decided in SQL (sql/021_report_rules.sql); the layout only arranges the
+ * decided in SQL (sql/functions/report.sql); the layout only arranges the
  * rows it is given.
  */
 #ifndef REPORT_INT_H

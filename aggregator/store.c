@@ -4,10 +4,10 @@
 
 #include <libpq-fe.h>
 
-#include "migrate.h"
 #include "op_error.h"
 #include "op_log.h"
 #include "op_time.h"
+#include "schema_version.h"
 #include "store.h"
 #include "store_int.h"
 
@@ -31,20 +31,6 @@ store_dial(const char *conninfo)
 
 	/* expand_dbname = 1: "dbname" may hold a whole connection string. */
 	return PQconnectdbParams(keys, vals, 1);
-}
-
-void *
-store_connect_admin(const char *conninfo)
-{
-	PGconn *c = store_dial(conninfo);
-
-	if (PQstatus(c) != CONNECTION_OK) {
-		op_error(MOD, "cannot connect to the database (%s): %s",
-		         conninfo, PQerrorMessage(c));
-		PQfinish(c);
-		return NULL;
-	}
-	return c;
 }
 
 int
@@ -83,14 +69,14 @@ store_schema_ok(struct store *s)
 	                              "opspulse.schema_migrations");
 	int ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
 	         !PQgetisnull(r, 0, 0) &&
-	         atoi(PQgetvalue(r, 0, 0)) >= migrate_latest();
+	         atoi(PQgetvalue(r, 0, 0)) >= SCHEMA_VERSION;
 
 	PQclear(r);
 	if (!ok)
 		op_error(MOD,
 		         "the database schema is missing or older than "
 		         "version %d; run 'opspulse-aggregator migrate'",
-		         migrate_latest());
+		         SCHEMA_VERSION);
 	return ok ? OP_OK : OP_EDB;
 }
 
@@ -144,6 +130,49 @@ store_exec(struct store *s, const char *sql, char *err, size_t errsz)
 
 	if (PQresultStatus(r) != PGRES_COMMAND_OK)
 		return store_failure(s, r, err, errsz);
+	PQclear(r);
+	return OP_OK;
+}
+
+/* ---- administration ------------------------------------------------- */
+
+int
+store_connect(struct store *s)
+{
+	if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
+		return OP_OK;
+	PQfinish(s->conn);
+	s->prepared = 0;
+	s->conn = store_dial(s->conninfo);
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		op_error(MOD, "cannot connect to the database (%s): %s",
+		         s->conninfo, PQerrorMessage(s->conn));
+		return OP_EUNAVAIL;
+	}
+	return OP_OK;
+}
+
+int
+store_script(struct store *s, const char *sql, char *err, size_t errsz)
+{
+	PGresult *r = PQexec(s->conn, sql);
+	ExecStatusType st = PQresultStatus(r);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		return store_failure(s, r, err, errsz);
+	PQclear(r);
+	return OP_OK;
+}
+
+int
+store_schema_version(struct store *s, int *version, char *err, size_t errsz)
+{
+	PGresult *r = PQexec(s->conn, "SELECT coalesce(max(version), 0) FROM "
+	                              "opspulse.schema_migrations");
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		return store_failure(s, r, err, errsz);
+	*version = atoi(PQgetvalue(r, 0, 0));
 	PQclear(r);
 	return OP_OK;
 }

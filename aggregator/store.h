@@ -9,24 +9,25 @@
 #include <stdint.h>
 
 #include "op_codec.h"
+#include "op_error.h"
 
 struct store;
 
 /* Creates a store for conninfo.  Connects lazily.  Returns OP_OK or
  * OP_ENOMEM.  Free with store_free. */
-int store_alloc(struct store **out, const char *conninfo);
+OP_MUSTCHECK int store_alloc(struct store **out, const char *conninfo);
 void store_free(struct store *s);
 
 /* Creates a store for the same database as s: another connection, for
  * work run beside s's.  Returns OP_OK or OP_ENOMEM. */
-int store_alloc_like(struct store **out, const struct store *s);
+OP_MUSTCHECK int store_alloc_like(struct store **out, const struct store *s);
 
 /*
  * Connects (or checks the connection) and verifies the schema version.
  * Returns OP_OK, OP_EUNAVAIL (database unreachable; logged once per
  * outage) or OP_EDB (schema older than this build; run migrate).
  */
-int store_ready(struct store *s);
+OP_MUSTCHECK int store_ready(struct store *s);
 
 /*
  * Stores every event of b in one transaction, idempotently, and records
@@ -34,17 +35,19 @@ int store_ready(struct store *s);
  * already stored.  Returns OP_OK after COMMIT; OP_EUNAVAIL when the
  * database is unreachable (retry later); OP_EDB otherwise, with err set.
  */
-int store_ingest(struct store *s, const op_batch *b, uint32_t *stored,
-                 uint32_t *dups, char *err, size_t errsz);
+OP_MUSTCHECK int store_ingest(struct store *s, const op_batch *b,
+                              uint32_t *stored, uint32_t *dups, char *err,
+                              size_t errsz);
 
 /*
  * Runs a read-only query with text parameters ($1..$n, NULL = SQL NULL)
  * and converts the result into *out, which the caller frees with
  * store_result_free.  Returns OP_OK, OP_EUNAVAIL or OP_EDB (err set).
  */
-int store_query(struct store *s, const char *sql, const char *const *params,
-                int nparams, Opspulse__V1__QueryResult **out, char *err,
-                size_t errsz);
+OP_MUSTCHECK int store_query(struct store *s, const char *sql,
+                             const char *const *params, int nparams,
+                             Opspulse__V1__QueryResult **out, char *err,
+                             size_t errsz);
 void store_result_free(Opspulse__V1__QueryResult *r);
 
 /* The index of r's column name, or -1.  r may be NULL. */
@@ -61,11 +64,33 @@ Opspulse__V1__QueryResult *store_result_text(const char *name, char *text);
  * NULL), in its own transaction; rows it returns are discarded.  Returns
  * OP_OK, OP_EUNAVAIL (database unreachable) or OP_EDB (err set).
  */
-int store_command(struct store *s, const char *sql, const char *const *params,
-                  int nparams, char *err, size_t errsz);
+OP_MUSTCHECK int store_command(struct store *s, const char *sql,
+                               const char *const *params, int nparams,
+                               char *err, size_t errsz);
 
-/* Opens a connection for one-off administrative work (migrate).  Returns
- * NULL after logging why. */
-void *store_connect_admin(const char *conninfo);
+/* ---- administration (migrate) --------------------------------------- */
+
+/*
+ * Connects s now, for one-off administrative work, without the schema
+ * check of store_ready.  Returns OP_OK, or OP_EUNAVAIL after logging why.
+ */
+OP_MUSTCHECK int store_connect(struct store *s);
+
+/*
+ * Runs sql, one or more statements without parameters (a migration or a
+ * function file, or BEGIN/COMMIT around them) on the connection opened
+ * by store_connect, and discards their rows.  Returns OP_OK, OP_EUNAVAIL
+ * (connection lost) or OP_EDB, with err set.
+ */
+OP_MUSTCHECK int store_script(struct store *s, const char *sql, char *err,
+                              size_t errsz);
+
+/*
+ * Reads the newest version in opspulse.schema_migrations into *version
+ * (0 when it holds none), on the connection opened by store_connect.
+ * Returns OP_OK, OP_EUNAVAIL or OP_EDB (err set).
+ */
+OP_MUSTCHECK int store_schema_version(struct store *s, int *version, char *err,
+                                      size_t errsz);
 
 #endif

@@ -4,7 +4,7 @@
  * §2.1 keys, so that a batch of thousands of events costs a handful of
  * statements.  The arrays travel in PostgreSQL's binary format: nothing is
  * formatted here or parsed there.  Events stored by their full content
- * carry a content key computed here; aggregator/sql/014_content_keys.sql
+ * carry a content key computed here; aggregator/sql/functions/content_keys.sql
  * defines the same key in SQL.
  */
 #include <limits.h>
@@ -412,7 +412,7 @@ store_real_bits(double d)
 	return bits;
 }
 
-/* Appends v in the canonical form of 014_content_keys.sql. */
+/* Appends v in the canonical form of functions/content_keys.sql. */
 static void
 store_canon(struct sbuf *b, enum store_type t, const struct store_val *v)
 {
@@ -951,8 +951,11 @@ store_attempt(struct store *s, const op_batch *b, int safe, uint32_t *stored,
 	rv = store_batch_write(s, b, safe, stored, dups, err, errsz);
 	if (rv == OP_OK && (rv = store_exec(s, "COMMIT", err, errsz)) == OP_OK)
 		return OP_OK;
-	if (rv != OP_EUNAVAIL)
-		store_exec(s, "ROLLBACK", ignore, sizeof(ignore));
+	if (rv != OP_EUNAVAIL &&
+	    store_exec(s, "ROLLBACK", ignore, sizeof(ignore)) != OP_OK) {
+		/* The connection went, and the transaction with it: the
+		 * batch's error is the one to report. */
+	}
 	*stored = *dups = 0;
 	return rv;
 }

@@ -9,6 +9,8 @@
 
 #include <libpq-fe.h>
 
+#include "op_error.h"
+
 struct store {
 	char *conninfo;
 	PGconn *conn;
@@ -20,10 +22,12 @@ struct store {
 /* Copies the error of r (or of the connection) into err and its SQLSTATE
  * into s->sqlstate, and frees r.  Returns OP_EUNAVAIL when the connection
  * is lost, else OP_EDB. */
-int store_failure(struct store *s, PGresult *r, char *err, size_t errsz);
+OP_MUSTCHECK int store_failure(struct store *s, PGresult *r, char *err,
+                               size_t errsz);
 
 /* Runs a statement without parameters or rows.  Returns OP_OK or as
  * store_failure. */
-int store_exec(struct store *s, const char *sql, char *err, size_t errsz);
+OP_MUSTCHECK int store_exec(struct store *s, const char *sql, char *err,
+                            size_t errsz);
 
 #endif

@@ -86,7 +86,7 @@ def record_latency(work):
 
 
 def toil_key(service, env, host, operator, task, started_us, duration_s, source):
-    """The content key of a toil event (aggregator/sql/014_content_keys.sql)."""
+    """The content key of a toil event (aggregator/sql/functions/content_keys.sql)."""
     def text(v):
         if v is None:
             return b"\0"

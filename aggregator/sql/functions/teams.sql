@@ -1,32 +1,16 @@
--- Teams and settings from the aggregator's configuration (SPEC §8), written
--- by the aggregator at start and on SIGHUP (aggregator/teams.c), so that the
--- indicator functions -- and psql or Grafana reading them -- see the same
--- business hours, noise threshold and scorecard targets.
+-- Teams and settings from the aggregator's configuration (SPEC §8),
+-- written by the aggregator at start and on SIGHUP (aggregator/teams.c),
+-- and the service selection (--service, --team) and business hours every
+-- indicator shares.
 
-CREATE TABLE opspulse.teams (
-    name            text PRIMARY KEY,
-    position        integer NOT NULL,      -- order in the configuration
-    members         bigint NOT NULL CHECK (members >= 1),
-    hours_per_week  double precision NOT NULL CHECK (hours_per_week > 0),
-    timezone        text NOT NULL,
-    services        text[] NOT NULL DEFAULT '{}'
-);
-
--- Key/value settings: timezone, noise_minutes, target.*.  A missing key
--- takes the default its reader names.
-CREATE TABLE opspulse.settings (
-    key    text PRIMARY KEY,
-    value  text NOT NULL
-);
-
-CREATE FUNCTION opspulse.setting(p_key text, p_default text)
+CREATE OR REPLACE FUNCTION opspulse.setting(p_key text, p_default text)
 RETURNS text LANGUAGE sql STABLE AS $$
     SELECT coalesce((SELECT s.value FROM opspulse.settings s WHERE s.key = p_key),
                     p_default)
 $$;
 
 -- A time zone PostgreSQL knows, or an error naming what it belongs to.
-CREATE FUNCTION opspulse.check_timezone(p_timezone text, p_what text)
+CREATE OR REPLACE FUNCTION opspulse.check_timezone(p_timezone text, p_what text)
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM now() AT TIME ZONE p_timezone;
@@ -40,11 +24,11 @@ $$;
 -- as parallel arrays; their services as (team index, 1-based; service)
 -- pairs.  An unknown time zone is an error naming the team, and nothing
 -- changes.
-CREATE FUNCTION opspulse.sync_config(p_names text[], p_members bigint[],
-                                     p_hours double precision[],
-                                     p_timezones text[], p_service_team integer[],
-                                     p_services text[], p_keys text[],
-                                     p_values text[])
+CREATE OR REPLACE FUNCTION opspulse.sync_config(p_names text[], p_members bigint[],
+                                                p_hours double precision[],
+                                                p_timezones text[], p_service_team integer[],
+                                                p_services text[], p_keys text[],
+                                                p_values text[])
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     t integer;
@@ -71,17 +55,18 @@ BEGIN
 END
 $$;
 
--- Each service's team (the first team in the configuration that lists it)
--- and business-hours time zone.
-CREATE VIEW opspulse.service_teams AS
-    SELECT DISTINCT ON (s.service) s.service, t.name AS team, t.timezone
-    FROM opspulse.teams t CROSS JOIN LATERAL unnest(t.services) AS s(service)
-    ORDER BY s.service, t.position;
+-- Known services (any event, any environment, any time), optionally
+-- restricted to a list.
+CREATE OR REPLACE FUNCTION opspulse.known_services(p_services text[])
+RETURNS TABLE (service text) LANGUAGE sql STABLE AS $$
+    SELECT s.service FROM opspulse.services s
+    WHERE p_services IS NULL OR s.service = ANY (p_services)
+$$;
 
 -- Every known service with its team (NULL without one) and time zone (the
 -- aggregator's timezone without a team).
 -- (Joins, not opspulse.setting(): this is evaluated per event row.)
-CREATE FUNCTION opspulse.service_zones()
+CREATE OR REPLACE FUNCTION opspulse.service_zones()
 RETURNS TABLE (service text, team text, timezone text)
 LANGUAGE sql STABLE AS $$
     SELECT k.service, st.team, coalesce(st.timezone, d.value, 'UTC')
@@ -91,7 +76,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Known services selected by a list (NULL: all) and a team (NULL: any).
-CREATE FUNCTION opspulse.selected_services(p_services text[], p_team text)
+CREATE OR REPLACE FUNCTION opspulse.selected_services(p_services text[], p_team text)
 RETURNS TABLE (service text) LANGUAGE sql STABLE AS $$
     SELECT k.service FROM opspulse.services k
     WHERE (p_services IS NULL OR k.service = ANY (p_services))
@@ -102,7 +87,7 @@ $$;
 
 -- The same as an array, for functions that take a service list only
 -- (opspulse.dora): NULL when neither filter is set.
-CREATE FUNCTION opspulse.team_services(p_services text[], p_team text)
+CREATE OR REPLACE FUNCTION opspulse.team_services(p_services text[], p_team text)
 RETURNS text[] LANGUAGE sql STABLE AS $$
     SELECT CASE WHEN p_team IS NULL THEN p_services
                 ELSE ARRAY(SELECT s.service
@@ -114,20 +99,10 @@ $$;
 -- Evaluated once per event, so the local time is converted once: its
 -- seconds since a Monday 00:00 (1970-01-01 was a Thursday: add three days)
 -- modulo a week, against the five 09:00-18:00 ranges of Monday to Friday.
-CREATE FUNCTION opspulse.in_business_hours(p_at timestamptz, p_timezone text)
+CREATE OR REPLACE FUNCTION opspulse.in_business_hours(p_at timestamptz, p_timezone text)
 RETURNS boolean LANGUAGE sql STABLE AS $$
     SELECT (floor(date_part('epoch', p_at AT TIME ZONE p_timezone))::bigint + 3 * 86400)
            % (7 * 86400)
            <@ '{[32400,64800),[118800,151200),[205200,237600),[291600,324000),[378000,410400)}'
               ::int8multirange
-$$;
-
--- percentile_cont of an array's values (NULLs ignored).  Indicators group
--- with array_agg, which a hash aggregate can do, and take percentiles
--- here: that avoids sorting a whole window by its text keys.
-CREATE FUNCTION opspulse.percentile(p_values double precision[],
-                                    p_fraction double precision)
-RETURNS double precision LANGUAGE sql IMMUTABLE AS $$
-    SELECT percentile_cont(p_fraction) WITHIN GROUP (ORDER BY v)
-    FROM unnest(p_values) AS v
 $$;

@@ -1,29 +1,10 @@
--- End of life and maintenance (SPEC §4.4, edge rules §4.7).
-
--- The EOL catalog: release cycles per product, in endoflife.date's terms.
--- eol and support are each a date, or a boolean when the catalog gives
--- none (eol_reached true: ended, date unknown; false: no end announced).
-CREATE TABLE opspulse.eol_cycles (
-    product         text NOT NULL,
-    cycle           text NOT NULL,
-    eol_date        date,
-    eol_reached     boolean,
-    latest          text,
-    release_date    date,
-    support_date    date,
-    support_ended   boolean,
-    lts             boolean NOT NULL DEFAULT false,
-    source          text NOT NULL DEFAULT 'shipped',   -- or 'import'
-    updated_at      timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (product, cycle),
-    CHECK (eol_date IS NULL OR eol_reached IS NULL),
-    CHECK (support_date IS NULL OR support_ended IS NULL)
-);
+-- End of life and maintenance (SPEC §4.4, edge rules §4.7): `opspulse
+-- eol`, `opspulse maintenance`, `opspulse eol import` and `eol catalog`.
 
 -- Leading dotted numbers of a version: '6.1.0-18-amd64' -> {6,1,0},
 -- '12' -> {12}; NULL when it does not start with a digit.  Arrays compare
 -- element by element and a prefix sorts first, so {12} < {12,8}.
-CREATE FUNCTION opspulse.version_numbers(p_version text)
+CREATE OR REPLACE FUNCTION opspulse.version_numbers(p_version text)
 RETURNS numeric[] LANGUAGE sql IMMUTABLE AS $$
     SELECT string_to_array((regexp_match(p_version, '^[0-9]+(?:\.[0-9]+)*'))[1], '.')::numeric[]
 $$;
@@ -31,7 +12,7 @@ $$;
 -- The cycle of a version: the longest catalog cycle that equals it or is
 -- a prefix of it followed by '.' or '-' ('15.4' -> '15',
 -- '6.1.0-18-amd64' -> '6.1').  No row when none matches.
-CREATE FUNCTION opspulse.eol_cycle_of(p_product text, p_version text)
+CREATE OR REPLACE FUNCTION opspulse.eol_cycle_of(p_product text, p_version text)
 RETURNS SETOF opspulse.eol_cycles LANGUAGE sql STABLE AS $$
     SELECT c.* FROM opspulse.eol_cycles c
     WHERE c.product = lower(p_product)
@@ -43,8 +24,8 @@ RETURNS SETOF opspulse.eol_cycles LANGUAGE sql STABLE AS $$
 $$;
 
 -- Status from days to EOL: past_eol < 0 <= urgent <= 90 < soon <= 180 < ok.
-CREATE FUNCTION opspulse.eol_status(p_matched boolean, p_days integer,
-                                    p_reached boolean)
+CREATE OR REPLACE FUNCTION opspulse.eol_status(p_matched boolean, p_days integer,
+                                               p_reached boolean)
 RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN NOT p_matched THEN 'unknown'
                 WHEN p_days < 0 THEN 'past_eol'
@@ -58,10 +39,10 @@ $$;
 
 -- The newest observation before until (at any earlier time) of each
 -- (service, host, component), with its cycle and status at until.
-CREATE FUNCTION opspulse.eol(p_since timestamptz, p_until timestamptz,
-                             p_env text DEFAULT 'production',
-                             p_services text[] DEFAULT NULL,
-                             p_team text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION opspulse.eol(p_since timestamptz, p_until timestamptz,
+                                        p_env text DEFAULT 'production',
+                                        p_services text[] DEFAULT NULL,
+                                        p_team text DEFAULT NULL)
 RETURNS TABLE (service text, host text, component text, version text,
                observed_at timestamptz, cycle text, latest text, eol_date date,
                days_to_eol integer, status text, patch_behind boolean)
@@ -107,10 +88,10 @@ $$;
 
 -- Every maintenance item, overdue when due before until and still
 -- scheduled.
-CREATE FUNCTION opspulse.maintenance(p_since timestamptz, p_until timestamptz,
-                                     p_env text DEFAULT 'production',
-                                     p_services text[] DEFAULT NULL,
-                                     p_team text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION opspulse.maintenance(p_since timestamptz, p_until timestamptz,
+                                                p_env text DEFAULT 'production',
+                                                p_services text[] DEFAULT NULL,
+                                                p_team text DEFAULT NULL)
 RETURNS TABLE (service text, id text, host text, component text, title text,
                due_at timestamptz, status text, overdue boolean)
 LANGUAGE plpgsql STABLE
@@ -131,12 +112,12 @@ $$;
 
 -- A date or a boolean in endoflife.date's text form ('2026-11-12', 'true',
 -- 'false'); NULL for anything else.  Callers validate first.
-CREATE FUNCTION opspulse.eol_date_part(p_value text)
+CREATE OR REPLACE FUNCTION opspulse.eol_date_part(p_value text)
 RETURNS date LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN p_value ~ '^\d{4}-\d{2}-\d{2}$' THEN p_value::date END
 $$;
 
-CREATE FUNCTION opspulse.eol_bool_part(p_value text)
+CREATE OR REPLACE FUNCTION opspulse.eol_bool_part(p_value text)
 RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE p_value WHEN 'true' THEN true WHEN 'false' THEN false END
 $$;
@@ -144,10 +125,10 @@ $$;
 -- Replaces a product's cycles with an endoflife.date API v0 array, given
 -- as parallel arrays of text (dates, 'true'/'false', or NULL).  A cycle
 -- listed twice keeps its first entry.  Returns the number stored.
-CREATE FUNCTION opspulse.eol_import(p_product text, p_cycles text[],
-                                    p_eol text[], p_latest text[],
-                                    p_release text[], p_support text[],
-                                    p_lts text[])
+CREATE OR REPLACE FUNCTION opspulse.eol_import(p_product text, p_cycles text[],
+                                               p_eol text[], p_latest text[],
+                                               p_release text[], p_support text[],
+                                               p_lts text[])
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     n integer;
@@ -172,7 +153,7 @@ END
 $$;
 
 -- The catalog as people read it.
-CREATE FUNCTION opspulse.eol_catalog(p_product text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION opspulse.eol_catalog(p_product text DEFAULT NULL)
 RETURNS TABLE (product text, cycle text, release_date date, eol_date date,
                eol_reached boolean, latest text, support_date date,
                lts boolean, source text)

@@ -4,58 +4,29 @@
 -- aggregator's configuration (settings target.*); each area is one small
 -- function that picks the first rule that applies.
 
-CREATE FUNCTION opspulse.target(p_key text, p_default double precision)
+-- A target from the settings (target.<key>), else p_default.
+CREATE OR REPLACE FUNCTION opspulse.target(p_key text, p_default double precision)
 RETURNS double precision LANGUAGE sql STABLE AS $$
     SELECT opspulse.setting('target.' || p_key, p_default::text)::double precision
 $$;
 
 -- A number for a reason: at most three significant decimals, no trailing
 -- zeros.
-CREATE FUNCTION opspulse.fmt(p_value double precision)
+CREATE OR REPLACE FUNCTION opspulse.fmt(p_value double precision)
 RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN p_value IS NULL THEN 'n/a'
                 ELSE trim_scale(round(p_value::numeric, 3))::text END
 $$;
 
--- The least-squares slope of each service's weekly toil hours over the
--- window's weeks (7-day buckets from since; a shorter last bucket is scaled
--- to a week).  NULL with fewer than two buckets.
-CREATE FUNCTION opspulse.toil_trend(p_since timestamptz, p_until timestamptz,
-                                    p_env text)
-RETURNS TABLE (service text, slope double precision)
-LANGUAGE sql STABLE AS $$
-    WITH buckets AS (
-        SELECT b.k,
-               date_part('epoch', least(p_since + (b.k + 1) * interval '604800 seconds', p_until)
-                                  - (p_since + b.k * interval '604800 seconds'))
-                   ::double precision / 604800 AS length_weeks
-        FROM generate_series(0, ceil(opspulse.weeks(p_since, p_until))::integer - 1) AS b(k)
-    ),
-    hours AS (
-        SELECT e.service,
-               floor(date_part('epoch', e.started_at - p_since) / 604800)::integer AS k,
-               sum(e.duration_s)::double precision / 3600 AS h
-        FROM opspulse.window_toil(p_since, p_until, p_env) e
-        GROUP BY 1, 2
-    )
-    SELECT s.service,
-           regr_slope(coalesce(h.h, 0) / b.length_weeks, b.k::double precision)
-    FROM (SELECT DISTINCT hours.service FROM hours) s
-    CROSS JOIN buckets b
-    LEFT JOIN hours h ON h.service = s.service AND h.k = b.k
-    GROUP BY s.service
-$$;
-
 -- The areas' rules, first that applies wins.  Each takes its targets as
 -- arguments (the scorecard reads them once) and is a single SELECT, so
 -- that it is inlined.
-
-CREATE FUNCTION opspulse.level_rank(p_level text)
+CREATE OR REPLACE FUNCTION opspulse.level_rank(p_level text)
 RETURNS integer LANGUAGE sql IMMUTABLE AS $$
     SELECT array_position(ARRAY['low', 'medium', 'high', 'elite'], p_level)
 $$;
 
-CREATE FUNCTION opspulse.score_delivery(p_level text, p_target text)
+CREATE OR REPLACE FUNCTION opspulse.score_delivery(p_level text, p_target text)
 RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     SELECT v.level, v.reason FROM (VALUES
         (1, 1, 'no deploys in the window', p_level IS NULL),
@@ -67,10 +38,10 @@ RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     WHERE v.applies ORDER BY v.rule LIMIT 1
 $$;
 
-CREATE FUNCTION opspulse.score_toil(p_entries bigint, p_team text,
-                                    p_ratio double precision,
-                                    p_slope double precision,
-                                    p_target_ratio double precision)
+CREATE OR REPLACE FUNCTION opspulse.score_toil(p_entries bigint, p_team text,
+                                               p_ratio double precision,
+                                               p_slope double precision,
+                                               p_target_ratio double precision)
 RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     SELECT v.level, v.reason FROM (VALUES
         (1, 1, 'no toil recorded in the window', p_entries = 0),
@@ -88,8 +59,8 @@ RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     WHERE v.applies ORDER BY v.rule LIMIT 1
 $$;
 
-CREATE FUNCTION opspulse.score_alerting(p_fired bigint, p_noise double precision,
-                                        p_target_noise double precision)
+CREATE OR REPLACE FUNCTION opspulse.score_alerting(p_fired bigint, p_noise double precision,
+                                                   p_target_noise double precision)
 RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     SELECT v.level, v.reason FROM (VALUES
         (1, 1, 'no alerts in the window', p_fired = 0),
@@ -103,11 +74,11 @@ RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     WHERE v.applies ORDER BY v.rule LIMIT 1
 $$;
 
-CREATE FUNCTION opspulse.score_incident(p_mttr_minutes double precision,
-                                        p_recovery_hours double precision,
-                                        p_failures bigint,
-                                        p_target_mttr double precision,
-                                        p_target_recovery double precision)
+CREATE OR REPLACE FUNCTION opspulse.score_incident(p_mttr_minutes double precision,
+                                                   p_recovery_hours double precision,
+                                                   p_failures bigint,
+                                                   p_target_mttr double precision,
+                                                   p_target_recovery double precision)
 RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     SELECT v.level, v.reason FROM (VALUES
         (1, 1, 'no resolved alerts and no failed deploys in the window',
@@ -127,9 +98,9 @@ RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     WHERE v.applies ORDER BY v.rule LIMIT 1
 $$;
 
-CREATE FUNCTION opspulse.score_maintenance(p_components bigint, p_past bigint,
-                                           p_urgent bigint, p_items bigint,
-                                           p_overdue bigint)
+CREATE OR REPLACE FUNCTION opspulse.score_maintenance(p_components bigint, p_past bigint,
+                                                      p_urgent bigint, p_items bigint,
+                                                      p_overdue bigint)
 RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     SELECT v.level, v.reason FROM (VALUES
         (1, 1, format('%s components past end of life', p_past), p_past > 0),
@@ -143,10 +114,10 @@ RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     WHERE v.applies ORDER BY v.rule LIMIT 1
 $$;
 
-CREATE FUNCTION opspulse.score_capacity(p_rows bigint, p_filling bigint,
-                                        p_cpu_max double precision,
-                                        p_target_days double precision,
-                                        p_target_cpu double precision)
+CREATE OR REPLACE FUNCTION opspulse.score_capacity(p_rows bigint, p_filling bigint,
+                                                   p_cpu_max double precision,
+                                                   p_target_days double precision,
+                                                   p_target_cpu double precision)
 RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     SELECT v.level, v.reason FROM (VALUES
         (1, 1, 'no capacity samples in the window', p_rows = 0),
@@ -162,8 +133,8 @@ RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     WHERE v.applies ORDER BY v.rule LIMIT 1
 $$;
 
-CREATE FUNCTION opspulse.score_knowledge(p_bus_factor bigint,
-                                         p_target_bus double precision)
+CREATE OR REPLACE FUNCTION opspulse.score_knowledge(p_bus_factor bigint,
+                                                    p_target_bus double precision)
 RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     SELECT v.level, v.reason FROM (VALUES
         (1, 1, 'no toil recorded in the window', p_bus_factor IS NULL),
@@ -178,7 +149,10 @@ RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     WHERE v.applies ORDER BY v.rule LIMIT 1
 $$;
 
-CREATE FUNCTION opspulse.scorecard(p_since timestamptz, p_until timestamptz,
+-- The scorecard per service and area (SPEC §4.6), each area's level from
+-- its score_* function and the targets (settings target.*).  Reads each
+-- percentile once, and no memory percentiles.
+CREATE OR REPLACE FUNCTION opspulse.scorecard(p_since timestamptz, p_until timestamptz,
                                    p_env text DEFAULT 'production',
                                    p_services text[] DEFAULT NULL,
                                    p_team text DEFAULT NULL)
@@ -205,7 +179,9 @@ d AS (
 ),
 t AS (SELECT * FROM opspulse.toil(p_since, p_until, p_env, p_services, p_team)),
 tr AS (SELECT * FROM opspulse.toil_trend(p_since, p_until, p_env)),
-a AS (
+-- Materialized, as the percentiles below: the rules read each value
+-- several times, and would compute it each time.
+a AS MATERIALIZED (
     SELECT k.service, coalesce(x.fired, 0) AS fired,
            x.noisy::double precision / x.fired AS noise_share,
            opspulse.percentile(x.minutes, 0.5) AS mttr_p50_minutes
@@ -229,7 +205,7 @@ c AS (
     SELECT x.service, count(*) AS n,
            count(*) FILTER (WHERE x.disk_days_to_full <= tg.disk_full_days) AS filling,
            max(x.cpu_p95_pct) AS cpu
-    FROM opspulse.capacity(p_since, p_until, p_env, p_services, p_team) x, tg
+    FROM opspulse.host_capacity(p_since, p_until, p_env, p_services, p_team, false) x, tg
     GROUP BY x.service
 ),
 s AS (

@@ -24,41 +24,40 @@
 -- Keys include the event time and the service: the time so that the
 -- tables can be partitioned by it, the service so that they can be
 -- distributed by it (SPEC §11).
-
-CREATE FUNCTION opspulse.ck_text(v text) RETURNS bytea
+CREATE OR REPLACE FUNCTION opspulse.ck_text(v text) RETURNS bytea
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN v IS NULL THEN '\x00'::bytea
                 ELSE '\x01'::bytea || int4send(octet_length(v))
                      || convert_to(v, 'UTF8') END
 $$;
 
-CREATE FUNCTION opspulse.ck_int(v bigint) RETURNS bytea
+CREATE OR REPLACE FUNCTION opspulse.ck_int(v bigint) RETURNS bytea
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN v IS NULL THEN '\x00'::bytea
                 ELSE '\x01'::bytea || int8send(v) END
 $$;
 
-CREATE FUNCTION opspulse.ck_time(v timestamptz) RETURNS bytea
+CREATE OR REPLACE FUNCTION opspulse.ck_time(v timestamptz) RETURNS bytea
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT opspulse.ck_int((extract(epoch FROM v) * 1000000)::bigint)
 $$;
 
-CREATE FUNCTION opspulse.ck_real(v double precision) RETURNS bytea
+CREATE OR REPLACE FUNCTION opspulse.ck_real(v double precision) RETURNS bytea
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN v IS NULL THEN '\x00'::bytea
                 WHEN v = 0 THEN '\x01'::bytea || float8send(0)
                 ELSE '\x01'::bytea || float8send(v) END
 $$;
 
-CREATE FUNCTION opspulse.ck_key(canonical bytea) RETURNS uuid
+CREATE OR REPLACE FUNCTION opspulse.ck_key(canonical bytea) RETURNS uuid
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT encode(substr(sha256(canonical), 1, 16), 'hex')::uuid
 $$;
 
-CREATE FUNCTION opspulse.toil_key(service text, env text, host text,
-                                  operator text, task text,
-                                  started_at timestamptz, duration_s bigint,
-                                  source text) RETURNS uuid
+CREATE OR REPLACE FUNCTION opspulse.toil_key(service text, env text, host text,
+                                             operator text, task text,
+                                             started_at timestamptz, duration_s bigint,
+                                             source text) RETURNS uuid
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT opspulse.ck_key(opspulse.ck_text('toil') || opspulse.ck_text(service)
         || opspulse.ck_text(env) || opspulse.ck_text(host)
@@ -67,9 +66,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         || opspulse.ck_text(source))
 $$;
 
-CREATE FUNCTION opspulse.batch_run_key(service text, env text, host text,
-                                       task text, started_at timestamptz,
-                                       duration_s bigint, outcome text)
+CREATE OR REPLACE FUNCTION opspulse.batch_run_key(service text, env text, host text,
+                                                  task text, started_at timestamptz,
+                                                  duration_s bigint, outcome text)
 RETURNS uuid
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT opspulse.ck_key(opspulse.ck_text('batch_runs')
@@ -79,9 +78,9 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         || opspulse.ck_text(outcome))
 $$;
 
-CREATE FUNCTION opspulse.component_key(service text, env text, host text,
-                                       name text, version text,
-                                       observed_at timestamptz) RETURNS uuid
+CREATE OR REPLACE FUNCTION opspulse.component_key(service text, env text, host text,
+                                                  name text, version text,
+                                                  observed_at timestamptz) RETURNS uuid
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT opspulse.ck_key(opspulse.ck_text('components')
         || opspulse.ck_text(service) || opspulse.ck_text(env)
@@ -89,11 +88,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         || opspulse.ck_text(version) || opspulse.ck_time(observed_at))
 $$;
 
-CREATE FUNCTION opspulse.capacity_key(service text, env text, host text,
-                                      at timestamptz, cpu_pct double precision,
-                                      mem_pct double precision, mount text,
-                                      disk_used_bytes bigint,
-                                      disk_total_bytes bigint) RETURNS uuid
+CREATE OR REPLACE FUNCTION opspulse.capacity_key(service text, env text, host text,
+                                                 at timestamptz, cpu_pct double precision,
+                                                 mem_pct double precision, mount text,
+                                                 disk_used_bytes bigint,
+                                                 disk_total_bytes bigint) RETURNS uuid
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT opspulse.ck_key(opspulse.ck_text('capacity')
         || opspulse.ck_text(service) || opspulse.ck_text(env)
@@ -106,7 +105,7 @@ $$;
 -- Fills the key of a row inserted without one (by psql, a bulk load in
 -- SQL).  The aggregator always sends it, so the trigger's WHEN clause
 -- keeps it off the ingest path.
-CREATE FUNCTION opspulse.fill_content_key() RETURNS trigger
+CREATE OR REPLACE FUNCTION opspulse.fill_content_key() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     CASE TG_ARGV[0]
@@ -128,58 +127,29 @@ BEGIN
 END
 $$;
 
--- The content-wide unique constraints go; the keys replace them.
+-- The triggers that fill the key, re-created with their function (on a
+-- partitioned table each partition has its clone).  Written as
+-- pg_get_triggerdef prints them: a trigger that already reads so is left
+-- alone, so that a migrate does not lock the event tables for nothing.
 DO $$
 DECLARE
-    c record;
+    t record;
+    def text;
 BEGIN
-    FOR c IN SELECT conrelid::regclass AS t, conname FROM pg_constraint
-             WHERE contype = 'u'
-               AND conrelid IN ('opspulse.toil'::regclass,
-                                'opspulse.batch_runs'::regclass,
-                                'opspulse.components'::regclass,
-                                'opspulse.capacity'::regclass)
+    FOR t IN SELECT * FROM (VALUES ('toil'), ('batch_runs'), ('components'), ('capacity'))
+                     AS v(tab)
     LOOP
-        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.t, c.conname);
+        def := format('CREATE TRIGGER %I BEFORE INSERT ON opspulse.%I FOR EACH ROW '
+                      'WHEN ((new.content_key IS NULL)) '
+                      'EXECUTE FUNCTION opspulse.fill_content_key(%L)',
+                      t.tab || '_content_key', t.tab, t.tab);
+        IF NOT EXISTS (SELECT 1 FROM pg_trigger g
+                       WHERE g.tgrelid = format('opspulse.%I', t.tab)::regclass
+                         AND g.tgname = t.tab || '_content_key'
+                         AND replace(pg_get_triggerdef(g.oid), 'opspulse.', '')
+                             = replace(def, 'opspulse.', '')) THEN
+            EXECUTE 'CREATE OR REPLACE' || substr(def, length('CREATE') + 1);
+        END IF;
     END LOOP;
 END
 $$;
-
-ALTER TABLE opspulse.toil ADD COLUMN content_key uuid;
-UPDATE opspulse.toil SET content_key = opspulse.toil_key(service, env, host,
-    operator, task, started_at, duration_s, source);
-ALTER TABLE opspulse.toil ALTER COLUMN content_key SET NOT NULL,
-    ADD PRIMARY KEY (started_at, content_key, service);
--- The primary key leads with started_at: it serves the time windows.
-DROP INDEX opspulse.toil_started;
-
-ALTER TABLE opspulse.batch_runs ADD COLUMN content_key uuid;
-UPDATE opspulse.batch_runs SET content_key = opspulse.batch_run_key(service,
-    env, host, task, started_at, duration_s, outcome);
-ALTER TABLE opspulse.batch_runs ALTER COLUMN content_key SET NOT NULL,
-    ADD PRIMARY KEY (started_at, content_key, service);
-
-ALTER TABLE opspulse.components ADD COLUMN content_key uuid;
-UPDATE opspulse.components SET content_key = opspulse.component_key(service,
-    env, host, name, version, observed_at);
-ALTER TABLE opspulse.components ALTER COLUMN content_key SET NOT NULL,
-    ADD PRIMARY KEY (observed_at, content_key, service);
-
-ALTER TABLE opspulse.capacity ADD COLUMN content_key uuid;
-UPDATE opspulse.capacity SET content_key = opspulse.capacity_key(service, env,
-    host, at, cpu_pct, mem_pct, mount, disk_used_bytes, disk_total_bytes);
-ALTER TABLE opspulse.capacity ALTER COLUMN content_key SET NOT NULL,
-    ADD PRIMARY KEY (at, content_key, service);
-
-CREATE TRIGGER toil_content_key BEFORE INSERT ON opspulse.toil
-    FOR EACH ROW WHEN (NEW.content_key IS NULL)
-    EXECUTE FUNCTION opspulse.fill_content_key('toil');
-CREATE TRIGGER batch_runs_content_key BEFORE INSERT ON opspulse.batch_runs
-    FOR EACH ROW WHEN (NEW.content_key IS NULL)
-    EXECUTE FUNCTION opspulse.fill_content_key('batch_runs');
-CREATE TRIGGER components_content_key BEFORE INSERT ON opspulse.components
-    FOR EACH ROW WHEN (NEW.content_key IS NULL)
-    EXECUTE FUNCTION opspulse.fill_content_key('components');
-CREATE TRIGGER capacity_content_key BEFORE INSERT ON opspulse.capacity
-    FOR EACH ROW WHEN (NEW.content_key IS NULL)
-    EXECUTE FUNCTION opspulse.fill_content_key('capacity');

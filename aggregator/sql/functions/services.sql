@@ -1,8 +1,8 @@
 -- `opspulse services` and `opspulse agents`.
 
 -- Event times in [since, until) of one environment, every kind.
-CREATE FUNCTION opspulse.window_events(p_since timestamptz, p_until timestamptz,
-                                       p_env text)
+CREATE OR REPLACE FUNCTION opspulse.window_events(p_since timestamptz, p_until timestamptz,
+                                                  p_env text)
 RETURNS TABLE (service text, at timestamptz)
 LANGUAGE sql STABLE AS $$
     SELECT service, finished_at FROM opspulse.deploys
@@ -30,13 +30,38 @@ LANGUAGE sql STABLE AS $$
     WHERE env = p_env AND at >= p_since AND at < p_until
 $$;
 
+-- ---- the parts the indicators merge -------------------------------------
+
+-- Per service: events in the window (every kind) and the latest.
+CREATE OR REPLACE FUNCTION opspulse.event_counts(p_since timestamptz, p_until timestamptz,
+                                                 p_env text)
+RETURNS TABLE (service text, events bigint, last_event timestamptz)
+LANGUAGE plpgsql STABLE
+SET jit = off SET work_mem = '64MB' SET plan_cache_mode = force_custom_plan AS $$
+#variable_conflict use_column
+DECLARE
+    months timestamptz[] := opspulse.rollup_months(p_since, p_until, p_env, NULL);
+BEGIN
+RETURN QUERY
+SELECT u.service, sum(u.n)::bigint, max(u.at)
+FROM (SELECT r.service, r.events AS n, r.last_event AS at
+      FROM opspulse.rollup_events r
+      WHERE r.env = p_env AND r.month = ANY (months)
+      UNION ALL
+      SELECT e.service, 1, e.at
+      FROM opspulse.raw_ranges(p_since, p_until, months) w
+      CROSS JOIN LATERAL opspulse.window_events(w.lo, w.hi, p_env) e) u
+GROUP BY u.service;
+END
+$$;
+
 -- Every known service with its team, business-hours time zone, when it was
 -- first seen, and its events in the window (in the environment): how many
 -- and the latest.
-CREATE FUNCTION opspulse.service_list(p_since timestamptz, p_until timestamptz,
-                                      p_env text DEFAULT 'production',
-                                      p_services text[] DEFAULT NULL,
-                                      p_team text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION opspulse.service_list(p_since timestamptz, p_until timestamptz,
+                                                 p_env text DEFAULT 'production',
+                                                 p_services text[] DEFAULT NULL,
+                                                 p_team text DEFAULT NULL)
 RETURNS TABLE (service text, team text, timezone text, first_seen timestamptz,
                events bigint, last_event timestamptz)
 LANGUAGE plpgsql STABLE
@@ -44,17 +69,12 @@ SET jit = off SET work_mem = '64MB' SET plan_cache_mode = force_custom_plan AS $
 #variable_conflict use_column
 BEGIN
 RETURN QUERY
-WITH counts AS (
-    SELECT e.service, count(*) AS events, max(e.at) AS last_event
-    FROM opspulse.window_events(p_since, p_until, p_env) e
-    GROUP BY e.service
-)
 SELECT k.service, z.team, z.timezone, s.first_seen, coalesce(c.events, 0),
        c.last_event
 FROM opspulse.selected_services(p_services, p_team) k
 JOIN opspulse.services s ON s.service = k.service
 JOIN opspulse.service_zones() z ON z.service = k.service
-LEFT JOIN counts c ON c.service = k.service
+LEFT JOIN opspulse.event_counts(p_since, p_until, p_env) c ON c.service = k.service
 ORDER BY k.service;
 END
 $$;
@@ -62,7 +82,7 @@ $$;
 -- One row per agent: its newest version, spools, events delivered, events
 -- its spools dropped when full (summed over its spools) and when it was
 -- first and last seen.
-CREATE FUNCTION opspulse.agents()
+CREATE OR REPLACE FUNCTION opspulse.agents()
 RETURNS TABLE (agent text, version text, spools bigint, events bigint,
                dropped bigint, first_seen timestamptz, last_seen timestamptz)
 LANGUAGE plpgsql STABLE
