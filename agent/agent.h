@@ -9,6 +9,7 @@
 #include "op_codec.h"
 #include "op_config.h"
 #include "op_transport.h"
+#include "op_error.h"
 
 #define AGENT_DEFAULT_CONFIG "/etc/opspulse/agent.conf"
 
@@ -61,7 +62,8 @@ struct agent_conf {
 /* Loads the agent configuration from file (NULL: the default path, which
  * may be missing).  Returns OP_OK or OP_ECONFIG (logged).  Free with
  * agent_conf_free. */
-int agent_conf_load(struct agent_conf *c, const char *file, int *warnings);
+OP_MUSTCHECK int agent_conf_load(struct agent_conf *c, const char *file,
+                                 int *warnings);
 void agent_conf_free(struct agent_conf *c);
 void agent_conf_tls(const struct agent_conf *c, struct op_tls_conf *tls);
 
@@ -121,7 +123,8 @@ char *agent_maintenance_auto_id(const op_event *e, char *buf, size_t size);
  * one fsync.  Returns OP_OK once they are durable; otherwise an error,
  * with the reason printed on stderr.
  */
-int agent_record(const struct agent_conf *c, op_event *const *events, size_t n);
+OP_MUSTCHECK int agent_record(const struct agent_conf *c,
+                              op_event *const *events, size_t n);
 
 /* ---- daemon parts ---------------------------------------------------- */
 
@@ -133,23 +136,33 @@ struct agent_webhook;
  * (logged).  Stop with agent_webhook_stop, which waits for requests in
  * progress; w may be NULL.
  */
-int agent_webhook_start(struct agent_webhook **out, const struct agent_conf *c);
+OP_MUSTCHECK int agent_webhook_start(struct agent_webhook **out,
+                                     const struct agent_conf *c);
 void agent_webhook_stop(struct agent_webhook *w);
 
 /* ---- subcommands ---------------------------------------------------- */
 
-int agent_cmd_deploy(const struct agent_conf *c, int argc, char **argv);
-int agent_cmd_run(const struct agent_conf *c, int argc, char **argv);
-int agent_cmd_toil(const struct agent_conf *c, int argc, char **argv);
-int agent_cmd_component(const struct agent_conf *c, int argc, char **argv);
-int agent_cmd_maintenance(const struct agent_conf *c, int argc, char **argv);
-int agent_cmd_import(const struct agent_conf *c, int argc, char **argv);
+OP_MUSTCHECK int agent_cmd_deploy(const struct agent_conf *c, int argc,
+                                  char **argv);
+OP_MUSTCHECK int agent_cmd_run(const struct agent_conf *c, int argc,
+                               char **argv);
+OP_MUSTCHECK int agent_cmd_toil(const struct agent_conf *c, int argc,
+                                char **argv);
+OP_MUSTCHECK int agent_cmd_component(const struct agent_conf *c, int argc,
+                                     char **argv);
+OP_MUSTCHECK int agent_cmd_maintenance(const struct agent_conf *c, int argc,
+                                       char **argv);
+OP_MUSTCHECK int agent_cmd_import(const struct agent_conf *c, int argc,
+                                  char **argv);
 
 /* Internal: the PostgreSQL version probe the daemon runs as a child
  * (collectors/postgresql.c).  Reads a connection string on stdin. */
-int agent_probe_postgresql_main(int argc, char **argv);
-int agent_cmd_daemon(struct agent_conf *c, const char *config_file);
-int agent_cmd_flush(const struct agent_conf *c, int argc, char **argv);
-int agent_cmd_status(const struct agent_conf *c, int argc, char **argv);
+OP_MUSTCHECK int agent_probe_postgresql_main(int argc, char **argv);
+OP_MUSTCHECK int agent_cmd_daemon(struct agent_conf *c,
+                                  const char *config_file);
+OP_MUSTCHECK int agent_cmd_flush(const struct agent_conf *c, int argc,
+                                 char **argv);
+OP_MUSTCHECK int agent_cmd_status(const struct agent_conf *c, int argc,
+                                  char **argv);
 
 #endif

@@ -154,7 +154,11 @@ sender_encode(struct sender *s, uint8_t **buf, size_t *len)
 
 	opspulse__v1__envelope__init(&env);
 	opspulse__v1__batch__init(&b);
-	spool_dropped(s->spool, &dropped);
+	/* The aggregator keeps the greatest count it was sent, so a batch
+	 * that says 0 after a failed read loses nothing. */
+	if (spool_dropped(s->spool, &dropped) != OP_OK)
+		op_warn(MOD, "cannot read the dropped-events count in %s",
+		        s->conf->spool_dir);
 	b.agent_id = s->conf->id;
 	b.agent_version = (char *)OPSPULSE_VERSION;
 	b.spool_id = spool_id(s->spool);
@@ -414,6 +418,8 @@ sender_close(struct sender *s)
 static void
 sender_extras(struct sender *s, int start)
 {
+	int rv;
+
 	if (!start) {
 		agent_webhook_stop(s->webhook);
 		agent_collect_stop(s->collect);
@@ -423,7 +429,12 @@ sender_extras(struct sender *s, int start)
 	}
 	if (agent_collect_start(&s->collect, s->conf) != OP_OK)
 		op_error(MOD, "cannot start the collectors: out of memory");
-	agent_webhook_start(&s->webhook, s->conf);
+	/* The daemon delivers without the webhook. */
+	if ((rv = agent_webhook_start(&s->webhook, s->conf)) != OP_OK)
+		op_error(MOD,
+		         "no Alertmanager webhook on %s (%s); events recorded "
+		         "by commands are still delivered",
+		         s->conf->webhook_listen, op_strerror(rv));
 }
 
 int

@@ -7,6 +7,7 @@
 
 #include "op_config.h"
 #include "op_transport.h"
+#include "op_error.h"
 
 #define AGG_DEFAULT_CONFIG "/etc/opspulse/aggregator.conf"
 
@@ -57,15 +58,16 @@ struct agg_conf {
 
 /* Loads file (NULL: the default path).  Returns OP_OK or OP_ECONFIG
  * (logged).  Free with agg_conf_free, also after a failure. */
-int agg_conf_load(struct agg_conf *c, const char *file, int *warnings);
+OP_MUSTCHECK int agg_conf_load(struct agg_conf *c, const char *file,
+                               int *warnings);
 void agg_conf_free(struct agg_conf *c);
 void agg_conf_tls(const struct agg_conf *c, struct op_tls_conf *tls);
 void agg_conf_describe(void);
 
 /* opspulse-aggregator migrate: creates or upgrades the schema. */
-int agg_migrate(const char *conninfo);
+OP_MUSTCHECK int agg_migrate(const char *conninfo);
 
 /* opspulse-aggregator serve: runs until SIGTERM or SIGINT. */
-int agg_serve(struct agg_conf *c);
+OP_MUSTCHECK int agg_serve(struct agg_conf *c);
 
 #endif

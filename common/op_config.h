@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "op_error.h"
+
 struct config_setting_t;
 
 enum op_cfg_type {
@@ -50,15 +52,15 @@ struct op_cfg_result {
  * OP_ECONFIG when anything was an error.  On any return target holds
  * allocated strings that op_cfg_free releases.
  */
-int op_cfg_load(const struct op_cfg_option *opts, size_t nopts,
-                const char *file, int missing_ok, void *target,
-                struct op_cfg_result *res);
+OP_MUSTCHECK int op_cfg_load(const struct op_cfg_option *opts, size_t nopts,
+                             const char *file, int missing_ok, void *target,
+                             struct op_cfg_result *res);
 
 /* Frees what op_cfg_load allocated in target.  target may be reloaded. */
 void op_cfg_free(const struct op_cfg_option *opts, size_t nopts, void *target);
 
 /* Appends a copy of s to l.  Returns OP_OK or OP_ENOMEM. */
-int op_strlist_add(struct op_strlist *l, const char *s);
+OP_MUSTCHECK int op_strlist_add(struct op_strlist *l, const char *s);
 void op_strlist_free(struct op_strlist *l);
 
 /* Writes one "path = default;  # description" line per option to fp. */

@@ -43,6 +43,6 @@ enum op_err {
 const char *op_strerror(int code);
 
 /* Maps an errno value to an op_err code.  This can't fail. */
-int op_errno_to_err(int errnum);
+OP_MUSTCHECK int op_errno_to_err(int errnum);
 
 #endif
