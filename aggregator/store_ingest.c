@@ -17,10 +17,10 @@
 #include "op_error.h"
 #include "op_time.h"
 #include "store.h"
+#include "store_encode.h"
 #include "store_int.h"
 
-#define STORE_MAX_COLS  13
-#define STORE_KEY_BYTES 16
+#define STORE_MAX_COLS 13
 /* PostgreSQL's binary timestamps count from 2000-01-01 00:00:00 UTC. */
 #define STORE_PG_EPOCH_US INT64_C(946684800000000)
 
@@ -231,54 +231,62 @@ struct store_row {
 	int n;
 };
 
+/* Appends v as r's next column. */
+static void
+r_put(struct store_row *r, struct store_val v)
+{
+	OP_ASSERT(r->n < STORE_MAX_COLS);
+	r->v[r->n++] = v;
+}
+
 static void
 r_str(struct store_row *r, const char *s)
 {
-	r->v[r->n++] = (struct store_val){.s = s, .null = s == NULL};
+	r_put(r, (struct store_val){.s = s, .null = s == NULL});
 }
 
 /* An optional string: empty is SQL NULL. */
 static void
 r_opt(struct store_row *r, const char *s)
 {
-	r->v[r->n++] = (struct store_val){.s = s, .null = s == NULL || !*s};
+	r_put(r, (struct store_val){.s = s, .null = s == NULL || !*s});
 }
 
 static void
 r_null(struct store_row *r)
 {
-	r->v[r->n++] = (struct store_val){.null = 1};
+	r_put(r, (struct store_val){.null = 1});
 }
 
 static void
 r_time(struct store_row *r, int64_t us)
 {
-	r->v[r->n++] = (struct store_val){.i = us};
+	r_put(r, (struct store_val){.i = us});
 }
 
 /* A time where 0 means unknown: SQL NULL. */
 static void
 r_opt_time(struct store_row *r, int64_t us)
 {
-	r->v[r->n++] = (struct store_val){.i = us, .null = us == 0};
+	r_put(r, (struct store_val){.i = us, .null = us == 0});
 }
 
 static void
 r_int(struct store_row *r, long long v)
 {
-	r->v[r->n++] = (struct store_val){.i = v};
+	r_put(r, (struct store_val){.i = v});
 }
 
 static void
 r_bool(struct store_row *r, int v)
 {
-	r->v[r->n++] = (struct store_val){.i = v != 0};
+	r_put(r, (struct store_val){.i = v != 0});
 }
 
 static void
 r_real(struct store_row *r, double v)
 {
-	r->v[r->n++] = (struct store_val){.d = v};
+	r_put(r, (struct store_val){.d = v});
 }
 
 static void
@@ -481,7 +489,7 @@ store_key(const struct store_kind *k, const enum store_type *types,
 	    !EVP_DigestFinal_ex(h->ctx, digest, &len) || len < sizeof(r->key))
 		return OP_ENOMEM;
 	memcpy(r->key, digest, sizeof(r->key));
-	r->v[r->n++] = (struct store_val){.s = (const char *)r->key};
+	r_put(r, (struct store_val){.s = (const char *)r->key});
 	return OP_OK;
 }
 
@@ -715,6 +723,29 @@ store_scratch_free(struct store_scratch *w)
 	store_hasher_free(&w->hasher);
 }
 
+/*
+ * Binds event e of kind k into row, with its content key when the kind
+ * has one.  Returns OP_OK, or OP_ENOMEM when the key cannot be computed.
+ * Every kind's bind must produce exactly the columns of its type string:
+ * a mismatch is a bug here, and would send misaligned arrays.
+ */
+static int
+store_bind_row(const struct store_kind *k, const enum store_type *types,
+               int ncols, const char *agent, const op_event *e,
+               struct store_hasher *h, struct store_row *row)
+{
+	const int keyed = types[ncols - 1] == ST_KEY;
+	int rv = store_bind_event(row, e, agent);
+
+	/* Callers pick events by kind, and every kind has a bind.  Checked
+	 * before the key reads the columns by their types. */
+	OP_ASSERT(rv == 0);
+	OP_ASSERT(row->n == ncols - keyed);
+	if (keyed && store_key(k, types, row, h) != OP_OK)
+		return OP_ENOMEM;
+	return OP_OK;
+}
+
 /* Encodes the events of kind k in b as one binary array per column; *n
  * counts them. */
 static int
@@ -724,7 +755,6 @@ store_kind_encode(const op_batch *b, size_t kind, struct store_scratch *w,
 	const struct store_kind *k = &store_kinds[kind];
 	enum store_type types[STORE_MAX_COLS];
 	const int ncols = store_col_types(k, types);
-	const int keyed = types[ncols - 1] == ST_KEY;
 	struct store_row row;
 	int failed = 0;
 
@@ -734,8 +764,8 @@ store_kind_encode(const op_batch *b, size_t kind, struct store_scratch *w,
 	for (size_t i = 0; i < b->n_events; i++) {
 		if (b->events[i]->kind_case != kind)
 			continue;
-		if (store_bind_event(&row, b->events[i], b->agent_id) != 0 ||
-		    (keyed && store_key(k, types, &row, &w->hasher) != OP_OK))
+		if (store_bind_row(k, types, ncols, b->agent_id, b->events[i],
+		                   &w->hasher, &row) != OP_OK)
 			return OP_ENOMEM;
 		for (int c = 0; c < ncols; c++)
 			store_element(&w->cols[c], types[c], &row.v[c]);
@@ -761,7 +791,6 @@ store_kind_encode_rows(const op_batch *b, size_t kind, struct store_scratch *w,
 	const struct store_kind *k = &store_kinds[kind];
 	enum store_type types[STORE_MAX_COLS];
 	const int ncols = store_col_types(k, types);
-	const int keyed = types[ncols - 1] == ST_KEY;
 	struct sbuf *out = &w->cols[0];
 	struct store_row row;
 
@@ -771,8 +800,8 @@ store_kind_encode_rows(const op_batch *b, size_t kind, struct store_scratch *w,
 	for (size_t i = 0; i < b->n_events; i++) {
 		if (b->events[i]->kind_case != kind)
 			continue;
-		if (store_bind_event(&row, b->events[i], b->agent_id) != 0 ||
-		    (keyed && store_key(k, types, &row, &w->hasher) != OP_OK))
+		if (store_bind_row(k, types, ncols, b->agent_id, b->events[i],
+		                   &w->hasher, &row) != OP_OK)
 			return OP_ENOMEM;
 		sb_be(out, (uint64_t)ncols, 2);
 		for (int c = 0; c < ncols; c++)
@@ -978,5 +1007,81 @@ store_ingest(struct store *s, const op_batch *b, uint32_t *stored,
 	if (rv == OP_EDB && (strcmp(s->sqlstate, "23505") == 0 ||
 	                     strcmp(s->sqlstate, "40P01") == 0))
 		rv = store_attempt(s, b, 1, stored, dups, err, errsz);
+	return rv;
+}
+
+/* ---- for the unit tests (store_encode.h) -------------------------------- */
+
+/* Kind kind's row of store_kinds, or NULL when it has none. */
+static const struct store_kind *
+store_kind_of(int kind)
+{
+	if (kind <= 0 || (size_t)kind >= STORE_NKINDS ||
+	    store_kinds[kind].table == NULL)
+		return NULL;
+	return &store_kinds[kind];
+}
+
+/* Hands w->cols[col] to the caller and frees the rest of w. */
+static void
+store_scratch_take(struct store_scratch *w, int col, char **out, size_t *len)
+{
+	*out = w->cols[col].p;
+	*len = w->cols[col].len;
+	w->cols[col] = (struct sbuf){0};
+	store_scratch_free(w);
+}
+
+int
+store_encode_array(const op_batch *b, int kind, int col, char **out,
+                   size_t *len, long *n)
+{
+	const struct store_kind *k = store_kind_of(kind);
+	enum store_type types[STORE_MAX_COLS];
+	struct store_scratch w;
+	int rv;
+
+	if (k == NULL || col < 0 || col >= store_col_types(k, types))
+		return OP_EINVAL;
+	memset(&w, 0, sizeof(w));
+	rv = store_kind_encode(b, (size_t)kind, &w, n);
+	store_scratch_take(&w, col, out, len);
+	return rv;
+}
+
+int
+store_encode_copy(const op_batch *b, int kind, char **out, size_t *len, long *n)
+{
+	struct store_scratch w;
+	int rv;
+
+	if (store_kind_of(kind) == NULL)
+		return OP_EINVAL;
+	memset(&w, 0, sizeof(w));
+	rv = store_kind_encode_rows(b, (size_t)kind, &w, n);
+	store_scratch_take(&w, 0, out, len);
+	return rv;
+}
+
+int
+store_content_key(const op_event *e, const char *agent,
+                  unsigned char key[STORE_KEY_BYTES])
+{
+	const struct store_kind *k = store_kind_of((int)e->kind_case);
+	enum store_type types[STORE_MAX_COLS];
+	struct store_hasher h;
+	struct store_row row;
+	int ncols, rv;
+
+	if (k == NULL)
+		return OP_EINVAL;
+	ncols = store_col_types(k, types);
+	if (types[ncols - 1] != ST_KEY)
+		return OP_EINVAL;
+	memset(&h, 0, sizeof(h));
+	rv = store_bind_row(k, types, ncols, agent, e, &h, &row);
+	if (rv == OP_OK)
+		memcpy(key, row.key, STORE_KEY_BYTES);
+	store_hasher_free(&h);
 	return rv;
 }
