@@ -38,8 +38,7 @@ struct agent_conf {
 	long long batch_events; /* events per message */
 	long long timeout_ms;   /* per request */
 	long long failback_ms;  /* retry the first aggregator after this */
-	char *tls_ca, *tls_cert, *tls_key;
-	int tls_insecure;
+	struct op_tls_conf tls;
 	char *webhook_listen, *webhook_token;
 	struct op_strlist webhook_labels;
 	long long webhook_max_bytes;
@@ -65,7 +64,6 @@ struct agent_conf {
 OP_MUSTCHECK int agent_conf_load(struct agent_conf *c, const char *file,
                                  int *warnings);
 void agent_conf_free(struct agent_conf *c);
-void agent_conf_tls(const struct agent_conf *c, struct op_tls_conf *tls);
 
 /* Prints every setting with its default and meaning. */
 void agent_conf_describe(void);

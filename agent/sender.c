@@ -336,10 +336,7 @@ sender_backoff(struct sender *s)
 static int
 sender_client(struct sender *s)
 {
-	struct op_tls_conf tls;
-
-	agent_conf_tls(s->conf, &tls);
-	return op_client_alloc(&s->client, &s->conf->aggregators, &tls,
+	return op_client_alloc(&s->client, &s->conf->aggregators, &s->conf->tls,
 	                       (int)s->conf->timeout_ms);
 }
 
@@ -454,7 +451,7 @@ agent_cmd_daemon(struct agent_conf *c, const char *config_file)
 	op_info(MOD, "agent %s started; spool %s, aggregators %s%s", c->id,
 	        c->spool_dir, c->aggregators.items[0],
 	        c->aggregators.n > 1 ? " (and more)" : "");
-	if (c->tls_insecure)
+	if (c->tls.insecure)
 		op_warn(MOD, "tls.insecure is set: events travel unencrypted "
 		             "and unauthenticated");
 	sender_extras(&s, 1);

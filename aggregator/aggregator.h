@@ -42,8 +42,7 @@ struct agg_conf {
 	struct op_strlist listen;
 	char *database; /* libpq connection string */
 	char *http;
-	char *tls_ca, *tls_cert, *tls_key;
-	int tls_insecure;
+	struct op_tls_conf tls;
 	char *timezone;
 	long long noise_minutes;
 	long long workers;
@@ -61,7 +60,6 @@ struct agg_conf {
 OP_MUSTCHECK int agg_conf_load(struct agg_conf *c, const char *file,
                                int *warnings);
 void agg_conf_free(struct agg_conf *c);
-void agg_conf_tls(const struct agg_conf *c, struct op_tls_conf *tls);
 void agg_conf_describe(void);
 
 /* opspulse-aggregator migrate: creates or upgrades the schema. */

@@ -20,8 +20,7 @@ enum cli_exit {
 
 struct cli_conf {
 	char *server;
-	char *tls_ca, *tls_cert, *tls_key;
-	int tls_insecure;
+	struct op_tls_conf tls;
 	long long timeout_ms;
 };
 

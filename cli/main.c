@@ -256,8 +256,6 @@ cli_call(const struct cli_conf *c, const char *server, op_envelope *env,
          op_reply **out)
 {
 	struct op_strlist addrs = {NULL, 0};
-	struct op_tls_conf tls = {c->tls_ca, c->tls_cert, c->tls_key,
-	                          c->tls_insecure};
 	struct op_client *client = NULL;
 	uint8_t *buf = NULL, *rep = NULL;
 	size_t len, replen;
@@ -267,7 +265,7 @@ cli_call(const struct cli_conf *c, const char *server, op_envelope *env,
 	if (op_strlist_add(&addrs, server) != OP_OK ||
 	    op_pack(&env->base, &buf, &len) != OP_OK)
 		return CLI_USAGE;
-	rv = op_client_alloc(&client, &addrs, &tls, (int)c->timeout_ms);
+	rv = op_client_alloc(&client, &addrs, &c->tls, (int)c->timeout_ms);
 	if (rv == OP_OK)
 		rv = op_client_call(client, buf, len, &rep, &replen);
 	if (rv == OP_OK &&

@@ -13,13 +13,6 @@
 #include "op_config.h"
 #include "op_error.h"
 
-struct op_tls_conf {
-	const char *ca;   /* CA bundle that signs peers' certificates */
-	const char *cert; /* our certificate (PEM) */
-	const char *key;  /* its private key (PEM) */
-	int insecure;     /* allow plain tcp:// and ipc:// (no identity) */
-};
-
 struct op_client;
 
 /*
