@@ -140,27 +140,21 @@ void agent_webhook_stop(struct agent_webhook *w);
 
 /* ---- subcommands ---------------------------------------------------- */
 
-OP_MUSTCHECK int agent_cmd_deploy(const struct agent_conf *c, int argc,
-                                  char **argv);
-OP_MUSTCHECK int agent_cmd_run(const struct agent_conf *c, int argc,
-                               char **argv);
-OP_MUSTCHECK int agent_cmd_toil(const struct agent_conf *c, int argc,
-                                char **argv);
-OP_MUSTCHECK int agent_cmd_component(const struct agent_conf *c, int argc,
-                                     char **argv);
-OP_MUSTCHECK int agent_cmd_maintenance(const struct agent_conf *c, int argc,
-                                       char **argv);
-OP_MUSTCHECK int agent_cmd_import(const struct agent_conf *c, int argc,
-                                  char **argv);
+/* Each returns the process's exit status (0: success), not an op_err
+ * code: main() returns it. */
+
+int agent_cmd_deploy(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_run(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_toil(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_component(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_maintenance(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_import(const struct agent_conf *c, int argc, char **argv);
 
 /* Internal: the PostgreSQL version probe the daemon runs as a child
  * (collectors/postgresql.c).  Reads a connection string on stdin. */
-OP_MUSTCHECK int agent_probe_postgresql_main(int argc, char **argv);
-OP_MUSTCHECK int agent_cmd_daemon(struct agent_conf *c,
-                                  const char *config_file);
-OP_MUSTCHECK int agent_cmd_flush(const struct agent_conf *c, int argc,
-                                 char **argv);
-OP_MUSTCHECK int agent_cmd_status(const struct agent_conf *c, int argc,
-                                  char **argv);
+int agent_probe_postgresql_main(int argc, char **argv);
+int agent_cmd_daemon(struct agent_conf *c, const char *config_file);
+int agent_cmd_flush(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_status(const struct agent_conf *c, int argc, char **argv);
 
 #endif

@@ -60,8 +60,7 @@ OP_MUSTCHECK int cli_answer(const op_reply *r, enum cli_format f,
 
 /* opspulse eol import PRODUCT FILE [--server A] [--format F]: argv[0] is
  * "import".  Returns an exit code (SPEC §5). */
-OP_MUSTCHECK int cli_eol_import(const struct cli_conf *c, int argc,
-                                char **argv);
+int cli_eol_import(const struct cli_conf *c, int argc, char **argv);
 
 /*
  * Parses an endoflife.date API v0 JSON array (buf, len; path names it in
