@@ -40,14 +40,20 @@ static const struct store_type_name {
     [ST_KEY] = {'k', "uuid", 2950},
 };
 
+struct store_row;
+typedef void store_bind_fn(struct store_row *r, const op_event *e);
+static store_bind_fn bind_deploy, bind_deploy_failure, bind_toil, bind_batch,
+    bind_alert, bind_component, bind_maintenance, bind_capacity;
+
 /*
  * One row per event kind: its table; its columns in the order
- * store_bind_event produces them, with their types, one letter each (see
- * store_types); and what to do on conflict.  A kind whose last column is
- * content_key is stored by its full content: every column before
- * agent_id.  "distinct" and "order" keep one row per key within a batch,
- * for the kinds whose conflict clause updates (PostgreSQL cannot update a
- * row twice in one statement).
+ * store_bind_event produces them (service, env, host, what its bind
+ * appends, agent_id), with their types, one letter each (see
+ * store_types); what to do on conflict; and its bind.  A kind whose last column
+ * is content_key is stored by its full content: every column before agent_id.
+ * "distinct" and "order" keep one row per key within a batch, for the kinds
+ * whose conflict clause updates (PostgreSQL cannot update a row twice in one
+ * statement).
  *
  * The kinds that do nothing on conflict are first written without ON
  * CONFLICT: a plain INSERT checks the unique key while it inserts, where
@@ -63,25 +69,26 @@ static const struct store_kind {
 	const char *distinct; /* DISTINCT ON (...), or NULL */
 	const char *order;    /* ORDER BY ..., or NULL */
 	const char *conflict; /* NULL: ON CONFLICT DO NOTHING */
+	store_bind_fn *bind;  /* appends the kind's own columns */
 } store_kinds[] = {
     [OPSPULSE__V1__EVENT__KIND_DEPLOY] =
         {"deploys",
          "service, env, host, deploy_id, operator, started_at, "
          "finished_at, outcome, version, commit_time, hotfix, agent_id",
-         "tttttTTttTbt", NULL, NULL, NULL},
+         "tttttTTttTbt", NULL, NULL, NULL, bind_deploy},
     [OPSPULSE__V1__EVENT__KIND_DEPLOY_FAILURE] =
         {"deploy_failures", "service, env, host, deploy_id, at, agent_id",
-         "ttttTt", NULL, NULL, NULL},
+         "ttttTt", NULL, NULL, NULL, bind_deploy_failure},
     [OPSPULSE__V1__EVENT__KIND_TOIL] =
         {"toil",
          "service, env, host, operator, task, started_at, duration_s, "
          "source, agent_id, content_key",
-         "tttttTittk", NULL, NULL, NULL},
+         "tttttTittk", NULL, NULL, NULL, bind_toil},
     [OPSPULSE__V1__EVENT__KIND_BATCH] =
         {"batch_runs",
          "service, env, host, task, started_at, duration_s, outcome, "
          "agent_id, content_key",
-         "ttttTittk", NULL, NULL, NULL},
+         "ttttTittk", NULL, NULL, NULL, bind_batch},
     /* An episode, once it has an end, keeps it. */
     [OPSPULSE__V1__EVENT__KIND_ALERT] =
         {"alerts",
@@ -92,12 +99,13 @@ static const struct store_kind {
          "ON CONFLICT (fingerprint, starts_at, service) DO UPDATE SET "
          "ends_at = "
          "EXCLUDED.ends_at WHERE alerts.ends_at IS NULL AND "
-         "EXCLUDED.ends_at IS NOT NULL"},
+         "EXCLUDED.ends_at IS NOT NULL",
+         bind_alert},
     [OPSPULSE__V1__EVENT__KIND_COMPONENT] =
         {"components",
          "service, env, host, name, version, observed_at, agent_id, "
          "content_key",
-         "tttttTtk", NULL, NULL, NULL},
+         "tttttTtk", NULL, NULL, NULL, bind_component},
     /* A maintenance item recorded again takes the latest content. */
     [OPSPULSE__V1__EVENT__KIND_MAINTENANCE] =
         {"maintenance",
@@ -109,12 +117,13 @@ static const struct store_kind {
          "host = EXCLUDED.host, component = EXCLUDED.component, title = "
          "EXCLUDED.title, due_at = EXCLUDED.due_at, status = "
          "EXCLUDED.status, recorded_at = EXCLUDED.recorded_at WHERE "
-         "EXCLUDED.recorded_at > maintenance.recorded_at"},
+         "EXCLUDED.recorded_at > maintenance.recorded_at",
+         bind_maintenance},
     [OPSPULSE__V1__EVENT__KIND_CAPACITY] =
         {"capacity",
          "service, env, host, at, cpu_pct, mem_pct, mount, "
          "disk_used_bytes, disk_total_bytes, agent_id, content_key",
-         "tttTrrtiitk", NULL, NULL, NULL},
+         "tttTrrtiitk", NULL, NULL, NULL, bind_capacity},
 };
 
 #define STORE_NKINDS (sizeof(store_kinds) / sizeof(store_kinds[0]))
@@ -364,47 +373,32 @@ bind_capacity(struct store_row *r, const op_event *e)
 	}
 }
 
-/* Fills r with the columns of e; returns 0, or -1 for an unknown kind. */
-static int
-store_bind_event(struct store_row *r, const op_event *e, const char *agent)
+static void
+bind_deploy_failure(struct store_row *r, const op_event *e)
+{
+	r_str(r, e->deploy_failure->id);
+	r_time(r, e->deploy_failure->at_us);
+}
+
+static void
+bind_component(struct store_row *r, const op_event *e)
+{
+	r_str(r, e->component->name);
+	r_str(r, e->component->version);
+	r_time(r, e->component->observed_us);
+}
+
+/* Fills r with the columns of e, an event of kind k.  This can't fail. */
+static void
+store_bind_event(const struct store_kind *k, struct store_row *r,
+                 const op_event *e, const char *agent)
 {
 	r->n = 0;
 	r_str(r, e->service);
 	r_str(r, e->env);
 	r_str(r, e->host);
-	switch (e->kind_case) {
-	case OPSPULSE__V1__EVENT__KIND_DEPLOY:
-		bind_deploy(r, e);
-		break;
-	case OPSPULSE__V1__EVENT__KIND_DEPLOY_FAILURE:
-		r_str(r, e->deploy_failure->id);
-		r_time(r, e->deploy_failure->at_us);
-		break;
-	case OPSPULSE__V1__EVENT__KIND_TOIL:
-		bind_toil(r, e);
-		break;
-	case OPSPULSE__V1__EVENT__KIND_BATCH:
-		bind_batch(r, e);
-		break;
-	case OPSPULSE__V1__EVENT__KIND_ALERT:
-		bind_alert(r, e);
-		break;
-	case OPSPULSE__V1__EVENT__KIND_COMPONENT:
-		r_str(r, e->component->name);
-		r_str(r, e->component->version);
-		r_time(r, e->component->observed_us);
-		break;
-	case OPSPULSE__V1__EVENT__KIND_MAINTENANCE:
-		bind_maintenance(r, e);
-		break;
-	case OPSPULSE__V1__EVENT__KIND_CAPACITY:
-		bind_capacity(r, e);
-		break;
-	default:
-		return -1;
-	}
+	k->bind(r, e);
 	r_str(r, agent);
-	return 0;
 }
 
 /* ---- content keys ------------------------------------------------------- */
@@ -735,11 +729,9 @@ store_bind_row(const struct store_kind *k, const enum store_type *types,
                struct store_hasher *h, struct store_row *row)
 {
 	const int keyed = types[ncols - 1] == ST_KEY;
-	int rv = store_bind_event(row, e, agent);
 
-	/* Callers pick events by kind, and every kind has a bind.  Checked
-	 * before the key reads the columns by their types. */
-	OP_ASSERT(rv == 0);
+	store_bind_event(k, row, e, agent);
+	/* Checked before the key reads the columns by their types. */
 	OP_ASSERT(row->n == ncols - keyed);
 	if (keyed && store_key(k, types, row, h) != OP_OK)
 		return OP_ENOMEM;
