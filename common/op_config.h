@@ -56,8 +56,8 @@ struct op_tls_conf {
 /*
  * The rows of a "tls" group at prefix ("agent.tls") into the struct
  * op_tls_conf member field of struct type; def_cert and def_key are the
- * default file names (NULL: none).  Every program declares its TLS settings with
- * this one macro, so that they are read and described alike.
+ * default file names (NULL: none).  Every program declares its TLS settings
+ * with this one macro, so that they are read and described alike.
  */
 /* clang-format off */
 #define OP_CFG_TLS(prefix, type, field, def_cert, def_key)                     \
