@@ -9,6 +9,7 @@
 #include "op_codec.h"
 #include "op_config.h"
 #include "op_transport.h"
+#include "op_error.h"
 
 #define AGENT_DEFAULT_CONFIG "/etc/opspulse/agent.conf"
 
@@ -37,8 +38,7 @@ struct agent_conf {
 	long long batch_events; /* events per message */
 	long long timeout_ms;   /* per request */
 	long long failback_ms;  /* retry the first aggregator after this */
-	char *tls_ca, *tls_cert, *tls_key;
-	int tls_insecure;
+	struct op_tls_conf tls;
 	char *webhook_listen, *webhook_token;
 	struct op_strlist webhook_labels;
 	long long webhook_max_bytes;
@@ -61,9 +61,9 @@ struct agent_conf {
 /* Loads the agent configuration from file (NULL: the default path, which
  * may be missing).  Returns OP_OK or OP_ECONFIG (logged).  Free with
  * agent_conf_free. */
-int agent_conf_load(struct agent_conf *c, const char *file, int *warnings);
+OP_MUSTCHECK int agent_conf_load(struct agent_conf *c, const char *file,
+                                 int *warnings);
 void agent_conf_free(struct agent_conf *c);
-void agent_conf_tls(const struct agent_conf *c, struct op_tls_conf *tls);
 
 /* Prints every setting with its default and meaning. */
 void agent_conf_describe(void);
@@ -121,7 +121,8 @@ char *agent_maintenance_auto_id(const op_event *e, char *buf, size_t size);
  * one fsync.  Returns OP_OK once they are durable; otherwise an error,
  * with the reason printed on stderr.
  */
-int agent_record(const struct agent_conf *c, op_event *const *events, size_t n);
+OP_MUSTCHECK int agent_record(const struct agent_conf *c,
+                              op_event *const *events, size_t n);
 
 /* ---- daemon parts ---------------------------------------------------- */
 
@@ -133,10 +134,14 @@ struct agent_webhook;
  * (logged).  Stop with agent_webhook_stop, which waits for requests in
  * progress; w may be NULL.
  */
-int agent_webhook_start(struct agent_webhook **out, const struct agent_conf *c);
+OP_MUSTCHECK int agent_webhook_start(struct agent_webhook **out,
+                                     const struct agent_conf *c);
 void agent_webhook_stop(struct agent_webhook *w);
 
 /* ---- subcommands ---------------------------------------------------- */
+
+/* Each returns the process's exit status (0: success), not an op_err
+ * code: main() returns it. */
 
 int agent_cmd_deploy(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_run(const struct agent_conf *c, int argc, char **argv);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "op_error.h"
 
 struct am_payload {
 	struct agent_event *events; /* n of them, strings borrowed from doc */
@@ -29,8 +30,9 @@ struct am_payload {
  * JSON or not a version 4 payload.  On any return the caller releases out
  * with am_payload_free.
  */
-int am_parse(const char *body, size_t len, const struct agent_conf *c,
-             int64_t now_us, struct am_payload *out, char *err, size_t errsz);
+OP_MUSTCHECK int am_parse(const char *body, size_t len,
+                          const struct agent_conf *c, int64_t now_us,
+                          struct am_payload *out, char *err, size_t errsz);
 
 /* Frees what am_parse allocated in p.  p may be freed twice. */
 void am_payload_free(struct am_payload *p);

@@ -30,6 +30,30 @@ flush_usage(FILE *fp)
 	return fp == stdout ? 0 : 1;
 }
 
+/*
+ * Polls s until its cursor passes end, the end seen at the start, or
+ * reaches the end now (a torn tail may have been cut off).  Returns
+ * OP_OK, OP_ETIMEDOUT at deadline, or the spool's error.
+ */
+static int
+flush_wait(struct spool *s, struct spool_pos end, int64_t deadline)
+{
+	struct spool_pos cur, now_end;
+	int rv;
+
+	for (;;) {
+		if ((rv = spool_cursor(s, &cur)) != OP_OK ||
+		    (rv = spool_end(s, &now_end)) != OP_OK)
+			return rv;
+		if (!spool_pos_before(cur, end) ||
+		    (cur.seg == now_end.seg && cur.off == now_end.off))
+			return OP_OK;
+		if (op_time_mono_ms() >= deadline)
+			return OP_ETIMEDOUT;
+		nanosleep(&(struct timespec){0, 20000000}, NULL);
+	}
+}
+
 int
 agent_cmd_flush(const struct agent_conf *c, int argc, char **argv)
 {
@@ -38,7 +62,7 @@ agent_cmd_flush(const struct agent_conf *c, int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0}};
 	struct spool *s;
-	struct spool_pos end, cur, now_end;
+	struct spool_pos end;
 	double timeout = 60;
 	int64_t deadline;
 	int opt, rv;
@@ -53,23 +77,14 @@ agent_cmd_flush(const struct agent_conf *c, int argc, char **argv)
 	if ((rv = spool_open(&s, c->spool_dir,
 	                     (uint64_t)c->spool_max_mb << 20)) != OP_OK)
 		return 1;
-	spool_end(s, &end);
 	deadline = op_time_mono_ms() + (int64_t)(timeout * 1000);
-	for (;;) {
-		if ((rv = spool_cursor(s, &cur)) != OP_OK)
-			break;
-		/* Done when the cursor passed the end seen at the start, or
-		 * reached the end now (a torn tail may have been cut off). */
-		spool_end(s, &now_end);
-		if (!spool_pos_before(cur, end) ||
-		    (cur.seg == now_end.seg && cur.off == now_end.off))
-			break;
-		if (op_time_mono_ms() >= deadline) {
-			rv = OP_ETIMEDOUT;
-			break;
-		}
-		nanosleep(&(struct timespec){0, 20000000}, NULL);
-	}
+	if ((rv = spool_end(s, &end)) == OP_OK)
+		rv = flush_wait(s, end, deadline);
+	if (rv != OP_OK && rv != OP_ETIMEDOUT)
+		fprintf(stderr,
+		        "opspulse-agent: cannot read the spool position in "
+		        "%s: %s\n",
+		        c->spool_dir, op_strerror(rv));
 	if (rv == OP_ETIMEDOUT)
 		fprintf(
 		    stderr,
@@ -102,6 +117,24 @@ status_count(void *arg, struct spool_pos at, const uint8_t *data, size_t len)
 	return 0;
 }
 
+/* Counts the unsent events of s into st and reads its dropped counter.
+ * Returns OP_OK or the spool's error. */
+static int
+status_scan_spool(struct spool *s, struct status_scan *st, uint64_t *dropped)
+{
+	struct spool_pos pos;
+	long n;
+	int rv;
+
+	if ((rv = spool_cursor(s, &pos)) != OP_OK)
+		return rv;
+	while ((n = spool_read(s, &pos, 100000, status_count, st, NULL)) > 0)
+		;
+	if (n < 0)
+		return (int)-n;
+	return spool_dropped(s, dropped);
+}
+
 /* The daemon's last connection state: "connected to ADDR since T".
  * Returns a static buffer. */
 static const char *
@@ -127,20 +160,23 @@ int
 agent_cmd_status(const struct agent_conf *c, int argc, char **argv)
 {
 	struct spool *s;
-	struct spool_pos pos;
 	struct status_scan st = {0, 0};
 	struct stat sb;
 	char path[4096], t[OP_TIME_BUFSZ];
 	uint64_t dropped = 0;
+	int rv;
 
 	(void)argc;
 	(void)argv;
 	if (spool_open(&s, c->spool_dir, (uint64_t)c->spool_max_mb << 20))
 		return 1;
-	spool_cursor(s, &pos);
-	while (spool_read(s, &pos, 100000, status_count, &st, NULL) > 0)
-		;
-	spool_dropped(s, &dropped);
+	if ((rv = status_scan_spool(s, &st, &dropped)) != OP_OK) {
+		fprintf(stderr,
+		        "opspulse-agent: cannot read the spool in %s: %s\n",
+		        c->spool_dir, op_strerror(rv));
+		spool_close(s);
+		return 1;
+	}
 	printf("agent:          %s (host %s)\n", c->id, c->host);
 	printf("aggregators:    ");
 	for (size_t i = 0; i < c->aggregators.n; i++)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "agent.h"
+#include "op_error.h"
 
 /* The events of one collector run, recorded together with one fsync. */
 struct agent_sink;
@@ -58,7 +59,8 @@ struct agent_collect;
 /* Starts every collector c enables; each runs first right away (or after
  * one interval, as it says).  Returns
  * OP_OK or OP_ENOMEM.  Free with agent_collect_stop. */
-int agent_collect_start(struct agent_collect **out, const struct agent_conf *c);
+OP_MUSTCHECK int agent_collect_start(struct agent_collect **out,
+                                     const struct agent_conf *c);
 
 /* timeout_ms (-1: forever) shortened to when the next collector is due. */
 int agent_collect_timeout(const struct agent_collect *col, int timeout_ms);
@@ -74,12 +76,13 @@ void agent_collect_stop(struct agent_collect *col);
  * size), killing it after timeout_ms.  Returns its exit status, or -1 when
  * it could not run, was killed or timed out.
  */
-int agent_exec_capture(char *const argv[], const char *input, char *out,
-                       size_t size, int timeout_ms);
+OP_MUSTCHECK int agent_exec_capture(char *const argv[], const char *input,
+                                    char *out, size_t size, int timeout_ms);
 
 /* Adds a component observation (name, version) for service (NULL: the
  * default) to out.  Returns OP_OK or OP_ENOMEM. */
-int agent_sink_component(struct agent_sink *out, const char *service,
-                         const char *name, const char *version);
+OP_MUSTCHECK int agent_sink_component(struct agent_sink *out,
+                                      const char *service, const char *name,
+                                      const char *version);
 
 #endif

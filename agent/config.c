@@ -169,14 +169,8 @@ static const struct op_cfg_option agent_options[] = {
      "how long to wait for the aggregator's answer"},
     {"agent.sender.failback_ms", OP_CFG_INT, "60000", F(failback_ms),
      "after a failover, try the first aggregator again this often"},
-    {"agent.tls.ca", OP_CFG_STRING, "/etc/opspulse/ca.pem", F(tls_ca),
-     "CA certificate that signs the aggregator's certificate"},
-    {"agent.tls.cert", OP_CFG_STRING, "/etc/opspulse/agent.pem", F(tls_cert),
-     "this agent's certificate"},
-    {"agent.tls.key", OP_CFG_STRING, "/etc/opspulse/agent.key", F(tls_key),
-     "this agent's private key"},
-    {"agent.tls.insecure", OP_CFG_BOOL, "false", F(tls_insecure),
-     "allow plain tcp:// (no encryption, no identity)"},
+    OP_CFG_TLS("agent.tls", struct agent_conf, tls, "/etc/opspulse/agent.pem",
+               "/etc/opspulse/agent.key"),
     {"agent.webhook.listen", OP_CFG_STRING, "127.0.0.1:9095", F(webhook_listen),
      "Alertmanager webhook address"},
     {"agent.webhook.token", OP_CFG_STRING, NULL, F(webhook_token),
@@ -299,15 +293,6 @@ agent_conf_free(struct agent_conf *c)
 	op_cfg_free(agent_options, NOPTS, c);
 	free(c->config_file);
 	c->config_file = NULL;
-}
-
-void
-agent_conf_tls(const struct agent_conf *c, struct op_tls_conf *tls)
-{
-	tls->ca = c->tls_ca;
-	tls->cert = c->tls_cert;
-	tls->key = c->tls_key;
-	tls->insecure = c->tls_insecure;
 }
 
 void

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "agent.h"
+#include "op_error.h"
 
 /* One parsed line.  e's strings point into the parsed document. */
 struct import_line {
@@ -25,9 +26,10 @@ struct import_line {
  * reason in err.  On any return the caller releases out with
  * import_line_clear.
  */
-int import_parse_line(const char *line, size_t len, const struct agent_conf *c,
-                      int64_t now_us, struct import_line *out, char *err,
-                      size_t errsz);
+OP_MUSTCHECK int import_parse_line(const char *line, size_t len,
+                                   const struct agent_conf *c, int64_t now_us,
+                                   struct import_line *out, char *err,
+                                   size_t errsz);
 
 /* Frees what import_parse_line kept in l.  l may be cleared twice. */
 void import_line_clear(struct import_line *l);

@@ -9,6 +9,7 @@
 #include "agent.h"
 #include "op_error.h"
 #include "op_log.h"
+#include "op_main.h"
 
 static void
 agent_usage(FILE *fp)
@@ -138,31 +139,16 @@ agent_daemon(const char *file)
 int
 main(int argc, char **argv)
 {
+	static const struct op_main_program prog = {"opspulse-agent",
+	                                            agent_usage};
 	const char *file = NULL;
-	enum op_log_level level = OP_LOG_INFO;
-	int i = 1;
+	int verbose = 0, status, i;
 
-	op_log_init("opspulse-agent", level);
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			file = argv[++i];
-		} else if (strcmp(argv[i], "-v") == 0) {
-			level = OP_LOG_DEBUG;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("opspulse-agent %s\n", OPSPULSE_VERSION);
-			return 0;
-		} else if (strcmp(argv[i], "--help") == 0 ||
-		           strcmp(argv[i], "-h") == 0) {
-			agent_usage(stdout);
-			return 0;
-		} else {
-			fprintf(stderr, "opspulse-agent: unknown option '%s'\n",
-			        argv[i]);
-			agent_usage(stderr);
-			return 1;
-		}
-	}
-	op_log_init("opspulse-agent", level);
+	op_log_init(prog.name, OP_LOG_INFO);
+	if ((i = op_main_options(&prog, argc, argv, &file, &verbose, &status)) <
+	    0)
+		return status;
+	op_log_init(prog.name, verbose ? OP_LOG_DEBUG : OP_LOG_INFO);
 	if (i >= argc) {
 		agent_usage(stderr);
 		return 1;

@@ -154,7 +154,11 @@ sender_encode(struct sender *s, uint8_t **buf, size_t *len)
 
 	opspulse__v1__envelope__init(&env);
 	opspulse__v1__batch__init(&b);
-	spool_dropped(s->spool, &dropped);
+	/* The aggregator keeps the greatest count it was sent, so a batch
+	 * that says 0 after a failed read loses nothing. */
+	if (spool_dropped(s->spool, &dropped) != OP_OK)
+		op_warn(MOD, "cannot read the dropped-events count in %s",
+		        s->conf->spool_dir);
 	b.agent_id = s->conf->id;
 	b.agent_version = (char *)OPSPULSE_VERSION;
 	b.spool_id = spool_id(s->spool);
@@ -332,10 +336,7 @@ sender_backoff(struct sender *s)
 static int
 sender_client(struct sender *s)
 {
-	struct op_tls_conf tls;
-
-	agent_conf_tls(s->conf, &tls);
-	return op_client_alloc(&s->client, &s->conf->aggregators, &tls,
+	return op_client_alloc(&s->client, &s->conf->aggregators, &s->conf->tls,
 	                       (int)s->conf->timeout_ms);
 }
 
@@ -414,6 +415,8 @@ sender_close(struct sender *s)
 static void
 sender_extras(struct sender *s, int start)
 {
+	int rv;
+
 	if (!start) {
 		agent_webhook_stop(s->webhook);
 		agent_collect_stop(s->collect);
@@ -423,7 +426,12 @@ sender_extras(struct sender *s, int start)
 	}
 	if (agent_collect_start(&s->collect, s->conf) != OP_OK)
 		op_error(MOD, "cannot start the collectors: out of memory");
-	agent_webhook_start(&s->webhook, s->conf);
+	/* The daemon delivers without the webhook. */
+	if ((rv = agent_webhook_start(&s->webhook, s->conf)) != OP_OK)
+		op_error(MOD,
+		         "no Alertmanager webhook on %s (%s); events recorded "
+		         "by commands are still delivered",
+		         s->conf->webhook_listen, op_strerror(rv));
 }
 
 int
@@ -443,7 +451,7 @@ agent_cmd_daemon(struct agent_conf *c, const char *config_file)
 	op_info(MOD, "agent %s started; spool %s, aggregators %s%s", c->id,
 	        c->spool_dir, c->aggregators.items[0],
 	        c->aggregators.n > 1 ? " (and more)" : "");
-	if (c->tls_insecure)
+	if (c->tls.insecure)
 		op_warn(MOD, "tls.insecure is set: events travel unencrypted "
 		             "and unauthenticated");
 	sender_extras(&s, 1);

@@ -21,6 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "op_error.h"
+
 #define SPOOL_MAX_RECORD (1u << 20)
 
 /* A position in the spool; ordered by (seg, off). */
@@ -42,7 +44,8 @@ struct spool;
  * Returns OP_OK, or OP_EIO/OP_EFORBIDDEN with the reason logged.  The
  * caller frees *out with spool_close.
  */
-int spool_open(struct spool **out, const char *dir, uint64_t max_bytes);
+OP_MUSTCHECK int spool_open(struct spool **out, const char *dir,
+                            uint64_t max_bytes);
 void spool_close(struct spool *s);
 
 /*
@@ -51,8 +54,8 @@ void spool_close(struct spool *s);
  * or OP_EFULL (disk full) otherwise, in which case none is reported stored
  * (a partial tail is cut off by the next reader).
  */
-int spool_append(struct spool *s, const uint8_t *const *recs,
-                 const size_t *lens, size_t n);
+OP_MUSTCHECK int spool_append(struct spool *s, const uint8_t *const *recs,
+                              const size_t *lens, size_t n);
 
 /* Called by spool_read for each record, in order.  Return non-zero to stop
  * before this record (it is then not consumed). */
@@ -65,25 +68,26 @@ typedef int (*spool_record_fn)(void *arg, struct spool_pos at,
  * skipped and counted in *skipped (may be NULL).  Returns the number of
  * records consumed, or a negative op_err on an I/O error.
  */
-long spool_read(struct spool *s, struct spool_pos *pos, size_t max_records,
-                spool_record_fn fn, void *arg, uint64_t *skipped);
+OP_MUSTCHECK long spool_read(struct spool *s, struct spool_pos *pos,
+                             size_t max_records, spool_record_fn fn, void *arg,
+                             uint64_t *skipped);
 
 /* The acknowledged position (start of the first unacknowledged record). */
-int spool_cursor(struct spool *s, struct spool_pos *out);
+OP_MUSTCHECK int spool_cursor(struct spool *s, struct spool_pos *out);
 
 /*
  * Records that everything before pos is acknowledged (durably, by atomic
  * rename) and deletes segments wholly before it.  Returns OP_OK or OP_EIO.
  */
-int spool_ack(struct spool *s, struct spool_pos pos);
+OP_MUSTCHECK int spool_ack(struct spool *s, struct spool_pos pos);
 
 /* The current end of the spool: where the next record will go. */
-int spool_end(struct spool *s, struct spool_pos *out);
+OP_MUSTCHECK int spool_end(struct spool *s, struct spool_pos *out);
 
 /* Identity of this spool (random, fixed at creation) and the number of
  * events dropped because the spool was full. */
 uint64_t spool_id(const struct spool *s);
-int spool_dropped(struct spool *s, uint64_t *out);
+OP_MUSTCHECK int spool_dropped(struct spool *s, uint64_t *out);
 
 /* Bytes currently held on disk by segments. */
 uint64_t spool_bytes(struct spool *s);

@@ -38,7 +38,7 @@ access_alloc(struct access **out, const struct agg_conf *c, unsigned nworkers)
 			rv = OP_ENOMEM;
 		for (unsigned i = 0; rv == OP_OK && i < nworkers; i++)
 			rv =
-			    op_auth_verifier_alloc(&a->verifiers[i], c->tls_ca);
+			    op_auth_verifier_alloc(&a->verifiers[i], c->tls.ca);
 	}
 	if (rv != OP_OK) {
 		access_free(a);

@@ -15,6 +15,7 @@
 #include "op_auth.h"
 #include "op_codec.h"
 #include "op_transport.h"
+#include "op_error.h"
 
 /* The sender of one request. */
 struct access_who {
@@ -30,8 +31,9 @@ struct access;
  * Returns OP_OK, OP_ENOMEM or OP_ECONFIG (CA file unusable; logged).
  * Free with access_free.
  */
-int access_alloc(struct access **out, const struct agg_conf *c,
-                 unsigned nworkers) __attribute__((warn_unused_result));
+OP_MUSTCHECK int access_alloc(struct access **out, const struct agg_conf *c,
+                              unsigned nworkers)
+    __attribute__((warn_unused_result));
 
 /* a may be NULL. */
 void access_free(struct access *a);
@@ -44,24 +46,25 @@ void access_free(struct access *a);
  * refused or missing; OP_EPROTO when the signed bytes are no envelope.
  * err says why.
  */
-int access_open(struct access *a, unsigned worker, const struct op_peer *peer,
-                op_envelope **env, struct access_who *who, char *err,
-                size_t errsz);
+OP_MUSTCHECK int access_open(struct access *a, unsigned worker,
+                             const struct op_peer *peer, op_envelope **env,
+                             struct access_who *who, char *err, size_t errsz);
 
 /*
  * May who send this kind of request?  Events need the agent role; queries
  * and EOL imports the cli role.  Returns OP_OK or OP_EFORBIDDEN (err).
  */
-int access_role(const struct access_who *who, const op_envelope *env, char *err,
-                size_t errsz);
+OP_MUSTCHECK int access_role(const struct access_who *who,
+                             const op_envelope *env, char *err, size_t errsz);
 
 /*
  * Is who allowed to write every event of b (its host: who's own name, or
  * one of its aggregator.identities patterns)?  Returns OP_OK or
  * OP_EFORBIDDEN, with the first offending event in *bad_index and err.
  */
-int access_hosts(const struct access *a, const struct access_who *who,
-                 const op_batch *b, int *bad_index, char *err, size_t errsz);
+OP_MUSTCHECK int access_hosts(const struct access *a,
+                              const struct access_who *who, const op_batch *b,
+                              int *bad_index, char *err, size_t errsz);
 
 /* who's name for logs: the identity, or "(unsigned)".  Never NULL. */
 const char *access_name(const struct access_who *who);

@@ -7,6 +7,7 @@
 
 #include "op_config.h"
 #include "op_transport.h"
+#include "op_error.h"
 
 #define AGG_DEFAULT_CONFIG "/etc/opspulse/aggregator.conf"
 
@@ -41,8 +42,7 @@ struct agg_conf {
 	struct op_strlist listen;
 	char *database; /* libpq connection string */
 	char *http;
-	char *tls_ca, *tls_cert, *tls_key;
-	int tls_insecure;
+	struct op_tls_conf tls;
 	char *timezone;
 	long long noise_minutes;
 	long long workers;
@@ -57,15 +57,15 @@ struct agg_conf {
 
 /* Loads file (NULL: the default path).  Returns OP_OK or OP_ECONFIG
  * (logged).  Free with agg_conf_free, also after a failure. */
-int agg_conf_load(struct agg_conf *c, const char *file, int *warnings);
+OP_MUSTCHECK int agg_conf_load(struct agg_conf *c, const char *file,
+                               int *warnings);
 void agg_conf_free(struct agg_conf *c);
-void agg_conf_tls(const struct agg_conf *c, struct op_tls_conf *tls);
 void agg_conf_describe(void);
 
 /* opspulse-aggregator migrate: creates or upgrades the schema. */
-int agg_migrate(const char *conninfo);
+OP_MUSTCHECK int agg_migrate(const char *conninfo);
 
 /* opspulse-aggregator serve: runs until SIGTERM or SIGINT. */
-int agg_serve(struct agg_conf *c);
+OP_MUSTCHECK int agg_serve(struct agg_conf *c);
 
 #endif

@@ -25,14 +25,8 @@ static const struct op_cfg_option agg_options[] = {
      "libpq connection string"},
     {"aggregator.http", OP_CFG_STRING, "127.0.0.1:7411", F(http),
      "address of /report, /healthz and /metrics"},
-    {"aggregator.tls.ca", OP_CFG_STRING, "/etc/opspulse/ca.pem", F(tls_ca),
-     "CA that signs agent and CLI certificates"},
-    {"aggregator.tls.cert", OP_CFG_STRING, "/etc/opspulse/aggregator.pem",
-     F(tls_cert), "the aggregator's certificate"},
-    {"aggregator.tls.key", OP_CFG_STRING, "/etc/opspulse/aggregator.key",
-     F(tls_key), "its private key"},
-    {"aggregator.tls.insecure", OP_CFG_BOOL, "false", F(tls_insecure),
-     "allow plain tcp:// listeners (no encryption, no identity)"},
+    OP_CFG_TLS("aggregator.tls", struct agg_conf, tls,
+               "/etc/opspulse/aggregator.pem", "/etc/opspulse/aggregator.key"),
     {"aggregator.timezone", OP_CFG_STRING, "UTC", F(timezone),
      "business-hours time zone of services without a team"},
     {"aggregator.noise_minutes", OP_CFG_INT, "15", F(noise_minutes),
@@ -301,15 +295,6 @@ agg_conf_free(struct agg_conf *c)
 	op_cfg_free(agg_options, NOPTS, c);
 	free(c->config_file);
 	c->config_file = NULL;
-}
-
-void
-agg_conf_tls(const struct agg_conf *c, struct op_tls_conf *tls)
-{
-	tls->ca = c->tls_ca;
-	tls->cert = c->tls_cert;
-	tls->key = c->tls_key;
-	tls->insecure = c->tls_insecure;
 }
 
 void

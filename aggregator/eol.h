@@ -6,6 +6,7 @@
 
 #include "op_codec.h"
 #include "store.h"
+#include "op_error.h"
 
 /*
  * Checks every field of imp (product name, 1 to 2000 cycles, dates as
@@ -15,7 +16,8 @@
  * OP_EINVAL with err naming the cycle and field, or OP_EUNAVAIL / OP_EDB
  * from the store.
  */
-int eol_import(struct store *s, const Opspulse__V1__EolImport *imp,
-               Opspulse__V1__QueryResult **out, char *err, size_t errsz);
+OP_MUSTCHECK int eol_import(struct store *s, const Opspulse__V1__EolImport *imp,
+                            Opspulse__V1__QueryResult **out, char *err,
+                            size_t errsz);
 
 #endif

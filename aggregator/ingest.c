@@ -459,8 +459,8 @@ agg_serve(struct agg_conf *c)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	agg_conf_tls(c, &tls);
-	if (c->tls_insecure)
+	tls = c->tls;
+	if (c->tls.insecure)
 		op_warn(MOD,
 		        "tls.insecure is set: plain tcp:// is allowed; "
 		        "events are unencrypted and not bound to identities");

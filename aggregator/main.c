@@ -8,6 +8,7 @@
 #include "initdb.h"
 #include "op_error.h"
 #include "op_log.h"
+#include "op_main.h"
 
 static void
 agg_usage(FILE *fp)
@@ -71,30 +72,15 @@ agg_run(const char *cmd, const char *file)
 int
 main(int argc, char **argv)
 {
+	static const struct op_main_program prog = {"opspulse-aggregator",
+	                                            agg_usage};
 	const char *file = NULL;
-	enum op_log_level level = OP_LOG_INFO;
-	int i = 1;
+	int verbose = 0, status, i;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			file = argv[++i];
-		} else if (strcmp(argv[i], "-v") == 0) {
-			level = OP_LOG_DEBUG;
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("opspulse-aggregator %s\n", OPSPULSE_VERSION);
-			return 0;
-		} else if (strcmp(argv[i], "--help") == 0 ||
-		           strcmp(argv[i], "-h") == 0) {
-			agg_usage(stdout);
-			return 0;
-		} else {
-			fprintf(stderr,
-			        "opspulse-aggregator: unknown option '%s'\n",
-			        argv[i]);
-			return 1;
-		}
-	}
-	op_log_init("opspulse-aggregator", level);
+	if ((i = op_main_options(&prog, argc, argv, &file, &verbose, &status)) <
+	    0)
+		return status;
+	op_log_init(prog.name, verbose ? OP_LOG_DEBUG : OP_LOG_INFO);
 	if (i >= argc) {
 		agg_usage(stderr);
 		return 1;

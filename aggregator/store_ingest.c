@@ -17,10 +17,10 @@
 #include "op_error.h"
 #include "op_time.h"
 #include "store.h"
+#include "store_encode.h"
 #include "store_int.h"
 
-#define STORE_MAX_COLS  13
-#define STORE_KEY_BYTES 16
+#define STORE_MAX_COLS 13
 /* PostgreSQL's binary timestamps count from 2000-01-01 00:00:00 UTC. */
 #define STORE_PG_EPOCH_US INT64_C(946684800000000)
 
@@ -40,14 +40,20 @@ static const struct store_type_name {
     [ST_KEY] = {'k', "uuid", 2950},
 };
 
+struct store_row;
+typedef void store_bind_fn(struct store_row *r, const op_event *e);
+static store_bind_fn bind_deploy, bind_deploy_failure, bind_toil, bind_batch,
+    bind_alert, bind_component, bind_maintenance, bind_capacity;
+
 /*
  * One row per event kind: its table; its columns in the order
- * store_bind_event produces them, with their types, one letter each (see
- * store_types); and what to do on conflict.  A kind whose last column is
- * content_key is stored by its full content: every column before
- * agent_id.  "distinct" and "order" keep one row per key within a batch,
- * for the kinds whose conflict clause updates (PostgreSQL cannot update a
- * row twice in one statement).
+ * store_bind_event produces them (service, env, host, what its bind
+ * appends, agent_id), with their types, one letter each (see
+ * store_types); what to do on conflict; and its bind.  A kind whose last column
+ * is content_key is stored by its full content: every column before agent_id.
+ * "distinct" and "order" keep one row per key within a batch, for the kinds
+ * whose conflict clause updates (PostgreSQL cannot update a row twice in one
+ * statement).
  *
  * The kinds that do nothing on conflict are first written without ON
  * CONFLICT: a plain INSERT checks the unique key while it inserts, where
@@ -63,25 +69,26 @@ static const struct store_kind {
 	const char *distinct; /* DISTINCT ON (...), or NULL */
 	const char *order;    /* ORDER BY ..., or NULL */
 	const char *conflict; /* NULL: ON CONFLICT DO NOTHING */
+	store_bind_fn *bind;  /* appends the kind's own columns */
 } store_kinds[] = {
     [OPSPULSE__V1__EVENT__KIND_DEPLOY] =
         {"deploys",
          "service, env, host, deploy_id, operator, started_at, "
          "finished_at, outcome, version, commit_time, hotfix, agent_id",
-         "tttttTTttTbt", NULL, NULL, NULL},
+         "tttttTTttTbt", NULL, NULL, NULL, bind_deploy},
     [OPSPULSE__V1__EVENT__KIND_DEPLOY_FAILURE] =
         {"deploy_failures", "service, env, host, deploy_id, at, agent_id",
-         "ttttTt", NULL, NULL, NULL},
+         "ttttTt", NULL, NULL, NULL, bind_deploy_failure},
     [OPSPULSE__V1__EVENT__KIND_TOIL] =
         {"toil",
          "service, env, host, operator, task, started_at, duration_s, "
          "source, agent_id, content_key",
-         "tttttTittk", NULL, NULL, NULL},
+         "tttttTittk", NULL, NULL, NULL, bind_toil},
     [OPSPULSE__V1__EVENT__KIND_BATCH] =
         {"batch_runs",
          "service, env, host, task, started_at, duration_s, outcome, "
          "agent_id, content_key",
-         "ttttTittk", NULL, NULL, NULL},
+         "ttttTittk", NULL, NULL, NULL, bind_batch},
     /* An episode, once it has an end, keeps it. */
     [OPSPULSE__V1__EVENT__KIND_ALERT] =
         {"alerts",
@@ -92,12 +99,13 @@ static const struct store_kind {
          "ON CONFLICT (fingerprint, starts_at, service) DO UPDATE SET "
          "ends_at = "
          "EXCLUDED.ends_at WHERE alerts.ends_at IS NULL AND "
-         "EXCLUDED.ends_at IS NOT NULL"},
+         "EXCLUDED.ends_at IS NOT NULL",
+         bind_alert},
     [OPSPULSE__V1__EVENT__KIND_COMPONENT] =
         {"components",
          "service, env, host, name, version, observed_at, agent_id, "
          "content_key",
-         "tttttTtk", NULL, NULL, NULL},
+         "tttttTtk", NULL, NULL, NULL, bind_component},
     /* A maintenance item recorded again takes the latest content. */
     [OPSPULSE__V1__EVENT__KIND_MAINTENANCE] =
         {"maintenance",
@@ -109,12 +117,13 @@ static const struct store_kind {
          "host = EXCLUDED.host, component = EXCLUDED.component, title = "
          "EXCLUDED.title, due_at = EXCLUDED.due_at, status = "
          "EXCLUDED.status, recorded_at = EXCLUDED.recorded_at WHERE "
-         "EXCLUDED.recorded_at > maintenance.recorded_at"},
+         "EXCLUDED.recorded_at > maintenance.recorded_at",
+         bind_maintenance},
     [OPSPULSE__V1__EVENT__KIND_CAPACITY] =
         {"capacity",
          "service, env, host, at, cpu_pct, mem_pct, mount, "
          "disk_used_bytes, disk_total_bytes, agent_id, content_key",
-         "tttTrrtiitk", NULL, NULL, NULL},
+         "tttTrrtiitk", NULL, NULL, NULL, bind_capacity},
 };
 
 #define STORE_NKINDS (sizeof(store_kinds) / sizeof(store_kinds[0]))
@@ -231,54 +240,62 @@ struct store_row {
 	int n;
 };
 
+/* Appends v as r's next column. */
+static void
+r_put(struct store_row *r, struct store_val v)
+{
+	OP_ASSERT(r->n < STORE_MAX_COLS);
+	r->v[r->n++] = v;
+}
+
 static void
 r_str(struct store_row *r, const char *s)
 {
-	r->v[r->n++] = (struct store_val){.s = s, .null = s == NULL};
+	r_put(r, (struct store_val){.s = s, .null = s == NULL});
 }
 
 /* An optional string: empty is SQL NULL. */
 static void
 r_opt(struct store_row *r, const char *s)
 {
-	r->v[r->n++] = (struct store_val){.s = s, .null = s == NULL || !*s};
+	r_put(r, (struct store_val){.s = s, .null = s == NULL || !*s});
 }
 
 static void
 r_null(struct store_row *r)
 {
-	r->v[r->n++] = (struct store_val){.null = 1};
+	r_put(r, (struct store_val){.null = 1});
 }
 
 static void
 r_time(struct store_row *r, int64_t us)
 {
-	r->v[r->n++] = (struct store_val){.i = us};
+	r_put(r, (struct store_val){.i = us});
 }
 
 /* A time where 0 means unknown: SQL NULL. */
 static void
 r_opt_time(struct store_row *r, int64_t us)
 {
-	r->v[r->n++] = (struct store_val){.i = us, .null = us == 0};
+	r_put(r, (struct store_val){.i = us, .null = us == 0});
 }
 
 static void
 r_int(struct store_row *r, long long v)
 {
-	r->v[r->n++] = (struct store_val){.i = v};
+	r_put(r, (struct store_val){.i = v});
 }
 
 static void
 r_bool(struct store_row *r, int v)
 {
-	r->v[r->n++] = (struct store_val){.i = v != 0};
+	r_put(r, (struct store_val){.i = v != 0});
 }
 
 static void
 r_real(struct store_row *r, double v)
 {
-	r->v[r->n++] = (struct store_val){.d = v};
+	r_put(r, (struct store_val){.d = v});
 }
 
 static void
@@ -356,47 +373,32 @@ bind_capacity(struct store_row *r, const op_event *e)
 	}
 }
 
-/* Fills r with the columns of e; returns 0, or -1 for an unknown kind. */
-static int
-store_bind_event(struct store_row *r, const op_event *e, const char *agent)
+static void
+bind_deploy_failure(struct store_row *r, const op_event *e)
+{
+	r_str(r, e->deploy_failure->id);
+	r_time(r, e->deploy_failure->at_us);
+}
+
+static void
+bind_component(struct store_row *r, const op_event *e)
+{
+	r_str(r, e->component->name);
+	r_str(r, e->component->version);
+	r_time(r, e->component->observed_us);
+}
+
+/* Fills r with the columns of e, an event of kind k.  This can't fail. */
+static void
+store_bind_event(const struct store_kind *k, struct store_row *r,
+                 const op_event *e, const char *agent)
 {
 	r->n = 0;
 	r_str(r, e->service);
 	r_str(r, e->env);
 	r_str(r, e->host);
-	switch (e->kind_case) {
-	case OPSPULSE__V1__EVENT__KIND_DEPLOY:
-		bind_deploy(r, e);
-		break;
-	case OPSPULSE__V1__EVENT__KIND_DEPLOY_FAILURE:
-		r_str(r, e->deploy_failure->id);
-		r_time(r, e->deploy_failure->at_us);
-		break;
-	case OPSPULSE__V1__EVENT__KIND_TOIL:
-		bind_toil(r, e);
-		break;
-	case OPSPULSE__V1__EVENT__KIND_BATCH:
-		bind_batch(r, e);
-		break;
-	case OPSPULSE__V1__EVENT__KIND_ALERT:
-		bind_alert(r, e);
-		break;
-	case OPSPULSE__V1__EVENT__KIND_COMPONENT:
-		r_str(r, e->component->name);
-		r_str(r, e->component->version);
-		r_time(r, e->component->observed_us);
-		break;
-	case OPSPULSE__V1__EVENT__KIND_MAINTENANCE:
-		bind_maintenance(r, e);
-		break;
-	case OPSPULSE__V1__EVENT__KIND_CAPACITY:
-		bind_capacity(r, e);
-		break;
-	default:
-		return -1;
-	}
+	k->bind(r, e);
 	r_str(r, agent);
-	return 0;
 }
 
 /* ---- content keys ------------------------------------------------------- */
@@ -481,7 +483,7 @@ store_key(const struct store_kind *k, const enum store_type *types,
 	    !EVP_DigestFinal_ex(h->ctx, digest, &len) || len < sizeof(r->key))
 		return OP_ENOMEM;
 	memcpy(r->key, digest, sizeof(r->key));
-	r->v[r->n++] = (struct store_val){.s = (const char *)r->key};
+	r_put(r, (struct store_val){.s = (const char *)r->key});
 	return OP_OK;
 }
 
@@ -715,6 +717,27 @@ store_scratch_free(struct store_scratch *w)
 	store_hasher_free(&w->hasher);
 }
 
+/*
+ * Binds event e of kind k into row, with its content key when the kind
+ * has one.  Returns OP_OK, or OP_ENOMEM when the key cannot be computed.
+ * Every kind's bind must produce exactly the columns of its type string:
+ * a mismatch is a bug here, and would send misaligned arrays.
+ */
+static int
+store_bind_row(const struct store_kind *k, const enum store_type *types,
+               int ncols, const char *agent, const op_event *e,
+               struct store_hasher *h, struct store_row *row)
+{
+	const int keyed = types[ncols - 1] == ST_KEY;
+
+	store_bind_event(k, row, e, agent);
+	/* Checked before the key reads the columns by their types. */
+	OP_ASSERT(row->n == ncols - keyed);
+	if (keyed && store_key(k, types, row, h) != OP_OK)
+		return OP_ENOMEM;
+	return OP_OK;
+}
+
 /* Encodes the events of kind k in b as one binary array per column; *n
  * counts them. */
 static int
@@ -724,7 +747,6 @@ store_kind_encode(const op_batch *b, size_t kind, struct store_scratch *w,
 	const struct store_kind *k = &store_kinds[kind];
 	enum store_type types[STORE_MAX_COLS];
 	const int ncols = store_col_types(k, types);
-	const int keyed = types[ncols - 1] == ST_KEY;
 	struct store_row row;
 	int failed = 0;
 
@@ -734,8 +756,8 @@ store_kind_encode(const op_batch *b, size_t kind, struct store_scratch *w,
 	for (size_t i = 0; i < b->n_events; i++) {
 		if (b->events[i]->kind_case != kind)
 			continue;
-		if (store_bind_event(&row, b->events[i], b->agent_id) != 0 ||
-		    (keyed && store_key(k, types, &row, &w->hasher) != OP_OK))
+		if (store_bind_row(k, types, ncols, b->agent_id, b->events[i],
+		                   &w->hasher, &row) != OP_OK)
 			return OP_ENOMEM;
 		for (int c = 0; c < ncols; c++)
 			store_element(&w->cols[c], types[c], &row.v[c]);
@@ -761,7 +783,6 @@ store_kind_encode_rows(const op_batch *b, size_t kind, struct store_scratch *w,
 	const struct store_kind *k = &store_kinds[kind];
 	enum store_type types[STORE_MAX_COLS];
 	const int ncols = store_col_types(k, types);
-	const int keyed = types[ncols - 1] == ST_KEY;
 	struct sbuf *out = &w->cols[0];
 	struct store_row row;
 
@@ -771,8 +792,8 @@ store_kind_encode_rows(const op_batch *b, size_t kind, struct store_scratch *w,
 	for (size_t i = 0; i < b->n_events; i++) {
 		if (b->events[i]->kind_case != kind)
 			continue;
-		if (store_bind_event(&row, b->events[i], b->agent_id) != 0 ||
-		    (keyed && store_key(k, types, &row, &w->hasher) != OP_OK))
+		if (store_bind_row(k, types, ncols, b->agent_id, b->events[i],
+		                   &w->hasher, &row) != OP_OK)
 			return OP_ENOMEM;
 		sb_be(out, (uint64_t)ncols, 2);
 		for (int c = 0; c < ncols; c++)
@@ -981,5 +1002,81 @@ store_ingest(struct store *s, const op_batch *b, uint32_t *stored,
 	if (rv == OP_EDB && (strcmp(s->sqlstate, "23505") == 0 ||
 	                     strcmp(s->sqlstate, "40P01") == 0))
 		rv = store_attempt(s, b, 1, stored, dups, err, errsz);
+	return rv;
+}
+
+/* ---- for the unit tests (store_encode.h) -------------------------------- */
+
+/* Kind kind's row of store_kinds, or NULL when it has none. */
+static const struct store_kind *
+store_kind_of(int kind)
+{
+	if (kind <= 0 || (size_t)kind >= STORE_NKINDS ||
+	    store_kinds[kind].table == NULL)
+		return NULL;
+	return &store_kinds[kind];
+}
+
+/* Hands w->cols[col] to the caller and frees the rest of w. */
+static void
+store_scratch_take(struct store_scratch *w, int col, char **out, size_t *len)
+{
+	*out = w->cols[col].p;
+	*len = w->cols[col].len;
+	w->cols[col] = (struct sbuf){0};
+	store_scratch_free(w);
+}
+
+int
+store_encode_array(const op_batch *b, int kind, int col, char **out,
+                   size_t *len, long *n)
+{
+	const struct store_kind *k = store_kind_of(kind);
+	enum store_type types[STORE_MAX_COLS];
+	struct store_scratch w;
+	int rv;
+
+	if (k == NULL || col < 0 || col >= store_col_types(k, types))
+		return OP_EINVAL;
+	memset(&w, 0, sizeof(w));
+	rv = store_kind_encode(b, (size_t)kind, &w, n);
+	store_scratch_take(&w, col, out, len);
+	return rv;
+}
+
+int
+store_encode_copy(const op_batch *b, int kind, char **out, size_t *len, long *n)
+{
+	struct store_scratch w;
+	int rv;
+
+	if (store_kind_of(kind) == NULL)
+		return OP_EINVAL;
+	memset(&w, 0, sizeof(w));
+	rv = store_kind_encode_rows(b, (size_t)kind, &w, n);
+	store_scratch_take(&w, 0, out, len);
+	return rv;
+}
+
+int
+store_content_key(const op_event *e, const char *agent,
+                  unsigned char key[STORE_KEY_BYTES])
+{
+	const struct store_kind *k = store_kind_of((int)e->kind_case);
+	enum store_type types[STORE_MAX_COLS];
+	struct store_hasher h;
+	struct store_row row;
+	int ncols, rv;
+
+	if (k == NULL)
+		return OP_EINVAL;
+	ncols = store_col_types(k, types);
+	if (types[ncols - 1] != ST_KEY)
+		return OP_EINVAL;
+	memset(&h, 0, sizeof(h));
+	rv = store_bind_row(k, types, ncols, agent, e, &h, &row);
+	if (rv == OP_OK)
+		memcpy(key, row.key, STORE_KEY_BYTES);
+	store_hasher_free(&h);
 	return rv;
 }

@@ -198,7 +198,7 @@ teams_log(struct teams_sync *t, const struct agg_conf *c, int rv,
 	}
 }
 
-int
+void
 teams_sync_run(struct teams_sync *t, const struct agg_conf *c)
 {
 	struct teams_list cols[T_NCOLS];
@@ -213,7 +213,6 @@ teams_sync_run(struct teams_sync *t, const struct agg_conf *c)
 		teams_list_free(&cols[i]);
 	t->pending = rv == OP_EUNAVAIL;
 	teams_log(t, c, rv, err);
-	return rv;
 }
 
 void

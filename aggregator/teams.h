@@ -9,22 +9,25 @@
 #define TEAMS_H
 
 #include "aggregator.h"
+#include "op_error.h"
 
 struct teams_sync;
 
 /* Creates a writer with its own database connection (made lazily).
  * Returns OP_OK or OP_ENOMEM.  Free with teams_sync_free. */
-int teams_sync_alloc(struct teams_sync **out, const char *conninfo);
+OP_MUSTCHECK int teams_sync_alloc(struct teams_sync **out,
+                                  const char *conninfo);
 void teams_sync_free(struct teams_sync *t);
 
 /*
  * Replaces the teams and settings in the database with c's, in one
- * statement, and logs the outcome.  Returns OP_OK; OP_EUNAVAIL when the
- * database is unreachable (teams_sync_pending is then true: run again
- * later); OP_EDB when the database refused them (an unknown time zone,
- * say; logged with what to fix).
+ * statement, and logs the outcome: success, the database unreachable
+ * (teams_sync_pending is then true: run again later), or the database
+ * refusing them (an unknown time zone, say; logged with what to fix).
+ * The log is the only report: the aggregator serves either way, with
+ * what the database holds.
  */
-int teams_sync_run(struct teams_sync *t, const struct agg_conf *c);
+void teams_sync_run(struct teams_sync *t, const struct agg_conf *c);
 
 /* Whether the last run could not reach the database. */
 int teams_sync_pending(const struct teams_sync *t);

@@ -256,10 +256,13 @@ sim_record(struct sim_agent *a, long upto)
 		                  n);
 	if (rv == OP_OK && sim_grow(&a->pend, &a->pend_cap, a->pend_n,
 	                            sizeof(*a->pend)) == 0) {
-		struct sim_pending *p = &a->pend[a->pend_n++];
-		spool_end(a->spool, &p->end);
-		p->at_us = sim_now_us();
-		p->n = (uint32_t)n;
+		struct sim_pending *p = &a->pend[a->pend_n];
+		/* Without its end the batch cannot be timed: leave it out. */
+		if (spool_end(a->spool, &p->end) == OP_OK) {
+			p->at_us = sim_now_us();
+			p->n = (uint32_t)n;
+			a->pend_n++;
+		}
 	}
 	for (size_t i = 0; bufs && i < n; i++)
 		free(bufs[i]);

@@ -84,8 +84,8 @@ load_main(void *arg)
 	struct op_tls_conf tls = {NULL, NULL, NULL, 1};
 	struct op_client *c;
 
-	op_strlist_add(&addrs, l->address);
-	if (op_client_alloc(&c, &addrs, &tls, 60000) != OP_OK) {
+	if (op_strlist_add(&addrs, l->address) != OP_OK ||
+	    op_client_alloc(&c, &addrs, &tls, 60000) != OP_OK) {
 		l->failed = 1;
 		return NULL;
 	}

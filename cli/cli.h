@@ -8,6 +8,7 @@
 
 #include "op_codec.h"
 #include "op_config.h"
+#include "op_error.h"
 
 /* Exit codes (SPEC §5). */
 enum cli_exit {
@@ -19,20 +20,19 @@ enum cli_exit {
 
 struct cli_conf {
 	char *server;
-	char *tls_ca, *tls_cert, *tls_key;
-	int tls_insecure;
+	struct op_tls_conf tls;
 	long long timeout_ms;
 };
 
 /* Loads file, or ~/.config/opspulse/cli.conf when NULL (may be missing).
  * Returns OP_OK or OP_ECONFIG; free with cli_conf_free. */
-int cli_conf_load(struct cli_conf *c, const char *file);
+OP_MUSTCHECK int cli_conf_load(struct cli_conf *c, const char *file);
 void cli_conf_free(struct cli_conf *c);
 
 enum cli_format { CLI_TABLE, CLI_JSON, CLI_CSV, CLI_MARKDOWN };
 
 /* Parses "table", "json", "csv" or "markdown"; returns 0 or -1. */
-int cli_format_parse(const char *s, enum cli_format *f);
+OP_MUSTCHECK int cli_format_parse(const char *s, enum cli_format *f);
 
 /* Writes a query result in format f to fp.  title is shown above tables. */
 void cli_render(FILE *fp, enum cli_format f, const char *title,
@@ -40,7 +40,7 @@ void cli_render(FILE *fp, enum cli_format f, const char *title,
 
 /* Parses --format's argument into *f; prints why and returns CLI_USAGE
  * when it is not a format. */
-int cli_format_option(const char *arg, enum cli_format *f);
+OP_MUSTCHECK int cli_format_option(const char *arg, enum cli_format *f);
 
 /*
  * Sends env (its protocol version is set here) to the aggregator at server
@@ -49,13 +49,14 @@ int cli_format_option(const char *arg, enum cli_format *f);
  * unusable address or TLS setting) or CLI_UNREACHABLE, after printing a
  * line that names the address.
  */
-int cli_call(const struct cli_conf *c, const char *server, op_envelope *env,
-             op_reply **out);
+OP_MUSTCHECK int cli_call(const struct cli_conf *c, const char *server,
+                          op_envelope *env, op_reply **out);
 
 /* Prints r's result in format f (title above tables) and returns CLI_OK,
  * or prints its error and returns CLI_USAGE (the aggregator found the
  * request invalid) or CLI_SERVER. */
-int cli_answer(const op_reply *r, enum cli_format f, const char *title);
+OP_MUSTCHECK int cli_answer(const op_reply *r, enum cli_format f,
+                            const char *title);
 
 /* opspulse eol import PRODUCT FILE [--server A] [--format F]: argv[0] is
  * "import".  Returns an exit code (SPEC §5). */
@@ -66,8 +67,8 @@ int cli_eol_import(const struct cli_conf *c, int argc, char **argv);
  * messages) into imp->cycles.  Returns 0, or -1 after printing why on
  * stderr.  Either way imp->cycles is freed with cli_eol_free.
  */
-int cli_eol_parse(const char *path, const char *buf, size_t len,
-                  Opspulse__V1__EolImport *imp);
+OP_MUSTCHECK int cli_eol_parse(const char *path, const char *buf, size_t len,
+                               Opspulse__V1__EolImport *imp);
 void cli_eol_free(Opspulse__V1__EolImport *imp);
 
 #endif

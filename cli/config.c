@@ -11,12 +11,7 @@
 static const struct op_cfg_option cli_options[] = {
     {"cli.server", OP_CFG_STRING, "tls+tcp://127.0.0.1:7410", F(server),
      "aggregator address"},
-    {"cli.tls.ca", OP_CFG_STRING, "/etc/opspulse/ca.pem", F(tls_ca),
-     "CA that signs the aggregator's certificate"},
-    {"cli.tls.cert", OP_CFG_STRING, NULL, F(tls_cert), "your CLI certificate"},
-    {"cli.tls.key", OP_CFG_STRING, NULL, F(tls_key), "its private key"},
-    {"cli.tls.insecure", OP_CFG_BOOL, "false", F(tls_insecure),
-     "allow plain tcp:// (no encryption, no identity)"},
+    OP_CFG_TLS("cli.tls", struct cli_conf, tls, NULL, NULL),
     {"cli.timeout_ms", OP_CFG_INT, "30000", F(timeout_ms),
      "how long to wait for an answer"},
 };

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "op_error.h"
 #include "op_log.h"
+#include "op_main.h"
 #include "op_time.h"
 #include "op_transport.h"
 
@@ -256,8 +257,6 @@ cli_call(const struct cli_conf *c, const char *server, op_envelope *env,
          op_reply **out)
 {
 	struct op_strlist addrs = {NULL, 0};
-	struct op_tls_conf tls = {c->tls_ca, c->tls_cert, c->tls_key,
-	                          c->tls_insecure};
 	struct op_client *client = NULL;
 	uint8_t *buf = NULL, *rep = NULL;
 	size_t len, replen;
@@ -267,7 +266,7 @@ cli_call(const struct cli_conf *c, const char *server, op_envelope *env,
 	if (op_strlist_add(&addrs, server) != OP_OK ||
 	    op_pack(&env->base, &buf, &len) != OP_OK)
 		return CLI_USAGE;
-	rv = op_client_alloc(&client, &addrs, &tls, (int)c->timeout_ms);
+	rv = op_client_alloc(&client, &addrs, &c->tls, (int)c->timeout_ms);
 	if (rv == OP_OK)
 		rv = op_client_call(client, buf, len, &rep, &replen);
 	if (rv == OP_OK &&
@@ -384,28 +383,14 @@ cli_dispatch(const struct cli_command *cmd, const char *file, int argc,
 int
 main(int argc, char **argv)
 {
+	static const struct op_main_program prog = {"opspulse", cli_usage};
 	const char *file = NULL;
-	int i = 1;
+	int status, i;
 
-	op_log_init("opspulse", OP_LOG_WARN);
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
-			file = argv[++i];
-		} else if (strcmp(argv[i], "--version") == 0) {
-			printf("opspulse %s\n", OPSPULSE_VERSION);
-			return CLI_OK;
-		} else if (strcmp(argv[i], "--help") == 0 ||
-		           strcmp(argv[i], "-h") == 0) {
-			cli_usage(stdout);
-			return CLI_OK;
-		} else {
-			fprintf(stderr,
-			        "opspulse: unknown option '%s'; see "
-			        "opspulse --help\n",
-			        argv[i]);
-			return CLI_USAGE;
-		}
-	}
+	op_log_init(prog.name, OP_LOG_WARN);
+	/* The exit statuses agree: 0 is CLI_OK, 1 CLI_USAGE. */
+	if ((i = op_main_options(&prog, argc, argv, &file, NULL, &status)) < 0)
+		return status;
 	if (i >= argc) {
 		cli_usage(stderr);
 		return CLI_USAGE;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "op_codec.h"
+#include "op_error.h"
 
 /* What a certificate may do: its subject's OU, "agent" or "cli". */
 enum op_role {
@@ -41,8 +42,9 @@ struct op_auth_signer;
  * the key does not belong to the certificate (logged, naming the file).
  * The caller frees *out with op_auth_signer_free.
  */
-int op_auth_signer_alloc(struct op_auth_signer **out, const char *cert_file,
-                         const char *key_file)
+OP_MUSTCHECK int op_auth_signer_alloc(struct op_auth_signer **out,
+                                      const char *cert_file,
+                                      const char *key_file)
     __attribute__((warn_unused_result));
 
 /*
@@ -50,8 +52,8 @@ int op_auth_signer_alloc(struct op_auth_signer **out, const char *cert_file,
  * caller frees it.  Returns OP_OK, OP_ENOMEM, or OP_EIO when signing
  * fails (logged).  Not thread-safe: one signer per thread.
  */
-int op_auth_seal(struct op_auth_signer *s, const uint8_t *req, size_t len,
-                 uint8_t **out, size_t *outlen)
+OP_MUSTCHECK int op_auth_seal(struct op_auth_signer *s, const uint8_t *req,
+                              size_t len, uint8_t **out, size_t *outlen)
     __attribute__((warn_unused_result));
 
 /* s may be NULL. */
@@ -65,7 +67,8 @@ struct op_auth_verifier;
  * certificates it has checked, so it is not thread-safe: one per thread.
  * The caller frees *out with op_auth_verifier_free.
  */
-int op_auth_verifier_alloc(struct op_auth_verifier **out, const char *ca_file)
+OP_MUSTCHECK int op_auth_verifier_alloc(struct op_auth_verifier **out,
+                                        const char *ca_file)
     __attribute__((warn_unused_result));
 
 /*
@@ -74,8 +77,10 @@ int op_auth_verifier_alloc(struct op_auth_verifier **out, const char *ca_file)
  * over s->envelope is its key's.  On OP_OK fills *id.  Otherwise returns
  * OP_EFORBIDDEN with the reason in err.  This can't fail otherwise.
  */
-int op_auth_verify(struct op_auth_verifier *v, const Opspulse__V1__Signed *s,
-                   struct op_auth_identity *id, char *err, size_t errsz);
+OP_MUSTCHECK int op_auth_verify(struct op_auth_verifier *v,
+                                const Opspulse__V1__Signed *s,
+                                struct op_auth_identity *id, char *err,
+                                size_t errsz);
 
 /* v may be NULL. */
 void op_auth_verifier_free(struct op_auth_verifier *v);

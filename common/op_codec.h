@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "opspulse.pb-c.h"
+#include "op_error.h"
 
 typedef Opspulse__V1__Envelope op_envelope;
 typedef Opspulse__V1__Reply op_reply;
@@ -41,15 +42,15 @@ typedef Opspulse__V1__Event op_event;
  * as the receiver's clock.  Returns OP_OK, or OP_EINVAL with a message
  * naming the field in err.  This can't fail otherwise.
  */
-int op_event_validate(const op_event *e, int64_t now_us, char *err,
-                      size_t errsz);
+OP_MUSTCHECK int op_event_validate(const op_event *e, int64_t now_us, char *err,
+                                   size_t errsz);
 
 /*
  * Checks a batch and each of its events.  On OP_EINVAL, *bad_index is the
  * offending event (-1 for the batch itself) and err says why.
  */
-int op_batch_validate(const op_batch *b, int64_t now_us, int *bad_index,
-                      char *err, size_t errsz);
+OP_MUSTCHECK int op_batch_validate(const op_batch *b, int64_t now_us,
+                                   int *bad_index, char *err, size_t errsz);
 
 /* Which rule a message broke, for counting rejections by reason.  Events
  * carry no free-form labels, so there is no label-count limit. */
@@ -63,14 +64,15 @@ enum op_limit {
 
 /* op_batch_validate that also says which rule failed, in *limit
  * (OP_LIMIT_NONE on OP_OK). */
-int op_batch_check(const op_batch *b, int64_t now_us, int *bad_index,
-                   enum op_limit *limit, char *err, size_t errsz);
+OP_MUSTCHECK int op_batch_check(const op_batch *b, int64_t now_us,
+                                int *bad_index, enum op_limit *limit, char *err,
+                                size_t errsz);
 
 /*
  * Packs any message into a malloc'd buffer (*out, *len); the caller frees
  * it with free().  Returns OP_OK or OP_ENOMEM.
  */
-int op_pack(const ProtobufCMessage *m, uint8_t **out, size_t *len);
+OP_MUSTCHECK int op_pack(const ProtobufCMessage *m, uint8_t **out, size_t *len);
 
 /* Event kind as the import format names it ("deploy", "toil", ...). */
 const char *op_event_kind_name(const op_event *e);
@@ -78,11 +80,12 @@ const char *op_event_kind_name(const op_event *e);
 /* Outcome names: "success", "failed", "rolled_back", "cancelled". */
 const char *op_outcome_name(Opspulse__V1__Outcome o);
 /* Returns OP_OK and sets *o, or OP_EINVAL for an unknown name. */
-int op_outcome_parse(const char *name, Opspulse__V1__Outcome *o);
+OP_MUSTCHECK int op_outcome_parse(const char *name, Opspulse__V1__Outcome *o);
 
 const char *op_toil_source_name(Opspulse__V1__ToilSource s);
 const char *op_maintenance_status_name(Opspulse__V1__MaintenanceStatus s);
-int op_maintenance_status_parse(const char *name,
-                                Opspulse__V1__MaintenanceStatus *s);
+OP_MUSTCHECK int
+op_maintenance_status_parse(const char *name,
+                            Opspulse__V1__MaintenanceStatus *s);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <libconfig.h>
 
 #include "op_config.h"
@@ -307,4 +308,30 @@ op_cfg_describe(const struct op_cfg_option *opts, size_t nopts, void *fp)
 	for (size_t i = 0; i < nopts; i++)
 		fprintf(fp, "  %-28s %-18s %s\n", opts[i].path,
 		        opts[i].def ? opts[i].def : "\"\"", opts[i].desc);
+}
+
+/* Whether file, named by setting name, can be read; logs why not. */
+static int
+op_tls_readable(const char *name, const char *file)
+{
+	if (access(file, R_OK) == 0)
+		return OP_OK;
+	op_error(MOD, "cannot read %s %s: %s; check the path and permissions",
+	         name, file, strerror(errno));
+	return OP_ECONFIG;
+}
+
+int
+op_tls_check(const struct op_tls_conf *tls)
+{
+	if (!tls->ca || !*tls->ca || !tls->cert || !*tls->cert || !tls->key ||
+	    !*tls->key) {
+		op_error(MOD, "tls+tcp:// needs tls.ca, tls.cert and tls.key");
+		return OP_ECONFIG;
+	}
+	if (op_tls_readable("tls.ca", tls->ca) ||
+	    op_tls_readable("tls.cert", tls->cert) ||
+	    op_tls_readable("tls.key", tls->key))
+		return OP_ECONFIG;
+	return OP_OK;
 }

@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "op_error.h"
+
 struct config_setting_t;
 
 enum op_cfg_type {
@@ -38,6 +40,39 @@ struct op_cfg_option {
 	void (*free)(void *target); /* OP_CFG_CUSTOM only */
 };
 
+/*
+ * The TLS settings of a program: its "tls" group, as the agent, the
+ * aggregator and the CLI all spell it, and as the transport
+ * (op_transport.h) takes them.  The strings belong to the configuration
+ * that op_cfg_load filled (op_cfg_free frees them).
+ */
+struct op_tls_conf {
+	char *ca;     /* CA bundle that signs peers' certificates */
+	char *cert;   /* our certificate (PEM) */
+	char *key;    /* its private key (PEM) */
+	int insecure; /* allow plain tcp:// and ipc:// (no identity) */
+};
+
+/*
+ * The rows of a "tls" group at prefix ("agent.tls") into the struct
+ * op_tls_conf member field of struct type; def_cert and def_key are the
+ * default file names (NULL: none).  Every program declares its TLS settings
+ * with this one macro, so that they are read and described alike.
+ */
+/* clang-format off */
+#define OP_CFG_TLS(prefix, type, field, def_cert, def_key)                     \
+	{prefix ".ca", OP_CFG_STRING, "/etc/opspulse/ca.pem",                  \
+	 offsetof(type, field.ca),                                             \
+	 "CA certificate that signs the peers' certificates"},                 \
+	{prefix ".cert", OP_CFG_STRING, def_cert, offsetof(type, field.cert),  \
+	 "this program's certificate (PEM)"},                                  \
+	{prefix ".key", OP_CFG_STRING, def_key, offsetof(type, field.key),     \
+	 "its private key (PEM)"},                                             \
+	{prefix ".insecure", OP_CFG_BOOL, "false",                             \
+	 offsetof(type, field.insecure),                                       \
+	 "allow plain tcp:// (no encryption, no identity)"}
+/* clang-format on */
+
 struct op_cfg_result {
 	int errors;
 	int warnings;
@@ -50,15 +85,23 @@ struct op_cfg_result {
  * OP_ECONFIG when anything was an error.  On any return target holds
  * allocated strings that op_cfg_free releases.
  */
-int op_cfg_load(const struct op_cfg_option *opts, size_t nopts,
-                const char *file, int missing_ok, void *target,
-                struct op_cfg_result *res);
+OP_MUSTCHECK int op_cfg_load(const struct op_cfg_option *opts, size_t nopts,
+                             const char *file, int missing_ok, void *target,
+                             struct op_cfg_result *res);
 
 /* Frees what op_cfg_load allocated in target.  target may be reloaded. */
 void op_cfg_free(const struct op_cfg_option *opts, size_t nopts, void *target);
 
+/*
+ * Checks that tls names a CA, a certificate and a key and that each can
+ * be read: what a tls+tcp:// address needs, whatever tls.insecure says.
+ * Logs what is missing or unreadable, by setting name and path.  Returns
+ * OP_OK or OP_ECONFIG.
+ */
+OP_MUSTCHECK int op_tls_check(const struct op_tls_conf *tls);
+
 /* Appends a copy of s to l.  Returns OP_OK or OP_ENOMEM. */
-int op_strlist_add(struct op_strlist *l, const char *s);
+OP_MUSTCHECK int op_strlist_add(struct op_strlist *l, const char *s);
 void op_strlist_free(struct op_strlist *l);
 
 /* Writes one "path = default;  # description" line per option to fp. */

@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "op_error.h"
 
@@ -54,4 +56,15 @@ op_errno_to_err(int errnum)
 	default:
 		return OP_EIO;
 	}
+}
+
+void
+op_assert_fail(const char *cond, const char *file, int line)
+{
+	/* Straight to stderr: the logger may be what is broken. */
+	fprintf(stderr,
+	        "opspulse: assertion failed: %s (%s:%d); please report "
+	        "this bug\n",
+	        cond, file, line);
+	abort();
 }

@@ -39,10 +39,22 @@ enum op_err {
 #define OP_MUSTCHECK
 #endif
 
+/*
+ * Checks an invariant that only a bug in OpsPulse can break (nng's
+ * NNI_ASSERT): when cond is false, logs the condition and where it is,
+ * and aborts.  Never for bad input, a lost connection or a full disk.
+ * Stays on in release builds, unlike assert(3).
+ */
+#define OP_ASSERT(cond)                                                        \
+	((cond) ? (void)0 : op_assert_fail(#cond, __FILE__, __LINE__))
+
+/* OP_ASSERT's failure path: reports and aborts.  Does not return. */
+_Noreturn void op_assert_fail(const char *cond, const char *file, int line);
+
 /* Returns a static description of code; never NULL.  This can't fail. */
 const char *op_strerror(int code);
 
 /* Maps an errno value to an op_err code.  This can't fail. */
-int op_errno_to_err(int errnum);
+OP_MUSTCHECK int op_errno_to_err(int errnum);
 
 #endif

@@ -10,6 +10,8 @@
 
 #include <stddef.h>
 
+#include "op_error.h"
+
 struct op_http_request {
 	const char *method;
 	const char *path;  /* without the query string */
@@ -56,8 +58,8 @@ struct op_http_server;
  * address), OP_EIO (address in use or not bindable; logged) or
  * OP_ENOMEM.  The caller stops and frees *out with op_http_stop.
  */
-int op_http_start(struct op_http_server **out, const char *addr,
-                  const struct op_http_route *routes, size_t n);
+OP_MUSTCHECK int op_http_start(struct op_http_server **out, const char *addr,
+                               const struct op_http_route *routes, size_t n);
 
 /* Stops serving, waits for running handlers and frees s.  s may be
  * NULL. */

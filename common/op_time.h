@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "op_error.h"
+
 #define OP_US_PER_SEC INT64_C(1000000)
 #define OP_US_PER_DAY (INT64_C(86400) * OP_US_PER_SEC)
 /* 2000-01-01T00:00:00Z: the earliest event time accepted (SPEC §3). */
@@ -28,14 +30,15 @@ int64_t op_time_mono_us(void);
  * OP_OK or OP_EINVAL, also for a time whose UTC form falls outside the
  * years 0000-9999; *out is set only on success.
  */
-int op_time_parse_rfc3339(const char *s, int allow_date, int64_t *out);
+OP_MUSTCHECK int op_time_parse_rfc3339(const char *s, int allow_date,
+                                       int64_t *out);
 
 /*
  * Parses a time argument as the CLI and record commands take it: RFC 3339
  * (see above, dates allowed), "now", or an age before now: a number followed
  * by s, m, h, d or w ("7d", "12w", "90m").  Returns OP_OK or OP_EINVAL.
  */
-int op_time_parse_arg(const char *s, int64_t now_us, int64_t *out);
+OP_MUSTCHECK int op_time_parse_arg(const char *s, int64_t now_us, int64_t *out);
 
 /*
  * Formats t as RFC 3339 UTC ("2026-10-05T09:30:00Z", with ".uuuuuu" only

@@ -103,11 +103,8 @@ op_tls_config(nng_tls_config **out, const struct op_tls_conf *tls,
 	char *cert = NULL, *key = NULL;
 	int rv;
 
-	if (!tls->ca || !*tls->ca || !tls->cert || !*tls->cert || !tls->key ||
-	    !*tls->key) {
-		op_error(MOD, "tls+tcp:// needs tls.ca, tls.cert and tls.key");
+	if (op_tls_check(tls) != OP_OK)
 		return OP_ECONFIG;
-	}
 	if ((rv = nng_tls_config_alloc(&cfg, mode)) != 0)
 		return op_nng_err(rv);
 	cert = op_read_file(tls->cert);

@@ -11,13 +11,7 @@
 #include <stdint.h>
 
 #include "op_config.h"
-
-struct op_tls_conf {
-	const char *ca;   /* CA bundle that signs peers' certificates */
-	const char *cert; /* our certificate (PEM) */
-	const char *key;  /* its private key (PEM) */
-	int insecure;     /* allow plain tcp:// and ipc:// (no identity) */
-};
+#include "op_error.h"
 
 struct op_client;
 
@@ -27,8 +21,9 @@ struct op_client;
  * OP_ECONFIG when an address or the TLS setup is unusable (logged).  The
  * caller frees *out with op_client_free.
  */
-int op_client_alloc(struct op_client **out, const struct op_strlist *addrs,
-                    const struct op_tls_conf *tls, int timeout_ms);
+OP_MUSTCHECK int op_client_alloc(struct op_client **out,
+                                 const struct op_strlist *addrs,
+                                 const struct op_tls_conf *tls, int timeout_ms);
 
 /*
  * Sends req and waits for the reply, which the caller frees with free().
@@ -38,8 +33,8 @@ int op_client_alloc(struct op_client **out, const struct op_strlist *addrs,
  * next address.  Returns OP_OK, OP_EUNREACHABLE (no address accepted a
  * connection), OP_ETIMEDOUT, OP_EPROTO or OP_ENOMEM.
  */
-int op_client_call(struct op_client *c, const uint8_t *req, size_t len,
-                   uint8_t **reply, size_t *reply_len);
+OP_MUSTCHECK int op_client_call(struct op_client *c, const uint8_t *req,
+                                size_t len, uint8_t **reply, size_t *reply_len);
 
 /* The address connected to, or the one tried last.  Never NULL. */
 const char *op_client_address(const struct op_client *c);
@@ -80,9 +75,10 @@ struct op_server;
  * fn.  Returns OP_OK, OP_ENOMEM, OP_ECONFIG (bad address or TLS files) or
  * OP_EIO (address in use; logged).  Stop with op_server_free.
  */
-int op_server_start(struct op_server **out, const struct op_strlist *addrs,
-                    const struct op_tls_conf *tls, unsigned nworkers,
-                    op_serve_fn fn, void *arg);
+OP_MUSTCHECK int op_server_start(struct op_server **out,
+                                 const struct op_strlist *addrs,
+                                 const struct op_tls_conf *tls,
+                                 unsigned nworkers, op_serve_fn fn, void *arg);
 
 /* TLS handshakes the server's tls+ listeners refused (no client
  * certificate, another CA's, expired), as counted a few seconds ago.

@@ -247,8 +247,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "wire_send: unknown mode %s\n", argv[2]);
 		return 2;
 	}
-	op_strlist_add(&addrs, argv[1]);
-	if (req == NULL || op_client_alloc(&c, &addrs, &tls, 10000) != OP_OK)
+	if (req == NULL || op_strlist_add(&addrs, argv[1]) != OP_OK ||
+	    op_client_alloc(&c, &addrs, &tls, 10000) != OP_OK)
 		return 2;
 	rv = op_client_call(c, req, len, &rep, &replen);
 	if (rv != OP_OK) {

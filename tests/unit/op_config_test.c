@@ -492,6 +492,173 @@ test_describe(void **state)
 	free(text);
 }
 
+/* ---- the shared TLS group (OP_CFG_TLS, op_tls_check) ---------------- */
+
+struct tls_conf {
+	struct op_tls_conf tls;
+};
+
+static const struct op_cfg_option tls_opts[] = {
+    OP_CFG_TLS("t.tls", struct tls_conf, tls, "/etc/opspulse/t.pem", NULL),
+};
+
+#define NTLS (sizeof(tls_opts) / sizeof(tls_opts[0]))
+
+/* Loads text with tls_opts into *c; the log goes to *log (caller frees). */
+static int
+tls_load(struct fixture *f, struct tls_conf *c, const char *text, char **log)
+{
+	int rv;
+
+	memset(c, 0, sizeof(*c));
+	write_file(f->file, text);
+	capture_begin(f);
+	rv = op_cfg_load(tls_opts, NTLS, f->file, 0, c, &f->res);
+	*log = capture_end(f);
+	return rv;
+}
+
+/* op_tls_check of c; its log into *log (caller frees). */
+static int
+tls_check(struct fixture *f, const struct tls_conf *c, char **log)
+{
+	int rv;
+
+	capture_begin(f);
+	rv = op_tls_check(&c->tls);
+	*log = capture_end(f);
+	return rv;
+}
+
+/* dir/name, created with some text when make is set. */
+static void
+tls_file(const struct fixture *f, const char *name, int make, char *path,
+         size_t size)
+{
+	snprintf(path, size, "%s/%s", f->dir, name);
+	if (make)
+		write_file(path, "-----BEGIN-----\n");
+}
+
+static void
+test_tls_defaults(void **state)
+{
+	struct fixture *f = *state;
+	struct tls_conf c;
+	char *log;
+
+	assert_int_equal(tls_load(f, &c, "t = { name = \"x\"; };\n", &log),
+	                 OP_OK);
+	free(log);
+	assert_string_equal(c.tls.ca, "/etc/opspulse/ca.pem");
+	assert_string_equal(c.tls.cert, "/etc/opspulse/t.pem");
+	assert_string_equal(c.tls.key, "");
+	assert_int_equal(c.tls.insecure, 0);
+	op_cfg_free(tls_opts, NTLS, &c);
+}
+
+static void
+test_tls_insecure_without_files(void **state)
+{
+	struct fixture *f = *state;
+	struct tls_conf c;
+	char *log;
+
+	assert_int_equal(tls_load(f, &c,
+	                          "t = { tls = { insecure = true; cert = \"\"; "
+	                          "}; };\n",
+	                          &log),
+	                 OP_OK);
+	free(log);
+	assert_int_equal(c.tls.insecure, 1);
+	assert_int_equal(f->res.errors + f->res.warnings, 0);
+	/* Loading accepts it; a tls+tcp:// address still needs the files. */
+	assert_int_equal(tls_check(f, &c, &log), OP_ECONFIG);
+	assert_non_null(strstr(log, "needs tls.ca, tls.cert and tls.key"));
+	free(log);
+	op_cfg_free(tls_opts, NTLS, &c);
+}
+
+static void
+test_tls_insecure_with_files(void **state)
+{
+	struct fixture *f = *state;
+	char ca[400], cert[400], key[400], text[1400], *log;
+	struct tls_conf c;
+
+	tls_file(f, "ca.pem", 1, ca, sizeof(ca));
+	tls_file(f, "me.pem", 1, cert, sizeof(cert));
+	tls_file(f, "me.key", 1, key, sizeof(key));
+	snprintf(text, sizeof(text),
+	         "t = { tls = { ca = \"%s\"; cert = \"%s\"; key = \"%s\"; "
+	         "insecure = true; }; };\n",
+	         ca, cert, key);
+	assert_int_equal(tls_load(f, &c, text, &log), OP_OK);
+	free(log);
+	assert_string_equal(c.tls.ca, ca);
+	assert_string_equal(c.tls.cert, cert);
+	assert_string_equal(c.tls.key, key);
+	assert_int_equal(c.tls.insecure, 1);
+	assert_int_equal(tls_check(f, &c, &log), OP_OK);
+	assert_string_equal(log, "");
+	free(log);
+	op_cfg_free(tls_opts, NTLS, &c);
+	unlink(ca);
+	unlink(cert);
+	unlink(key);
+}
+
+static void
+test_tls_missing_files(void **state)
+{
+	struct fixture *f = *state;
+	char ca[400], cert[400], key[400], text[1400], *log;
+	struct tls_conf c;
+
+	tls_file(f, "ca.pem", 1, ca, sizeof(ca));
+	tls_file(f, "gone.pem", 0, cert, sizeof(cert));
+	tls_file(f, "gone.key", 0, key, sizeof(key));
+	snprintf(text, sizeof(text),
+	         "t = { tls = { ca = \"%s\"; cert = \"%s\"; key = \"%s\"; "
+	         "}; };\n",
+	         ca, cert, key);
+	/* Files are not looked at while loading: a program that never
+	 * connects over TLS does not need them. */
+	assert_int_equal(tls_load(f, &c, text, &log), OP_OK);
+	free(log);
+	assert_int_equal(tls_check(f, &c, &log), OP_ECONFIG);
+	assert_non_null(strstr(log, "cannot read tls.cert"));
+	assert_non_null(strstr(log, cert));
+	assert_non_null(strstr(log, "No such file or directory"));
+	free(log);
+	op_cfg_free(tls_opts, NTLS, &c);
+	unlink(ca);
+}
+
+static void
+test_tls_unknown_key_and_type(void **state)
+{
+	struct fixture *f = *state;
+	struct tls_conf c;
+	char *log, want[400];
+
+	assert_int_equal(tls_load(f, &c,
+	                          "t = { tls = {\n  ca = 5;\n"
+	                          "  colour = \"blue\";\n}; };\n",
+	                          &log),
+	                 OP_ECONFIG);
+	snprintf(want, sizeof(want), "%s:2: 't.tls.ca' must be a string",
+	         f->file);
+	assert_non_null(strstr(log, want));
+	snprintf(want, sizeof(want), "%s:3: unknown key 't.tls.colour' ignored",
+	         f->file);
+	assert_non_null(strstr(log, want));
+	assert_int_equal(f->res.errors, 1);
+	assert_int_equal(f->res.warnings, 1);
+	free(log);
+	op_cfg_free(tls_opts, NTLS, &c);
+}
+
 int
 main(void)
 {
@@ -511,6 +678,11 @@ main(void)
 	    T(test_unknown_keys_inside_custom_are_its_own),
 	    T(test_syntax_error),
 	    T(test_reload_and_free),
+	    T(test_tls_defaults),
+	    T(test_tls_insecure_without_files),
+	    T(test_tls_insecure_with_files),
+	    T(test_tls_missing_files),
+	    T(test_tls_unknown_key_and_type),
 	    cmocka_unit_test(test_strlist),
 	    cmocka_unit_test(test_describe),
 	};
