@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch.h"
 #include "http.h"
 #include "metrics.h"
 #include "op_error.h"
@@ -168,7 +169,7 @@ http_report(void *arg, const struct op_http_request *r,
 	                         sizeof(err));
 	if (rv == OP_OK) {
 		pthread_mutex_lock(&h->lock);
-		rv = query_run(h->store, &req, &out, err, sizeof(err));
+		rv = dispatch_query(h->store, &req, &out, err, sizeof(err));
 		pthread_mutex_unlock(&h->lock);
 		metrics_query(rv == OP_OK,
 		              (double)(op_time_mono_us() - t0) / 1e6);

@@ -13,6 +13,7 @@
 
 #include "access.h"
 #include "aggregator.h"
+#include "dispatch.h"
 #include "eol.h"
 #include "http.h"
 #include "metrics.h"
@@ -20,7 +21,6 @@
 #include "op_error.h"
 #include "op_log.h"
 #include "op_time.h"
-#include "query.h"
 #include "store.h"
 #include "teams.h"
 
@@ -251,8 +251,8 @@ agg_handle(void *arg, unsigned worker, const struct op_peer *peer,
 	} else if (env->body_case == OPSPULSE__V1__ENVELOPE__BODY_QUERY) {
 		int64_t t0 = op_time_mono_us();
 
-		rv = query_run(srv->stores[worker], env->query, &result, err,
-		               sizeof(err));
+		rv = dispatch_query(srv->stores[worker], env->query, &result,
+		                    err, sizeof(err));
 		metrics_query(rv == OP_OK,
 		              (double)(op_time_mono_us() - t0) / 1e6);
 		if (rv == OP_OK) {
