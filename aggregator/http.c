@@ -29,6 +29,7 @@ struct agg_http {
 
 /* ---- query strings ---------------------------------------------------- */
 
+/* The value of hex digit c, or -1. */
 static int
 http_hex(int c)
 {
@@ -168,6 +169,9 @@ http_status(int rv)
 
 /* ---- handlers --------------------------------------------------------- */
 
+/* GET /report: the review page for the query string's window and
+ * filters (http_int.h), through dispatch.h; 400 for a bad request, 503
+ * while the database is unreachable. */
 static void
 http_report(void *arg, const struct op_http_request *r,
             struct op_http_response *res)
@@ -206,6 +210,8 @@ http_report(void *arg, const struct op_http_request *r,
 	free(buf);
 }
 
+/* GET /healthz: 200 when the database is reachable and its schema
+ * current, 503 saying which is not. */
 static void
 http_healthz(void *arg, const struct op_http_request *r,
              struct op_http_response *res)
@@ -268,6 +274,7 @@ http_label(FILE *f, const char *s)
 	}
 }
 
+/* One gauge g from result r: a sample per service with a value. */
 static void
 http_gauge(FILE *f, const struct http_gauge *g,
            const Opspulse__V1__QueryResult *r)
@@ -324,6 +331,8 @@ http_indicators(struct agg_http *h, FILE *f)
 	return ok;
 }
 
+/* GET /metrics: the counters, refused handshakes, indicator gauges and
+ * whether the database answered; 500 only when out of memory. */
 static void
 http_metrics(void *arg, const struct op_http_request *r,
              struct op_http_response *res)

@@ -41,6 +41,7 @@ static const struct query_def {
 
 #define QUERY_NDEFS (sizeof(query_defs) / sizeof(query_defs[0]))
 
+/* Whether two groupings are the same; NULL is the default one. */
 static int
 query_same(const char *a, const char *b)
 {
@@ -154,6 +155,7 @@ query_check_team(struct store *s, const char *team, char *err, size_t errsz)
 	return rv;
 }
 
+/* s, or NULL for an unset (empty) protobuf string. */
 static const char *
 query_opt(const char *s)
 {
