@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch.h"
 #include "http.h"
+#include "http_int.h"
 #include "metrics.h"
 #include "op_error.h"
 #include "op_http.h"
@@ -18,10 +20,6 @@
 
 #define MOD "http"
 
-/* Query strings longer than this are refused; a report needs little. */
-#define HTTP_MAX_QUERY   8192
-#define HTTP_MAX_SERVICE 64 /* service= parameters of one request */
-
 struct agg_http {
 	struct op_http_server *server;
 	struct op_server *transport; /* for its refused handshakes */
@@ -31,6 +29,7 @@ struct agg_http {
 
 /* ---- query strings ---------------------------------------------------- */
 
+/* The value of hex digit c, or -1. */
 static int
 http_hex(int c)
 {
@@ -40,9 +39,7 @@ http_hex(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-/* Decodes %XX and '+' in place.  Returns 0, or -1 for a bad escape or an
- * encoded NUL. */
-static int
+int
 http_unescape(char *s)
 {
 	char *o = s;
@@ -55,7 +52,7 @@ http_unescape(char *s)
 			if (hi < 0 ||
 			    (lo = http_hex((unsigned char)s[2])) < 0 ||
 			    (hi == 0 && lo == 0))
-				return -1;
+				return OP_EINVAL;
 			*o++ = (char)(hi * 16 + lo);
 			s += 2;
 		} else {
@@ -63,19 +60,78 @@ http_unescape(char *s)
 		}
 	}
 	*o = '\0';
-	return 0;
+	return OP_OK;
 }
 
-/* A report request from a query string; its strings point into buf,
- * which the caller frees.  Returns OP_OK or OP_EINVAL with err set. */
+/* Sets the field of req that the decoded parameter k=v names; v stays
+ * in place (req points at it).  Returns OP_OK or OP_EINVAL with err set:
+ * an unknown name, one service too many, a time that does not parse. */
 static int
+http_report_param(char *k, char *v, int64_t now, char **services,
+                  Opspulse__V1__QueryRequest *req, char *err, size_t errsz)
+{
+	int64_t *t = NULL;
+
+	if (strcmp(k, "since") == 0)
+		t = &req->since_us;
+	else if (strcmp(k, "until") == 0)
+		t = &req->until_us;
+	else if (strcmp(k, "team") == 0)
+		req->team = v;
+	else if (strcmp(k, "env") == 0)
+		req->env = v;
+	else if (strcmp(k, "format") == 0)
+		req->format = v;
+	else if (strcmp(k, "service") == 0 &&
+	         req->n_services < HTTP_MAX_SERVICE)
+		services[req->n_services++] = v;
+	else {
+		snprintf(err, errsz,
+		         "unknown parameter '%.40s' (or too many); use "
+		         "since, until, service, team, env, format",
+		         k);
+		return OP_EINVAL;
+	}
+	if (t && op_time_parse_arg(v, now, t) != OP_OK) {
+		snprintf(err, errsz,
+		         "%s=%.60s: not a time; use RFC 3339 "
+		         "(2026-10-05 or 2026-10-05T09:00:00Z) or an age "
+		         "(7d, 12w)",
+		         k, v);
+		return OP_EINVAL;
+	}
+	return OP_OK;
+}
+
+/* Splits one "k=v" of the query string at its '=' and decodes both
+ * halves in place into *k and *v.  Returns OP_OK, or OP_EINVAL with err
+ * set (no '=', a bad escape). */
+static int
+http_split(char *kv, char **k, char **v, char *err, size_t errsz)
+{
+	if ((*v = strchr(kv, '=')) == NULL) {
+		snprintf(err, errsz, "parameter '%.40s' has no value", kv);
+		return OP_EINVAL;
+	}
+	*(*v)++ = '\0';
+	*k = kv;
+	if (http_unescape(*k) != OP_OK || http_unescape(*v) != OP_OK) {
+		snprintf(err, errsz, "bad %%-escape in the query string");
+		return OP_EINVAL;
+	}
+	return OP_OK;
+}
+
+int
 http_report_request(const char *query, char **buf, char **services,
                     Opspulse__V1__QueryRequest *req, char *err, size_t errsz)
 {
 	static char report[] = "report";
 	int64_t now = op_time_now_us();
-	char *save = NULL, *kv;
+	char *save = NULL, *kv, *k, *v;
+	int rv = OP_OK;
 
+	*buf = NULL;
 	opspulse__v1__query_request__init(req);
 	req->name = report;
 	req->services = services;
@@ -88,56 +144,16 @@ http_report_request(const char *query, char **buf, char **services,
 		snprintf(err, errsz, "out of memory");
 		return OP_ENOMEM;
 	}
-	for (kv = strtok_r(*buf, "&", &save); kv;
+	for (kv = strtok_r(*buf, "&", &save); kv && rv == OP_OK;
 	     kv = strtok_r(NULL, "&", &save)) {
-		char *v = strchr(kv, '=');
-		int64_t *t = NULL;
-
-		if (v == NULL) {
-			snprintf(err, errsz, "parameter '%.40s' has no value",
-			         kv);
-			return OP_EINVAL;
-		}
-		*v++ = '\0';
-		if (http_unescape(kv) != 0 || http_unescape(v) != 0) {
-			snprintf(err, errsz,
-			         "bad %%-escape in the query string");
-			return OP_EINVAL;
-		}
-		if (strcmp(kv, "since") == 0)
-			t = &req->since_us;
-		else if (strcmp(kv, "until") == 0)
-			t = &req->until_us;
-		else if (strcmp(kv, "team") == 0)
-			req->team = v;
-		else if (strcmp(kv, "env") == 0)
-			req->env = v;
-		else if (strcmp(kv, "format") == 0)
-			req->format = v;
-		else if (strcmp(kv, "service") == 0 &&
-		         req->n_services < HTTP_MAX_SERVICE)
-			services[req->n_services++] = v;
-		else {
-			snprintf(err, errsz,
-			         "unknown parameter '%.40s' (or too many); use "
-			         "since, until, service, team, env, format",
-			         kv);
-			return OP_EINVAL;
-		}
-		if (t && op_time_parse_arg(v, now, t) != OP_OK) {
-			snprintf(
-			    err, errsz,
-			    "%s=%.60s: not a time; use RFC 3339 "
-			    "(2026-10-05 or 2026-10-05T09:00:00Z) or an age "
-			    "(7d, 12w)",
-			    kv, v);
-			return OP_EINVAL;
-		}
+		if ((rv = http_split(kv, &k, &v, err, errsz)) == OP_OK)
+			rv = http_report_param(k, v, now, services, req, err,
+			                       errsz);
 	}
-	return OP_OK;
+	return rv;
 }
 
-static int
+int
 http_status(int rv)
 {
 	switch (rv) {
@@ -153,6 +169,9 @@ http_status(int rv)
 
 /* ---- handlers --------------------------------------------------------- */
 
+/* GET /report: the review page for the query string's window and
+ * filters (http_int.h), through dispatch.h; 400 for a bad request, 503
+ * while the database is unreachable. */
 static void
 http_report(void *arg, const struct op_http_request *r,
             struct op_http_response *res)
@@ -168,7 +187,7 @@ http_report(void *arg, const struct op_http_request *r,
 	                         sizeof(err));
 	if (rv == OP_OK) {
 		pthread_mutex_lock(&h->lock);
-		rv = query_run(h->store, &req, &out, err, sizeof(err));
+		rv = dispatch_query(h->store, &req, &out, err, sizeof(err));
 		pthread_mutex_unlock(&h->lock);
 		metrics_query(rv == OP_OK,
 		              (double)(op_time_mono_us() - t0) / 1e6);
@@ -191,6 +210,8 @@ http_report(void *arg, const struct op_http_request *r,
 	free(buf);
 }
 
+/* GET /healthz: 200 when the database is reachable and its schema
+ * current, 503 saying which is not. */
 static void
 http_healthz(void *arg, const struct op_http_request *r,
              struct op_http_response *res)
@@ -253,6 +274,7 @@ http_label(FILE *f, const char *s)
 	}
 }
 
+/* One gauge g from result r: a sample per service with a value. */
 static void
 http_gauge(FILE *f, const struct http_gauge *g,
            const Opspulse__V1__QueryResult *r)
@@ -309,6 +331,8 @@ http_indicators(struct agg_http *h, FILE *f)
 	return ok;
 }
 
+/* GET /metrics: the counters, refused handshakes, indicator gauges and
+ * whether the database answered; 500 only when out of memory. */
 static void
 http_metrics(void *arg, const struct op_http_request *r,
              struct op_http_response *res)

@@ -44,6 +44,7 @@ static struct {
 	struct metrics_hist batch_latency, query_latency;
 } metrics;
 
+/* Adds one observation of seconds to h.  This can't fail. */
 static void
 metrics_observe(struct metrics_hist *h, double seconds)
 {
@@ -87,12 +88,14 @@ metrics_query(int ok, double seconds)
 	metrics_observe(&metrics.query_latency, seconds);
 }
 
+/* The # HELP and # TYPE lines of metric name. */
 static void
 metrics_help(FILE *f, const char *name, const char *type, const char *help)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* Histogram h as name_bucket (cumulative), name_sum and name_count. */
 static void
 metrics_hist_render(FILE *f, const char *name, const char *help,
                     struct metrics_hist *h)

@@ -35,17 +35,20 @@ enum metrics_batch {
 	METRICS_BATCH_COUNT
 };
 
+/* Counts one refused request under why.  This can't fail. */
 void metrics_reject(enum metrics_reject why);
 
 /* A batch of events; stored and dups count only for METRICS_BATCH_STORED.
- * seconds is the time from receipt to the answer. */
+ * seconds is the time from receipt to the answer.  This can't fail. */
 void metrics_batch(enum metrics_batch result, size_t events, uint32_t stored,
                    uint32_t dups, double seconds);
 
-/* A query (CLI, report) answered, ok or not. */
+/* A query (CLI, report) answered, ok or not, in seconds.  This can't
+ * fail. */
 void metrics_query(int ok, double seconds);
 
-/* Writes the counters to f in Prometheus text format (version 0.0.4). */
+/* Writes the counters to f in Prometheus text format (version 0.0.4).
+ * Write errors are left in f's error state for the caller. */
 void metrics_render(FILE *f);
 
 #endif

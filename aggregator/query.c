@@ -5,7 +5,6 @@
 #include "op_error.h"
 #include "op_time.h"
 #include "query.h"
-#include "report.h"
 
 /*
  * Parameters every query may use: $1 since, $2 until (timestamptz text),
@@ -42,6 +41,7 @@ static const struct query_def {
 
 #define QUERY_NDEFS (sizeof(query_defs) / sizeof(query_defs[0]))
 
+/* Whether two groupings are the same; NULL is the default one. */
 static int
 query_same(const char *a, const char *b)
 {
@@ -155,44 +155,11 @@ query_check_team(struct store *s, const char *team, char *err, size_t errsz)
 	return rv;
 }
 
+/* s, or NULL for an unset (empty) protobuf string. */
 static const char *
 query_opt(const char *s)
 {
 	return s && *s ? s : NULL;
-}
-
-/* The review report as a query: one row, one column "document". */
-static int
-query_report(struct store *s, const Opspulse__V1__QueryRequest *req,
-             Opspulse__V1__QueryResult **out, char *err, size_t errsz)
-{
-	Opspulse__V1__QueryRequest w;
-	enum report_format format;
-	char *doc;
-	size_t len;
-	int rv;
-
-	if (report_format_parse(req->format, &format) != OP_OK) {
-		snprintf(err, errsz,
-		         "unknown report format '%s'; use html or markdown",
-		         req->format);
-		return OP_EINVAL;
-	}
-	/* The window resolved once, for the page and the reply alike. */
-	w = *req;
-	w.until_us = req->until_us ? req->until_us : op_time_now_us();
-	w.since_us = req->since_us ? req->since_us
-	                           : w.until_us - QUERY_DEFAULT_WINDOW_US;
-	rv = report_render(s, &w, format, &doc, &len, err, errsz);
-	if (rv != OP_OK)
-		return rv;
-	if ((*out = store_result_text("document", doc)) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		return OP_ENOMEM;
-	}
-	(*out)->since_us = w.since_us;
-	(*out)->until_us = w.until_us;
-	return OP_OK;
 }
 
 int
@@ -207,8 +174,6 @@ query_run(struct store *s, const Opspulse__V1__QueryRequest *req,
 	const char *params[6];
 	int rv;
 
-	if (strcmp(req->name, "report") == 0)
-		return query_report(s, req, out, err, errsz);
 	if ((rv = query_find(req->name, query_opt(req->by), &q, err, errsz)))
 		return rv;
 	if (since_us >= until_us) {
@@ -221,8 +186,10 @@ query_run(struct store *s, const Opspulse__V1__QueryRequest *req,
 	    (rv = query_check_team(s, req->team, err, errsz)) != OP_OK)
 		return rv;
 	if (req->n_services && (services = query_array_literal(
-	                            req->services, req->n_services)) == NULL)
+	                            req->services, req->n_services)) == NULL) {
+		snprintf(err, errsz, "out of memory");
 		return OP_ENOMEM;
+	}
 	params[0] = op_time_format(since_us, since, sizeof(since));
 	params[1] = op_time_format(until_us, until, sizeof(until));
 	params[2] = query_opt(req->env) ? req->env : "production";
