@@ -1,7 +1,8 @@
 /*
- * Indicator queries: each is one SQL function in the migrations plus one
- * row in query.c naming it.  The review report is not one of them: it is
- * built from them (report.c), and dispatch.c routes its name.
+ * Indicator queries: each is one SQL function in aggregator/sql/functions/
+ * (one file per family) plus one row in query.c naming it.  The review
+ * report is not one of them: it is built from them (report.c), and
+ * dispatch.c routes its name.
  */
 #ifndef QUERY_H
 #define QUERY_H

@@ -1,4 +1,4 @@
-"""Monthly rollups (migration 020): every indicator gives the same answer
+"""Monthly rollups (aggregator/sql/functions/rollups.sql): every indicator gives the same answer
 whether it reads the rollups or the events, for windows of whole months,
 partial months and the current month, and stays right while events
 arrive late, after a configuration change and after retention.
