@@ -348,6 +348,19 @@ store_result_text(const char *name, char *text)
 }
 
 int
+store_ready_err(struct store *s, char *err, size_t errsz)
+{
+	int rv = store_ready(s);
+
+	if (rv == OP_OK)
+		return OP_OK;
+	snprintf(err, errsz, "%s",
+	         rv == OP_EUNAVAIL ? "database unavailable"
+	                           : "database schema not ready");
+	return rv == OP_EUNAVAIL ? rv : OP_EDB;
+}
+
+int
 store_query(struct store *s, const char *sql, const char *const *params,
             int nparams, Opspulse__V1__QueryResult **out, char *err,
             size_t errsz)
@@ -394,12 +407,8 @@ store_command(struct store *s, const char *sql, const char *const *params,
 	PGresult *r;
 	int rv;
 
-	if ((rv = store_ready(s)) != OP_OK) {
-		snprintf(err, errsz, "%s",
-		         rv == OP_EUNAVAIL ? "database unavailable"
-		                           : "database schema not ready");
-		return rv == OP_EUNAVAIL ? rv : OP_EDB;
-	}
+	if ((rv = store_ready_err(s, err, errsz)) != OP_OK)
+		return rv;
 	r = PQexecParams(s->conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	st = PQresultStatus(r);
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)

@@ -988,12 +988,8 @@ store_ingest(struct store *s, const op_batch *b, uint32_t *stored,
 	int rv;
 
 	*stored = *dups = 0;
-	if ((rv = store_ready(s)) != OP_OK) {
-		snprintf(err, errsz, "%s",
-		         rv == OP_EUNAVAIL ? "database unavailable"
-		                           : "database schema not ready");
-		return rv == OP_EUNAVAIL ? rv : OP_EDB;
-	}
+	if ((rv = store_ready_err(s, err, errsz)) != OP_OK)
+		return rv;
 	if ((rv = store_prepare(s, err, errsz)) != OP_OK)
 		return rv;
 	rv = store_attempt(s, b, 0, stored, dups, err, errsz);

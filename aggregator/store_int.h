@@ -30,4 +30,8 @@ OP_MUSTCHECK int store_failure(struct store *s, PGresult *r, char *err,
 OP_MUSTCHECK int store_exec(struct store *s, const char *sql, char *err,
                             size_t errsz);
 
+/* store_ready, with err saying why not ("database unavailable" or
+ * "database schema not ready").  Returns OP_OK, OP_EUNAVAIL or OP_EDB. */
+OP_MUSTCHECK int store_ready_err(struct store *s, char *err, size_t errsz);
+
 #endif
