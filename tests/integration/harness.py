@@ -9,6 +9,7 @@ processes itself on any exit.
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -27,6 +28,20 @@ WIRE_SEND = os.path.join(BUILD, "tests", "tools", "wire_send")
 SPOOL_FILL = os.path.join(BUILD, "tests", "tools", "spool_fill")
 PG_LIB = os.path.join(SOURCE, "scripts", "lib", "pg.sh")
 DEV_CERTS = os.path.join(SOURCE, "scripts", "dev-certs")
+
+
+def build_option(name):
+    """Whether the build under test was configured with option name ON."""
+    try:
+        with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+            return re.search(r"^%s:BOOL=ON$" % name, f.read(), re.M) is not None
+    except OSError:
+        return False
+
+
+# Programs built with ThreadSanitizer start and run several times slower:
+# a test that starts thousands of them scales its counts down there.
+TSAN = build_option("OPSPULSE_TSAN")
 
 
 def pg_ctl(action, pgdir, port=""):
