@@ -68,7 +68,10 @@ run_signals(int install)
 	sigemptyset(&sa.sa_mask);
 	if (install) {
 		sa.sa_sigaction = run_forward;
-		sa.sa_flags = SA_SIGINFO | SA_RESTART;
+		/* 1 (waiting for the child): no SA_RESTART, so that waitpid()
+		 * returns EINTR and is called again; a runtime that defers
+		 * handlers to its next call (ThreadSanitizer) forwards then. */
+		sa.sa_flags = SA_SIGINFO | (install == 1 ? 0 : SA_RESTART);
 	} else {
 		sa.sa_handler = SIG_DFL;
 	}
@@ -100,6 +103,7 @@ run_child(char **argv)
 	while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 		;
 	run_child_pid = 0;
+	run_signals(2);
 	return w < 0 ? -1 : status;
 }
 

@@ -9,6 +9,7 @@ processes itself on any exit.
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -27,6 +28,20 @@ WIRE_SEND = os.path.join(BUILD, "tests", "tools", "wire_send")
 SPOOL_FILL = os.path.join(BUILD, "tests", "tools", "spool_fill")
 PG_LIB = os.path.join(SOURCE, "scripts", "lib", "pg.sh")
 DEV_CERTS = os.path.join(SOURCE, "scripts", "dev-certs")
+
+
+def build_option(name):
+    """Whether the build under test was configured with option name ON."""
+    try:
+        with open(os.path.join(BUILD, "CMakeCache.txt")) as f:
+            return re.search(r"^%s:BOOL=ON$" % name, f.read(), re.M) is not None
+    except OSError:
+        return False
+
+
+# Programs built with ThreadSanitizer start and run several times slower:
+# a test that starts thousands of them scales its counts down there.
+TSAN = build_option("OPSPULSE_TSAN")
 
 
 def pg_ctl(action, pgdir, port=""):
@@ -82,6 +97,35 @@ def pg_socket_dir(pgdir):
     return "/tmp/opspulse-pg-" + out.stdout.split()[0].decode()
 
 
+# A sanitizer's report in a program's output fails the test whatever the
+# program's exit status: a sanitizer ends the program with a status of its
+# own (ThreadSanitizer's halt_on_error=1 exits 66), which a test expecting
+# a failure may accept, and nobody waits for a daemon's status.
+SANITIZER_MARKS = ("ThreadSanitizer", "AddressSanitizer", "LeakSanitizer", "runtime error: ")
+
+
+def sanitizer_report(text):
+    """The start of the first sanitizer report in text, or None."""
+    for mark in SANITIZER_MARKS:
+        i = text.find(mark)
+        if i >= 0:
+            start = text.rfind("\n", 0, i) + 1
+            return text[start:start + 6000]
+    return None
+
+
+def check_no_sanitizer_report(text, what):
+    report = sanitizer_report(text or "")
+    if report is not None:
+        fail("sanitizer report from %s:\n%s" % (what, report))
+
+
+def check_run(r, what):
+    """Fails on a sanitizer report in a finished command's output."""
+    check_no_sanitizer_report((r.stdout or "") + (r.stderr or ""), what)
+    return r
+
+
 def percentile_cont(values, q):
     """PostgreSQL's percentile_cont: linear interpolation between ranks."""
     if not values:
@@ -104,11 +148,14 @@ class Proc:
         os.makedirs(os.path.dirname(self.pidfile), exist_ok=True)
         with open(self.pidfile, "w") as f:
             f.write(name)
+        self.reported = False
 
     def alive(self):
         return self.p.poll() is None
 
     def stop(self, sig=signal.SIGTERM, timeout=15):
+        """Stops the process (SIGKILL after timeout seconds) and returns
+        its exit status; fails, once, on a sanitizer report in its log."""
         if self.p.poll() is None:
             try:
                 self.p.send_signal(sig)
@@ -121,6 +168,9 @@ class Proc:
             os.unlink(self.pidfile)
         except FileNotFoundError:
             pass
+        if not self.reported:
+            self.reported = True
+            check_no_sanitizer_report(self.output(), self.name)
         return self.p.returncode
 
     def kill9(self):
@@ -261,6 +311,7 @@ class Cluster:
     def migrate(self, i=0):
         r = subprocess.run([AGGREGATOR, "-c", self.path("aggregator%d.conf" % i), "migrate"],
                            capture_output=True, text=True)
+        check_run(r, "opspulse-aggregator migrate")
         check(r.returncode == 0, "migrate failed: " + r.stdout + r.stderr)
         return r
 
@@ -290,10 +341,17 @@ class Cluster:
         return self
 
     def stop(self):
+        """Stops every process, then fails on the first sanitizer report."""
+        error = None
         for p in self.procs:
-            p.stop()
+            try:
+                p.stop()
+            except AssertionError as e:
+                error = error or e
         if self.private_pg:
             pg_ctl("destroy", self.pg_dir)
+        if error is not None:
+            raise error
 
     def pg_start(self):
         pg_ctl("start", self.pg_dir, self.pg_port)
@@ -320,6 +378,7 @@ class Cluster:
     def agent(self, *args, input=None, check_rc=True, env=None, timeout=120):
         r = subprocess.run([AGENT, "-c", self.path("agent.conf")] + list(args),
                            input=input, capture_output=True, text=True, env=env, timeout=timeout)
+        check_run(r, "opspulse-agent %s" % " ".join(args))
         if check_rc and r.returncode != 0:
             fail("opspulse-agent %s exited %d: %s%s" % (" ".join(args), r.returncode,
                                                        r.stdout, r.stderr))
@@ -331,6 +390,7 @@ class Cluster:
     def cli(self, *args, check_rc=True):
         r = subprocess.run([CLI, "-c", self.path("cli.conf")] + list(args),
                            capture_output=True, text=True, timeout=120)
+        check_run(r, "opspulse %s" % " ".join(args))
         if check_rc and r.returncode != 0:
             fail("opspulse %s exited %d: %s%s" % (" ".join(args), r.returncode,
                                                  r.stdout, r.stderr))
@@ -347,6 +407,7 @@ class Cluster:
         """Records n distinct toil events through the agent's recording path."""
         r = subprocess.run([SPOOL_FILL, self.path("agent.conf"), str(n), service, str(group),
                             str(first)], capture_output=True, text=True, timeout=600)
+        check_run(r, "spool_fill")
         if r.returncode != 0:
             fail("spool_fill failed: " + r.stderr)
 
@@ -365,6 +426,7 @@ class Cluster:
             tls = ["--tls"] + list(cert)
         r = subprocess.run([WIRE_SEND] + tls + [address or self.addresses[0]] + list(args),
                            capture_output=True, text=True, timeout=60)
+        check_run(r, "wire_send")
         return r.stdout.strip()
 
     def metrics(self, i=0):
