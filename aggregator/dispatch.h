@@ -34,9 +34,10 @@ dispatch_fn dispatch_find(const char *name);
  * OP_ENOTFOUND for an unknown name; OP_EINVAL for bad arguments;
  * OP_EUNAVAIL, OP_EDB or OP_ENOMEM otherwise.  err says why.
  */
-int dispatch_query(struct store *s, const Opspulse__V1__QueryRequest *req,
-                   Opspulse__V1__QueryResult **out, char *err,
-                   size_t errsz) OP_MUSTCHECK;
+OP_MUSTCHECK int dispatch_query(struct store *s,
+                                const Opspulse__V1__QueryRequest *req,
+                                Opspulse__V1__QueryResult **out, char *err,
+                                size_t errsz);
 
 /*
  * The review report as a query result: one row, one text column
@@ -45,8 +46,9 @@ int dispatch_query(struct store *s, const Opspulse__V1__QueryRequest *req,
  * OP_EINVAL before s is used.  Otherwise returns what report_render
  * returns.  *out is freed by the caller with store_result_free.
  */
-int dispatch_report(struct store *s, const Opspulse__V1__QueryRequest *req,
-                    Opspulse__V1__QueryResult **out, char *err,
-                    size_t errsz) OP_MUSTCHECK;
+OP_MUSTCHECK int dispatch_report(struct store *s,
+                                 const Opspulse__V1__QueryRequest *req,
+                                 Opspulse__V1__QueryResult **out, char *err,
+                                 size_t errsz);
 
 #endif

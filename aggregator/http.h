@@ -19,8 +19,8 @@ struct op_server;
  * *out).  /report goes through dispatch.h like the CLI's queries.
  * Returns OP_OK with *out set (stop and free with agg_http_stop), or
  * OP_ECONFIG, OP_EIO (logged) or OP_ENOMEM with *out NULL. */
-int agg_http_start(struct agg_http **out, const char *addr,
-                   const char *conninfo, struct op_server *server) OP_MUSTCHECK;
+OP_MUSTCHECK int agg_http_start(struct agg_http **out, const char *addr,
+                                const char *conninfo, struct op_server *server);
 
 /* Stops serving and frees h.  h may be NULL. */
 void agg_http_stop(struct agg_http *h);

@@ -17,7 +17,7 @@
 /* Decodes %XX and '+' (a space) in s, in place.  Returns OP_OK, or
  * OP_EINVAL for a bad escape or an encoded NUL (s is then partly
  * decoded). */
-int http_unescape(char *s) OP_MUSTCHECK;
+OP_MUSTCHECK int http_unescape(char *s);
 
 /*
  * Decodes a /report query string (since, until, service (repeatable, up
@@ -28,9 +28,10 @@ int http_unescape(char *s) OP_MUSTCHECK;
  * since and until take RFC 3339 or an age before now.  Returns OP_OK;
  * OP_EINVAL with err saying which parameter is wrong; OP_ENOMEM.
  */
-int http_report_request(const char *query, char **buf, char **services,
-                        Opspulse__V1__QueryRequest *req, char *err,
-                        size_t errsz) OP_MUSTCHECK;
+OP_MUSTCHECK int http_report_request(const char *query, char **buf,
+                                     char **services,
+                                     Opspulse__V1__QueryRequest *req, char *err,
+                                     size_t errsz);
 
 /* The HTTP status of an error code: 400 for a bad or unknown request,
  * 503 when the database is unreachable, 500 otherwise.  This can't

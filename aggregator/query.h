@@ -23,9 +23,10 @@
  * window, a team that does not exist); OP_ENOMEM; OP_EUNAVAIL or OP_EDB
  * from the store.  err says why.
  */
-int query_run(struct store *s, const Opspulse__V1__QueryRequest *req,
-              Opspulse__V1__QueryResult **out, char *err,
-              size_t errsz) OP_MUSTCHECK;
+OP_MUSTCHECK int query_run(struct store *s,
+                           const Opspulse__V1__QueryRequest *req,
+                           Opspulse__V1__QueryResult **out, char *err,
+                           size_t errsz);
 
 /*
  * A PostgreSQL array literal of n strings ({"a","b\"c"}; a NULL item is

@@ -31,8 +31,8 @@ struct request_ctx {
  * error code and a message.  Returns OP_ENOMEM only when no reply could
  * be packed.  Safe to call from every worker at once.
  */
-int request_handle(void *arg, unsigned worker, const struct op_peer *peer,
-                   const uint8_t *req, size_t len, uint8_t **out,
-                   size_t *outlen) OP_MUSTCHECK;
+OP_MUSTCHECK int request_handle(void *arg, unsigned worker,
+                                const struct op_peer *peer, const uint8_t *req,
+                                size_t len, uint8_t **out, size_t *outlen);
 
 #endif

@@ -47,9 +47,10 @@ Opspulse__V1__ErrorCode request_error_code(int rv);
  * rp an error reply: INVALID for a limit, FORBIDDEN for a host, with the
  * offending event's index.
  */
-int request_batch_check(const struct request_ctx *ctx,
-                        const struct access_who *who, const op_batch *b,
-                        struct request_reply *rp) OP_MUSTCHECK;
+OP_MUSTCHECK int request_batch_check(const struct request_ctx *ctx,
+                                     const struct access_who *who,
+                                     const op_batch *b,
+                                     struct request_reply *rp);
 
 /*
  * Opens the len bytes at req: size limit, envelope, protocol version,
@@ -58,9 +59,9 @@ int request_batch_check(const struct request_ctx *ctx,
  * an error code with rp an error reply, the rejection counted and *env
  * NULL or to be freed all the same.
  */
-int request_open(const struct request_ctx *ctx, unsigned worker,
-                 const struct op_peer *peer, const uint8_t *req, size_t len,
-                 op_envelope **env, struct access_who *who,
-                 struct request_reply *rp) OP_MUSTCHECK;
+OP_MUSTCHECK int request_open(const struct request_ctx *ctx, unsigned worker,
+                              const struct op_peer *peer, const uint8_t *req,
+                              size_t len, op_envelope **env,
+                              struct access_who *who, struct request_reply *rp);
 
 #endif
