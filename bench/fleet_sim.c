@@ -671,6 +671,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 	op_log_init("fleet_sim", OP_LOG_WARN);
+	/* Before the agents' threads open their clients at once. */
+	if (op_transport_init() != OP_OK) {
+		fprintf(stderr, "fleet_sim: cannot initialise nng\n");
+		return 1;
+	}
 	ag = calloc((size_t)s.agents, sizeof(*ag));
 	th = calloc((size_t)s.agents, sizeof(*th));
 	if (ag == NULL || th == NULL)

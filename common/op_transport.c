@@ -145,6 +145,18 @@ struct op_client {
 };
 
 int
+op_transport_init(void)
+{
+	nng_socket sock;
+	int rv;
+
+	if ((rv = nng_req0_open(&sock)) != 0)
+		return op_nng_err(rv);
+	nng_close(sock);
+	return OP_OK;
+}
+
+int
 op_client_alloc(struct op_client **out, const struct op_strlist *addrs,
                 const struct op_tls_conf *tls, int timeout_ms)
 {

@@ -16,6 +16,14 @@
 struct op_client;
 
 /*
+ * Initialises nng's library state in the calling thread.  nng 1.5.2 does
+ * it lazily on first use, behind a flag it reads without synchronisation:
+ * a program that starts clients from several threads at once calls this
+ * first, before it starts them.  Returns OP_OK or OP_ENOMEM.
+ */
+OP_MUSTCHECK int op_transport_init(void);
+
+/*
  * Creates a client for addrs, tried in order.  Connects lazily, on the
  * first call.  timeout_ms bounds each call.  Returns OP_OK, OP_ENOMEM, or
  * OP_ECONFIG when an address or the TLS setup is unusable (logged).  The

@@ -40,8 +40,10 @@ def build_option(name):
 
 
 # Programs built with ThreadSanitizer start and run several times slower:
-# a test that starts thousands of them scales its counts down there.
+# a test that starts thousands of them scales its counts down there, and
+# in an ASan+UBSan tree, whose suite runs beside the TSan one.
 TSAN = build_option("OPSPULSE_TSAN")
+SANITIZED = TSAN or build_option("OPSPULSE_SANITIZE")
 
 
 def pg_ctl(action, pgdir, port=""):

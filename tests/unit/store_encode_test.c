@@ -169,10 +169,11 @@ static void
 test_content_key_other_kinds(void **state)
 {
 	struct events t;
-	Opspulse__V1__DeployFailure f = OPSPULSE__V1__DEPLOY_FAILURE__INIT;
+	Opspulse__V1__DeployFailure f;
 	unsigned char key[STORE_KEY_BYTES];
 
 	(void)state;
+	opspulse__v1__deploy_failure__init(&f);
 	events_init(&t);
 	/* Kinds deduplicated by their own ids have no content key. */
 	t.ev[0].kind_case = OPSPULSE__V1__EVENT__KIND_DEPLOY_FAILURE;
@@ -255,10 +256,11 @@ static void
 test_arrays_deploy(void **state)
 {
 	const int k = OPSPULSE__V1__EVENT__KIND_DEPLOY;
-	Opspulse__V1__Deploy d = OPSPULSE__V1__DEPLOY__INIT;
+	Opspulse__V1__Deploy d;
 	struct events t;
 
 	(void)state;
+	opspulse__v1__deploy__init(&d);
 	events_init(&t);
 	d.id = "d-1";
 	d.started_us = INT64_C(1700000000000000);
