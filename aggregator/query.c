@@ -37,6 +37,9 @@ static const struct query_def {
     {"services", NULL, QUERY_STD("service_list")},
     {"agents", NULL, "SELECT * FROM opspulse.agents()"},
     {"weekly", NULL, QUERY_STD("weekly")},
+    /* The review report's action list and the rules it names. */
+    {"report_actions", NULL, QUERY_STD("report_actions")},
+    {"report_rules", NULL, "SELECT * FROM opspulse.report_rules()"},
 };
 
 #define QUERY_NDEFS (sizeof(query_defs) / sizeof(query_defs[0]))

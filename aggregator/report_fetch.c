@@ -1,7 +1,7 @@
 /*
- * Fetching a report's parts: the indicator queries through query_run, the
- * report's own rules (sql/functions/report.sql) through store_query, half
- * of them on a second connection and thread.
+ * Fetching a report's parts through query_run (the indicators, and the
+ * report's own rules of sql/functions/report.sql), half of them on a
+ * second connection and thread.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -15,29 +15,20 @@
 #include "report_int.h"
 #include "store.h"
 
-/* The report's own functions, with query.c's parameters: $1 since, $2
- * until, $3 environment, $4 services (text[] literal, NULL for all), $5
- * team (NULL for any). */
-#define REP_ARGS "($1::timestamptz, $2::timestamptz, $3, $4::text[], $5)"
-
 static const struct rep_query {
 	const char *name, *by;
 	int window; /* 0: the window, 1: the previous one, 2: the trend's */
-	const char *sql; /* not NULL: run as is, not through query_run */
-	int nparams;
 } rep_queries[P_COUNT] = {
-    [P_DORA] = {"dora", NULL, 0, NULL, 0},
-    [P_DORA_PREV] = {"dora", NULL, 1, NULL, 0},
-    [P_TOIL] = {"toil", NULL, 0, NULL, 0},
-    [P_TOIL_PREV] = {"toil", NULL, 1, NULL, 0},
-    [P_ALERTS] = {"alerts", NULL, 0, NULL, 0},
-    [P_ALERTS_PREV] = {"alerts", NULL, 1, NULL, 0},
-    [P_WEEKLY] = {"weekly", NULL, 2, NULL, 0},
-    [P_SCORECARD] = {"scorecard", NULL, 0, NULL, 0},
-    [P_ACTIONS] = {"report_actions", NULL, 0,
-                   "SELECT * FROM opspulse.report_actions" REP_ARGS, 5},
-    [P_RULES] = {"report_rules", NULL, 0,
-                 "SELECT * FROM opspulse.report_rules()", 0},
+    [P_DORA] = {"dora", NULL, 0},
+    [P_DORA_PREV] = {"dora", NULL, 1},
+    [P_TOIL] = {"toil", NULL, 0},
+    [P_TOIL_PREV] = {"toil", NULL, 1},
+    [P_ALERTS] = {"alerts", NULL, 0},
+    [P_ALERTS_PREV] = {"alerts", NULL, 1},
+    [P_WEEKLY] = {"weekly", NULL, 2},
+    [P_SCORECARD] = {"scorecard", NULL, 0},
+    [P_ACTIONS] = {"report_actions", NULL, 0},
+    [P_RULES] = {"report_rules", NULL, 0},
 };
 
 /* The window (since, until) of part q of p. */
@@ -51,7 +42,7 @@ rep_window(const struct rep *p, const struct rep_query *q, int64_t *since,
 	*until = q->window == 1 ? p->since : p->until;
 }
 
-/* Runs q, an indicator of query.c's table, into *out.  Returns query_run's
+/* Runs q, a query of query.c's table, into *out.  Returns query_run's
  * result. */
 static int
 rep_fetch_query(const struct rep *p, struct store *s, const struct rep_query *q,
@@ -74,34 +65,6 @@ rep_fetch_query(const struct rep *p, struct store *s, const struct rep_query *q,
 	return query_run(s, &req, out, err, errsz);
 }
 
-/* Runs q, one of the report's own SQL functions, into *out with query.c's
- * parameters.  Returns store_query's result, or OP_ENOMEM. */
-static int
-rep_fetch_sql(const struct rep *p, struct store *s, const struct rep_query *q,
-              rep_result **out, char *err, size_t errsz)
-{
-	const rep_request *r = p->req;
-	char since[OP_TIME_BUFSZ], until[OP_TIME_BUFSZ], *services = NULL;
-	const char *params[5];
-	int64_t since_us, until_us;
-	int rv;
-
-	if (r->n_services && (services = query_array_literal(
-	                          r->services, r->n_services)) == NULL) {
-		snprintf(err, errsz, "out of memory");
-		return OP_ENOMEM;
-	}
-	rep_window(p, q, &since_us, &until_us);
-	params[0] = op_time_format(since_us, since, sizeof(since));
-	params[1] = op_time_format(until_us, until, sizeof(until));
-	params[2] = r->env && *r->env ? r->env : "production";
-	params[3] = services;
-	params[4] = r->team && *r->team ? r->team : NULL;
-	rv = store_query(s, q->sql, params, q->nparams, out, err, errsz);
-	free(services);
-	return rv;
-}
-
 /* Runs part i of the page into p->r[i], replacing what an attempt on
  * another connection left.  Returns the query's result. */
 static int
@@ -111,8 +74,6 @@ rep_fetch_part(struct rep *p, struct store *s, int i, char *err, size_t errsz)
 
 	store_result_free(p->r[i]);
 	p->r[i] = NULL;
-	if (q->sql)
-		return rep_fetch_sql(p, s, q, &p->r[i], err, errsz);
 	return rep_fetch_query(p, s, q, &p->r[i], err, errsz);
 }
 
