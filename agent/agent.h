@@ -85,6 +85,7 @@ struct agent_event {
 		Opspulse__V1__Component component;
 		Opspulse__V1__Maintenance maintenance;
 		Opspulse__V1__Capacity capacity;
+		Opspulse__V1__Requests requests;
 	} u;
 };
 
@@ -101,6 +102,8 @@ Opspulse__V1__Alert *agent_event_alert(struct agent_event *e);
 Opspulse__V1__Component *agent_event_component(struct agent_event *e);
 Opspulse__V1__Maintenance *agent_event_maintenance(struct agent_event *e);
 Opspulse__V1__Capacity *agent_event_capacity(struct agent_event *e);
+/* The latency buckets of a Requests event are borrowed like its strings. */
+Opspulse__V1__Requests *agent_event_requests(struct agent_event *e);
 
 /*
  * A stable id for a deploy that came without one, from its content, so

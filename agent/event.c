@@ -97,6 +97,15 @@ agent_event_capacity(struct agent_event *e)
 	return &e->u.capacity;
 }
 
+Opspulse__V1__Requests *
+agent_event_requests(struct agent_event *e)
+{
+	opspulse__v1__requests__init(&e->u.requests);
+	e->ev.kind_case = OPSPULSE__V1__EVENT__KIND_REQUESTS;
+	e->ev.requests = &e->u.requests;
+	return &e->u.requests;
+}
+
 static uint64_t
 agent_fnv1a(uint64_t h, const void *data, size_t len)
 {

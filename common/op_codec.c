@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "op_codec.h"
+#include "op_latency.h"
 #include "op_error.h"
 #include "op_time.h"
 
@@ -254,6 +255,71 @@ op_validate_capacity(const Opspulse__V1__Capacity *c, int64_t now, char *err,
 }
 
 static int
+op_validate_latency(const Opspulse__V1__Requests *r, char *err, size_t errsz)
+{
+	uint64_t sum = 0, prev = 0;
+
+	if (r->n_latency > OP_MAX_LATENCY_BUCKETS)
+		return op_fail(err, errsz,
+		               "latency has %zu buckets; the limit is %d",
+		               r->n_latency, OP_MAX_LATENCY_BUCKETS);
+	for (size_t i = 0; i < r->n_latency; i++) {
+		const Opspulse__V1__LatencyBucket *b = r->latency[i];
+
+		if (!op_latency_is_upper(b->upper_us))
+			return op_fail(
+			    err, errsz,
+			    "latency bucket %llu us is not a bucket's "
+			    "upper value (SPEC 12.2)",
+			    (unsigned long long)b->upper_us);
+		if (i > 0 && b->upper_us <= prev)
+			return op_fail(
+			    err, errsz,
+			    "latency buckets are not in ascending order");
+		if (b->count == 0 || b->count > OP_MAX_MINUTE_REQUESTS)
+			return op_fail(
+			    err, errsz,
+			    "latency bucket count must be 1 to %llu",
+			    (unsigned long long)OP_MAX_MINUTE_REQUESTS);
+		prev = b->upper_us;
+		sum += b->count;
+	}
+	if (sum != r->timed)
+		return op_fail(
+		    err, errsz,
+		    "timed (%llu) is not the sum of the latency counts "
+		    "(%llu)",
+		    (unsigned long long)r->timed, (unsigned long long)sum);
+	return OP_OK;
+}
+
+static int
+op_validate_requests(const Opspulse__V1__Requests *r, int64_t now, char *err,
+                     size_t errsz)
+{
+	int rv;
+
+	if ((rv = op_check_time("minute", r->minute_us, now, err, errsz)) ||
+	    (rv = op_check_str("part", r->part, OP_MAX_ID, 0, err, errsz)))
+		return rv;
+	if (r->minute_us % 60000000 != 0)
+		return op_fail(
+		    err, errsz,
+		    "minute must be the start of a UTC minute (seconds "
+		    "0)");
+	if (r->requests > OP_MAX_MINUTE_REQUESTS)
+		return op_fail(err, errsz, "requests must be at most %llu",
+		               (unsigned long long)OP_MAX_MINUTE_REQUESTS);
+	if (r->errors > r->requests)
+		return op_fail(err, errsz, "errors is larger than requests");
+	if (r->timed > r->requests)
+		return op_fail(
+		    err, errsz,
+		    "the latency counts add up to more than requests");
+	return op_validate_latency(r, err, errsz);
+}
+
+static int
 op_validate_kind(const op_event *e, int64_t now, char *err, size_t errsz)
 {
 	int rv;
@@ -279,6 +345,8 @@ op_validate_kind(const op_event *e, int64_t now, char *err, size_t errsz)
 		return op_validate_maintenance(e->maintenance, now, err, errsz);
 	case OPSPULSE__V1__EVENT__KIND_CAPACITY:
 		return op_validate_capacity(e->capacity, now, err, errsz);
+	case OPSPULSE__V1__EVENT__KIND_REQUESTS:
+		return op_validate_requests(e->requests, now, err, errsz);
 	default:
 		return op_fail(err, errsz, "event has no known type");
 	}
@@ -305,6 +373,30 @@ op_event_validate(const op_event *e, int64_t now_us, char *err, size_t errsz)
 	return op_event_check(e, now_us, err, errsz) ? OP_EINVAL : OP_OK;
 }
 
+#define OP_MAX_LINE_SKIPS 1024
+
+static int
+op_line_skips_check(const op_batch *b, char *err, size_t errsz)
+{
+	int rv;
+
+	if (b->n_line_skips > OP_MAX_LINE_SKIPS)
+		return op_fail(err, errsz,
+		               "line_skips has %zu entries; the limit "
+		               "is %d",
+		               b->n_line_skips, OP_MAX_LINE_SKIPS);
+	for (size_t i = 0; i < b->n_line_skips; i++) {
+		if ((rv =
+		         op_check_str("line_skips.path", b->line_skips[i]->path,
+		                      OP_MAX_TEXT, 1, err, errsz)) ||
+		    (rv = op_check_str("line_skips.reason",
+		                       b->line_skips[i]->reason, OP_MAX_NAME, 1,
+		                       err, errsz)))
+			return rv;
+	}
+	return OP_OK;
+}
+
 static int
 op_batch_limits(const op_batch *b, int64_t now_us, int *bad_index, char *err,
                 size_t errsz)
@@ -324,6 +416,8 @@ op_batch_limits(const op_batch *b, int64_t now_us, int *bad_index, char *err,
 		                     b->n_events, OP_MAX_BATCH_EVENTS);
 	if (b->last_seq < b->first_seq)
 		return op_fail(err, errsz, "last_seq is below first_seq");
+	if ((rv = op_line_skips_check(b, err, errsz)))
+		return rv;
 	for (size_t i = 0; i < b->n_events; i++) {
 		if ((rv = op_event_check(b->events[i], now_us, why,
 		                         sizeof(why)))) {
@@ -388,6 +482,8 @@ op_event_kind_name(const op_event *e)
 		return "maintenance";
 	case OPSPULSE__V1__EVENT__KIND_CAPACITY:
 		return "capacity";
+	case OPSPULSE__V1__EVENT__KIND_REQUESTS:
+		return "requests";
 	default:
 		return "unknown";
 	}
