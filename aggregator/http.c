@@ -190,7 +190,8 @@ http_loopback(const char *addr)
 		host++;
 		n -= 2;
 	}
-	return (n > 4 && strncmp(host, "127.", 4) == 0) ||
+	return (n > 4 && strncmp(host, "127.", 4) == 0 &&
+	        strspn(host, "0123456789.") >= n) ||
 	       (n == 9 && strncmp(host, "localhost", 9) == 0) ||
 	       (n == 3 && strncmp(host, "::1", 3) == 0);
 }

@@ -121,7 +121,7 @@ http_auth_parse(const char *value, struct http_cred *c, enum http_auth_why *why)
 	size_t scheme = strcspn(value, " "), arg;
 
 	*why = HTTP_AUTH_MALFORMED;
-	if (len >= HTTP_AUTH_MAX || value[scheme] != ' ')
+	if (len >= HTTP_AUTH_MAX || scheme == 0 || value[scheme] != ' ')
 		return OP_EINVAL;
 	arg = scheme + strspn(value + scheme, " ");
 	while (len > arg && (value[len - 1] == ' ' || value[len - 1] == '\t'))
