@@ -259,16 +259,24 @@ agg_free_identities(void *target)
 	c->nidentities = 0;
 }
 
-/* Whether crypt(3) can check passwords against hash: it gives back a
- * hash, not a failure token ("*0") or NULL. */
+/* Whether hash is a strong one crypt(3) can check passwords against:
+ * yescrypt, bcrypt, scrypt or SHA-crypt (not DES or MD5), for which it
+ * gives back a hash of the same length, not a failure token ("*0"). */
 static int
 agg_hash_usable(const char *hash)
 {
-	struct crypt_data *cd = calloc(1, sizeof(*cd));
+	static const char *const strong[] = {"$y$",  "$gy$", "$7$", "$2b$",
+	                                     "$2y$", "$2a$", "$6$", "$5$"};
+	struct crypt_data *cd;
 	const char *out;
+	size_t i = 0;
 	int ok;
 
-	if (cd == NULL)
+	while (i < sizeof(strong) / sizeof(strong[0]) &&
+	       strncmp(hash, strong[i], strlen(strong[i])) != 0)
+		i++;
+	if (i == sizeof(strong) / sizeof(strong[0]) ||
+	    (cd = calloc(1, sizeof(*cd))) == NULL)
 		return 0;
 	out = crypt_rn("probe", hash, cd, (int)sizeof(*cd));
 	ok = out != NULL && out[0] != '*' && strlen(out) == strlen(hash);
@@ -298,9 +306,9 @@ agg_parse_http_user(const config_setting_t *t, struct agg_http_user *u,
 	}
 	if (!agg_hash_usable(u->hash)) {
 		snprintf(err, errsz,
-		         "line %d: the hash of user %s is not one crypt(3) "
-		         "can check; make a yescrypt or bcrypt hash with "
-		         "mkpasswd -m yescrypt or htpasswd -nB %s",
+		         "line %d: the hash of user %s is not a yescrypt, "
+		         "bcrypt or SHA-crypt hash crypt(3) can check; make "
+		         "one with mkpasswd -m yescrypt or htpasswd -nB %s",
 		         line, u->name, u->name);
 		return OP_EINVAL;
 	}

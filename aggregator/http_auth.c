@@ -8,17 +8,36 @@
 #include <strings.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/sha.h>
 
 #include "aggregator.h"
 #include "http_auth.h"
 #include "op_error.h"
 
+/* The last password that passed crypt(3) for a user, as the SHA-256 of
+ * a per-process salt and the password: a browser sends its credentials
+ * with every request, and one yescrypt check takes tens to hundreds of
+ * milliseconds. */
+struct http_auth_seen {
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	int set;
+};
+
+struct http_auth_cache {
+	pthread_mutex_t lock;
+	unsigned char salt[16];
+	struct http_auth_seen seen[]; /* one per user */
+};
+
 struct http_auth {
 	struct agg_http_user *users; /* copies */
 	size_t nusers;
 	unsigned char (*tokens)[SHA256_DIGEST_LENGTH];
 	size_t ntokens;
+	struct http_auth_cache *cache;
 };
 
 /* ---- the Authorization header ----------------------------------------- */
@@ -145,10 +164,19 @@ http_auth_alloc(struct http_auth **out, const struct agg_conf *c)
 	size_t nt = c->http_tokens.n;
 
 	*out = NULL;
-	if (a == NULL ||
-	    (a->users = calloc(c->nhttp_users + 1, sizeof(*a->users))) ==
+	if (a == NULL)
+		return OP_ENOMEM;
+	a->cache = calloc(1, sizeof(*a->cache) + (c->nhttp_users + 1) *
+	                                             sizeof(a->cache->seen[0]));
+	if (a->cache == NULL) {
+		free(a);
+		return OP_ENOMEM;
+	}
+	pthread_mutex_init(&a->cache->lock, NULL);
+	if ((a->users = calloc(c->nhttp_users + 1, sizeof(*a->users))) ==
 	        NULL ||
-	    (a->tokens = calloc(nt + 1, sizeof(*a->tokens))) == NULL) {
+	    (a->tokens = calloc(nt + 1, sizeof(*a->tokens))) == NULL ||
+	    RAND_bytes(a->cache->salt, sizeof(a->cache->salt)) != 1) {
 		http_auth_free(a);
 		return OP_ENOMEM;
 	}
@@ -180,6 +208,11 @@ http_auth_free(struct http_auth *a)
 	}
 	free(a->users);
 	free(a->tokens);
+	if (a->cache != NULL) {
+		pthread_mutex_destroy(&a->cache->lock);
+		OPENSSL_cleanse(a->cache, sizeof(*a->cache));
+		free(a->cache);
+	}
 	free(a);
 }
 
@@ -223,13 +256,47 @@ http_auth_token(const struct http_auth *a, const char *token)
 	return ok;
 }
 
+/* The keyed digest of password under a's salt, into d. */
+static void
+http_auth_digest(const struct http_auth *a, const char *password,
+                 unsigned char *d)
+{
+	HMAC(EVP_sha256(), a->cache->salt, sizeof(a->cache->salt),
+	     (const unsigned char *)password, strlen(password), d, NULL);
+}
+
+/* Whether password of user i is the last one crypt(3) accepted (1), or
+ * remembers it now when crypt(3) accepts it; 0 when it does not. */
+static int
+http_auth_known(const struct http_auth *a, size_t i, const char *password)
+{
+	struct http_auth_cache *cache = a->cache;
+	struct http_auth_seen *seen = &cache->seen[i];
+	unsigned char d[SHA256_DIGEST_LENGTH];
+	int hit;
+
+	http_auth_digest(a, password, d);
+	pthread_mutex_lock(&cache->lock);
+	hit = seen->set && CRYPTO_memcmp(d, seen->digest, sizeof(d)) == 0;
+	pthread_mutex_unlock(&cache->lock);
+	if (hit)
+		return 1;
+	if (!http_auth_password(password, a->users[i].hash))
+		return 0;
+	pthread_mutex_lock(&cache->lock);
+	memcpy(seen->digest, d, sizeof(d));
+	seen->set = 1;
+	pthread_mutex_unlock(&cache->lock);
+	return 1;
+}
+
 /* The Basic credential c against a's users. */
 static enum http_auth_why
 http_auth_user(const struct http_auth *a, const struct http_cred *c)
 {
 	for (size_t i = 0; i < a->nusers; i++) {
 		if (strcmp(a->users[i].name, c->user) == 0)
-			return http_auth_password(c->secret, a->users[i].hash)
+			return http_auth_known(a, i, c->secret)
 			           ? HTTP_AUTH_OK
 			           : HTTP_AUTH_WRONG_PASSWORD;
 	}

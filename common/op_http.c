@@ -1,10 +1,13 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
@@ -399,6 +402,41 @@ op_http_start_tls(struct op_http_server **out, const char *addr,
 	return OP_OK;
 }
 
+/*
+ * Connects to s's own port and hangs up.  nng prepares each accept with
+ * the TLS configuration of its time, so the accept waiting during a swap
+ * would hand the old certificate to one more client; this one takes it.
+ * A failure only leaves that one client with the old certificate.
+ */
+static void
+op_http_poke(const struct op_http_server *s)
+{
+	struct addrinfo hints = {0}, *ai = NULL;
+	const char *host;
+	nng_url *url;
+	int fd;
+
+	if (nng_url_parse(&url, s->url) != 0)
+		return;
+	host = url->u_hostname;
+	if (*host == '\0' || strcmp(host, "0.0.0.0") == 0)
+		host = "127.0.0.1";
+	else if (strcmp(host, "::") == 0)
+		host = "::1";
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(host, url->u_port, &hints, &ai) == 0) {
+		fd = socket(ai->ai_family, SOCK_STREAM, 0);
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+			op_debug(MOD, "cannot reach %s to renew its accept",
+			         s->url);
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+	}
+	nng_url_free(url);
+}
+
 int
 op_http_set_tls(struct op_http_server *s, const char *cert, const char *key)
 {
@@ -413,6 +451,8 @@ op_http_set_tls(struct op_http_server *s, const char *cert, const char *key)
 	if (rv != 0)
 		op_error(MOD, "cannot change the certificate of %s: %s", s->url,
 		         nng_strerror(rv));
+	else
+		op_http_poke(s);
 	return op_http_err(rv);
 }
 

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "aggregator.h"
 #include "http_auth.h"
@@ -247,6 +248,49 @@ test_check(void **state)
 	http_auth_free(a);
 }
 
+static double
+seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A password crypt(3) accepted is remembered (a browser sends it with
+ * every request); a different one still goes through crypt(3). */
+static void
+test_check_remembers(void **state)
+{
+	struct http_auth *a = auth_of(1, 0);
+	const char *right = basic("review:secret1", 14);
+	char ok[128], who[64];
+	double t0, first, again;
+
+	(void)state;
+	snprintf(ok, sizeof(ok), "%s", right);
+	t0 = seconds();
+	assert_int_equal(http_auth_check(a, ok, who, sizeof(who)),
+	                 HTTP_AUTH_OK);
+	first = seconds() - t0;
+	t0 = seconds();
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(http_auth_check(a, ok, who, sizeof(who)),
+		                 HTTP_AUTH_OK);
+	again = (seconds() - t0) / 10;
+	assert_true(again < first / 5);
+	assert_int_equal(
+	    http_auth_check(a, basic("review:secret11", 15), who, sizeof(who)),
+	    HTTP_AUTH_WRONG_PASSWORD);
+	assert_int_equal(http_auth_check(a, ok, who, sizeof(who)),
+	                 HTTP_AUTH_OK);
+	/* Another user's account is not opened by review's password. */
+	assert_int_equal(
+	    http_auth_check(a, basic("alice:secret1", 13), who, sizeof(who)),
+	    HTTP_AUTH_WRONG_PASSWORD);
+	http_auth_free(a);
+}
+
 static void
 test_check_one_kind(void **state)
 {
@@ -375,6 +419,7 @@ main(void)
 	    cmocka_unit_test(test_parse_bearer),
 	    cmocka_unit_test(test_parse_malformed),
 	    cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_check_remembers),
 	    cmocka_unit_test(test_check_one_kind),
 	    cmocka_unit_test(test_counters),
 	    cmocka_unit_test(test_log_limit),
