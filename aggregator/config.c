@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <libconfig.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "aggregator.h"
 #include "op_error.h"
@@ -437,7 +440,57 @@ agg_readable(const char *path, const char *name, const char *file)
 	return OP_ECONFIG;
 }
 
-/* http_tls: both files or neither, each readable. */
+/* A passphrase callback that has none: the daemon cannot type one. */
+static int
+agg_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
+/* Whether the readable files cert and key hold a PEM certificate and its
+ * private key (without a passphrase); says which is wrong. */
+static int
+agg_http_tls_pair(const char *cert, const char *key, const char *file)
+{
+	FILE *cf = fopen(cert, "r"), *kf = fopen(key, "r");
+	X509 *x = cf ? PEM_read_X509(cf, NULL, agg_no_passphrase, NULL) : NULL;
+	EVP_PKEY *k =
+	    kf ? PEM_read_PrivateKey(kf, NULL, agg_no_passphrase, NULL) : NULL;
+	int rv = OP_ECONFIG;
+
+	if (x == NULL)
+		fprintf(stderr,
+		        "opspulse-aggregator: %s: http_tls.cert %s holds no "
+		        "PEM certificate\n",
+		        file, cert);
+	else if (k == NULL)
+		fprintf(stderr,
+		        "opspulse-aggregator: %s: http_tls.key %s holds no PEM "
+		        "private key without a passphrase\n",
+		        file, key);
+	else if (X509_check_private_key(x, k) != 1)
+		fprintf(stderr,
+		        "opspulse-aggregator: %s: http_tls.key %s is not the "
+		        "key of http_tls.cert %s\n",
+		        file, key, cert);
+	else
+		rv = OP_OK;
+	X509_free(x);
+	EVP_PKEY_free(k);
+	ERR_clear_error(); /* what made x or k NULL, said above */
+	if (cf)
+		fclose(cf);
+	if (kf)
+		fclose(kf);
+	return rv;
+}
+
+/* http_tls: both files or neither, each readable, a certificate and its
+ * key. */
 static int
 agg_http_tls_check(struct agg_conf *c, const char *file)
 {
@@ -456,7 +509,7 @@ agg_http_tls_check(struct agg_conf *c, const char *file)
 	if (agg_readable(c->http_tls_cert, "http_tls.cert", file) ||
 	    agg_readable(c->http_tls_key, "http_tls.key", file))
 		return OP_ECONFIG;
-	return OP_OK;
+	return agg_http_tls_pair(c->http_tls_cert, c->http_tls_key, file);
 }
 
 static int

@@ -461,22 +461,27 @@ http_metrics(void *arg, const struct op_http_request *r,
 static void
 http_warn_open(const struct agg_http *h, const char *addr)
 {
-	if (http_loopback(addr) || (h->tls && http_auth_required(h->auth)))
+	static const struct {
+		const char *how, *risk, *fix;
+	} cases[] = {
+	    /* [0]: no TLS, no credentials; [1]: no TLS; [2]: no credentials */
+	    {"over plain HTTP with no credentials",
+	     "read (and a man in the middle change)",
+	     "http_tls and http_users or http_tokens"},
+	    {"over plain HTTP", "read (and a man in the middle change)",
+	     "http_tls"},
+	    {"with no credentials", "read", "http_users or http_tokens"},
+	};
+	int creds = http_auth_required(h->auth);
+	int i = !h->tls ? (creds ? 1 : 0) : 2;
+
+	if (http_loopback(addr) || (h->tls && creds))
 		return;
 	op_warn(MOD,
 	        "%s is reachable beyond this host %s: anyone on the network "
 	        "can %s every service's indicators; set %s (see \"Sharing "
 	        "the report\" in the README)",
-	        addr,
-	        !h->tls ? (http_auth_required(h->auth) ? "over plain HTTP"
-	                                               : "over plain HTTP with "
-	                                                 "no credentials")
-	                : "with no credentials",
-	        !h->tls ? "read (and a man in the middle change)" : "read",
-	        !h->tls && !http_auth_required(h->auth)
-	            ? "http_tls and http_users or http_tokens"
-	        : !h->tls ? "http_tls"
-	                  : "http_users or http_tokens");
+	        addr, cases[i].how, cases[i].risk, cases[i].fix);
 }
 
 int
@@ -530,17 +535,15 @@ agg_http_reload(struct agg_http *h, const struct agg_conf *next)
 	if (tls != h->tls)
 		op_warn(MOD,
 		        "http_tls was %s: the HTTP address changes between "
-		        "HTTP and HTTPS on restart; credentials and the "
-		        "certificate reload now",
+		        "HTTP and HTTPS on restart; its credentials change "
+		        "now",
 		        tls ? "added" : "removed");
 	if (http_auth_alloc(&auth, next) != OP_OK)
 		return OP_ENOMEM;
 	if (tls && h->tls &&
 	    op_http_set_tls(h->server, next->http_tls_cert,
 	                    next->http_tls_key) != OP_OK) {
-		op_error(MOD, "keeping the HTTP address's certificate and "
-		              "credentials");
-		http_auth_free(auth);
+		http_auth_free(auth); /* the caller says what is kept */
 		return OP_ECONFIG;
 	}
 	pthread_rwlock_wrlock(&h->auth_lock);

@@ -30,8 +30,9 @@ OP_MUSTCHECK int agg_http_start(struct agg_http **out, const struct agg_conf *c,
 /* SIGHUP: takes next's credentials and, when serving HTTPS, its
  * certificate for new connections, without closing the listener.  The
  * address and a change between HTTP and HTTPS wait for a restart.
- * Returns OP_OK, or OP_ECONFIG or OP_ENOMEM (logged) with the running
- * certificate and credentials kept.  h may not be NULL. */
+ * Returns OP_OK, or OP_ECONFIG (the certificate's fault, logged) or
+ * OP_ENOMEM with the running certificate and credentials kept.  h may
+ * not be NULL. */
 OP_MUSTCHECK int agg_http_reload(struct agg_http *h,
                                  const struct agg_conf *next);
 

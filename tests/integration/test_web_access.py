@@ -81,16 +81,19 @@ class Web:
         self.token = secrets.token_hex(32)
         self.token2 = secrets.token_hex(32)
 
-    def conf(self, http="127.0.0.1", web=None, tokens=None, extra=""):
-        """aggregator0.conf; web names the certificate, None for plain HTTP."""
+    def conf(self, http="127.0.0.1", web=None, tokens=None, extra="", users=None):
+        """aggregator0.conf; web names the certificate, None for plain HTTP;
+        users and tokens are set with a certificate, or when users is true."""
         keys = ""
         if web is not None:
-            keys = ('  http_tls = { cert = "%s/%s.pem"; key = "%s/%s.key"; };\n'
-                    '  http_users = ( { name = "review"; hash = "%s"; },\n'
-                    '                 { name = "alice"; hash = "%s"; } );\n'
-                    '  http_tokens = [ %s ];\n') % (
-                        self.certs, web, self.certs, web, self.review_hash, self.alice_hash,
-                        ", ".join('"%s"' % t for t in (tokens or [self.token])))
+            keys = '  http_tls = { cert = "%s/%s.pem"; key = "%s/%s.key"; };\n' % (
+                self.certs, web, self.certs, web)
+        if web is not None or users:
+            keys += ('  http_users = ( { name = "review"; hash = "%s"; },\n'
+                     '                 { name = "alice"; hash = "%s"; } );\n'
+                     '  http_tokens = [ %s ];\n') % (
+                         self.review_hash, self.alice_hash,
+                         ", ".join('"%s"' % t for t in (tokens or [self.token])))
         return self.c.write("aggregator0.conf", """aggregator = {
   listen = [ "%s" ];
   database = "%s";
@@ -157,6 +160,18 @@ def test_without_new_keys():
         check_eq(agg.output().count("is reachable beyond this host"), 1,
                  "warnings after a loopback start")
         check_eq(w.curl("/metrics", scheme="http")[0], 200, "loopback /metrics")
+        agg.stop()
+        # Credentials without TLS: a man in the middle reads them.
+        w.conf(http="0.0.0.0", users=True)
+        agg = c.start_aggregator(migrate=False)
+        wait_for(lambda: agg.output().count("http: serving") == 3, 15, "the HTTP address")
+        check("warning: http: 0.0.0.0:%d is reachable beyond this host over plain HTTP: anyone "
+              "on the network can read (and a man in the middle change) every service's "
+              "indicators; set http_tls (see" % w.port in agg.output(),
+              "no warning for credentials over plain HTTP: %s" % agg.output()[-2000:])
+        check_eq(w.curl("/metrics", scheme="http")[0], 401, "plain /metrics with credentials")
+        check_eq(w.curl("/metrics", "-u", "alice:" + w.alice_pw, scheme="http")[0], 200,
+                 "alice over plain HTTP")
 
 
 def check_curl_cases(w):
@@ -323,6 +338,14 @@ def check_prometheus(w, c):
     q = prometheus_get(port, "/api/v1/query?query=opspulse_database_up")["data"]["result"]
     check_eq([(r["metric"]["job"], r["value"][1]) for r in q], [("opspulse", "1")],
              "opspulse_database_up through Prometheus")
+    # A per-service gauge: the deploy recorded through the agent, the same
+    # through Prometheus as on /metrics.
+    _, _, text = w.curl("/metrics", "-H", "Authorization: Bearer " + w.token)
+    direct = re.search(r'^opspulse_deploys_per_week\{service="web-svc"\} (\S+)$', text, re.M)
+    check(direct, "no deploys gauge on /metrics: %s" % text[-1500:])
+    q = prometheus_get(port, "/api/v1/query?query=opspulse_deploys_per_week")["data"]["result"]
+    check_eq([(r["metric"]["service"], float(r["value"][1])) for r in q],
+             [("web-svc", float(direct.group(1)))], "opspulse_deploys_per_week through Prometheus")
     q = prometheus_get(port, "/api/v1/query?query=opspulse_http_auth_failures_total"
                              "%7Breason%3D%22wrong_token%22%7D")["data"]["result"]
     check(q and float(q[0]["value"][1]) >= 1, "the wrong job's refusals in Prometheus: %r" % q)
@@ -386,6 +409,10 @@ def test_https_and_credentials():
         check("http: serving /report, /healthz and /metrics on 127.0.0.1:%d over HTTPS, "
               "credentials required" % w.port in agg.output(), "start line")
         check("reachable beyond this host" not in agg.output(), "warning on loopback with TLS")
+        c.start_agent()
+        c.agent("deploy", "record", "--service", "web-svc", "--started", "2h", "--finished",
+                "1h", "--outcome", "success")
+        c.flush()
         check_curl_cases(w)
         check_log_limit(w)
         check_prometheus(w, c)
@@ -412,6 +439,15 @@ def test_check_config():
              "opspulse-aggregator: %s: http_tls.key %s/missing.key cannot be read: No such file "
              "or directory; check the path and that the aggregator's user may read it"
              % (good, w.certs)),
+            ('http_tls = { cert = "%s/web.pem"; key = "%s/web2.key"; };' % (w.certs, w.certs),
+             "opspulse-aggregator: %s: http_tls.key %s/web2.key is not the key of http_tls.cert "
+             "%s/web.pem" % (good, w.certs, w.certs)),
+            ('http_tls = { cert = "%s/web.key"; key = "%s/web.key"; };' % (w.certs, w.certs),
+             "opspulse-aggregator: %s: http_tls.cert %s/web.key holds no PEM certificate"
+             % (good, w.certs)),
+            ('http_tls = { cert = "%s/web.pem"; key = "%s/web.pem"; };' % (w.certs, w.certs),
+             "opspulse-aggregator: %s: http_tls.key %s/web.pem holds no PEM private key without "
+             "a passphrase" % (good, w.certs)),
             ('http_tls = { cert = "%s/web.pem"; };' % w.certs,
              "opspulse-aggregator: %s: http_tls needs both cert and key (PEM files), or neither "
              "for plain HTTP" % good),
