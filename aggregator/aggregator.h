@@ -38,6 +38,12 @@ struct agg_identity {
 	struct op_strlist hosts;
 };
 
+/* A person who may open the web address (SPEC §7): a crypt(3) hash. */
+struct agg_http_user {
+	char *name;
+	char *hash;
+};
+
 struct agg_conf {
 	struct op_strlist listen;
 	char *database; /* libpq connection string */
@@ -52,6 +58,12 @@ struct agg_conf {
 	struct agg_identity *identities;
 	size_t nidentities;
 	struct agg_targets targets;
+	/* The web address's TLS and credentials (SPEC §7); none set: plain
+	 * HTTP, open to whoever reaches it. */
+	char *http_tls_cert, *http_tls_key; /* both or neither */
+	struct agg_http_user *http_users;
+	size_t nhttp_users;
+	struct op_strlist http_tokens; /* bearer tokens, for scrapers */
 	char *config_file;
 };
 

@@ -1,8 +1,15 @@
+#define _POSIX_C_SOURCE 200809L
+
+#include <crypt.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libconfig.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "aggregator.h"
 #include "op_error.h"
@@ -15,6 +22,12 @@ static void agg_free_teams(void *target);
 static int agg_parse_identities(const config_setting_t *s, void *target,
                                 char *err, size_t errsz);
 static void agg_free_identities(void *target);
+static int agg_parse_http_users(const config_setting_t *s, void *target,
+                                char *err, size_t errsz);
+static void agg_free_http_users(void *target);
+static int agg_parse_http_tokens(const config_setting_t *s, void *target,
+                                 char *err, size_t errsz);
+static void agg_free_http_tokens(void *target);
 
 /* Every aggregator setting, once (SPEC §8).  Keep config/aggregator.conf
  * in step. */
@@ -62,6 +75,19 @@ static const struct op_cfg_option agg_options[] = {
      "hosts a certificate CN may send events for besides its own: "
      "( { name = \"importer\"; hosts = [ \"*\" ]; } )",
      agg_parse_identities, agg_free_identities},
+    {"aggregator.http_tls.cert", OP_CFG_STRING, NULL, F(http_tls_cert),
+     "certificate (PEM) of the HTTP address; with key: HTTPS only"},
+    {"aggregator.http_tls.key", OP_CFG_STRING, NULL, F(http_tls_key),
+     "its private key (PEM)"},
+    {"aggregator.http_users", OP_CFG_CUSTOM, NULL, 0,
+     "people who may open /report and /metrics (Basic auth): "
+     "( { name = \"review\"; hash = \"$y$...\"; } ), hashes from "
+     "mkpasswd -m yescrypt or htpasswd -nB",
+     agg_parse_http_users, agg_free_http_users},
+    {"aggregator.http_tokens", OP_CFG_CUSTOM, NULL, 0,
+     "bearer tokens that may read the HTTP address (for Prometheus): "
+     "[ \"...\" ]",
+     agg_parse_http_tokens, agg_free_http_tokens},
 };
 
 #define NOPTS (sizeof(agg_options) / sizeof(agg_options[0]))
@@ -236,6 +262,256 @@ agg_free_identities(void *target)
 	c->nidentities = 0;
 }
 
+/* Whether hash is a strong one crypt(3) can check passwords against:
+ * yescrypt, bcrypt, scrypt or SHA-crypt (not DES or MD5), for which it
+ * gives back a hash of the same length, not a failure token ("*0"). */
+static int
+agg_hash_usable(const char *hash)
+{
+	static const char *const strong[] = {"$y$",  "$gy$", "$7$", "$2b$",
+	                                     "$2y$", "$2a$", "$6$", "$5$"};
+	struct crypt_data *cd;
+	const char *out;
+	size_t i = 0;
+	int ok;
+
+	while (i < sizeof(strong) / sizeof(strong[0]) &&
+	       strncmp(hash, strong[i], strlen(strong[i])) != 0)
+		i++;
+	if (i == sizeof(strong) / sizeof(strong[0]) ||
+	    (cd = calloc(1, sizeof(*cd))) == NULL)
+		return 0;
+	out = crypt_rn("probe", hash, cd, (int)sizeof(*cd));
+	ok = out != NULL && out[0] != '*' && strlen(out) == strlen(hash);
+	free(cd);
+	return ok;
+}
+
+static int
+agg_parse_http_user(const config_setting_t *t, struct agg_http_user *u,
+                    char *err, size_t errsz)
+{
+	int line = config_setting_source_line(t);
+
+	if (!config_setting_is_group(t) ||
+	    agg_team_string(t, "name", &u->name, "") || !*u->name ||
+	    strchr(u->name, ':') != NULL) {
+		snprintf(err, errsz,
+		         "line %d: each user needs a name without ':'", line);
+		return OP_EINVAL;
+	}
+	if (agg_team_string(t, "hash", &u->hash, "") || !*u->hash) {
+		snprintf(err, errsz,
+		         "line %d: user %s needs hash = \"...\" (from "
+		         "mkpasswd -m yescrypt or htpasswd -nB %s)",
+		         line, u->name, u->name);
+		return OP_EINVAL;
+	}
+	if (!agg_hash_usable(u->hash)) {
+		snprintf(err, errsz,
+		         "line %d: the hash of user %s is not a yescrypt, "
+		         "bcrypt or SHA-crypt hash crypt(3) can check; make "
+		         "one with mkpasswd -m yescrypt or htpasswd -nB %s",
+		         line, u->name, u->name);
+		return OP_EINVAL;
+	}
+	return OP_OK;
+}
+
+static int
+agg_parse_http_users(const config_setting_t *s, void *target, char *err,
+                     size_t errsz)
+{
+	struct agg_conf *c = target;
+	int n = config_setting_length(s);
+
+	if (!config_setting_is_list(s)) {
+		snprintf(err, errsz,
+		         "a list of groups: ( { name = ...; hash = ...; } )");
+		return OP_EINVAL;
+	}
+	agg_free_http_users(c);
+	if ((c->http_users = calloc((size_t)n + 1, sizeof(*c->http_users))) ==
+	    NULL)
+		return OP_ENOMEM;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *t =
+		    config_setting_get_elem(s, (unsigned)i);
+		c->nhttp_users++;
+		if (agg_parse_http_user(t, &c->http_users[i], err, errsz))
+			return OP_EINVAL;
+		for (int j = 0; j < i; j++) {
+			if (strcmp(c->http_users[j].name,
+			           c->http_users[i].name) == 0) {
+				snprintf(err, errsz,
+				         "line %d: user %s is listed twice",
+				         config_setting_source_line(t),
+				         c->http_users[i].name);
+				return OP_EINVAL;
+			}
+		}
+	}
+	return OP_OK;
+}
+
+static void
+agg_free_http_users(void *target)
+{
+	struct agg_conf *c = target;
+
+	for (size_t i = 0; i < c->nhttp_users; i++) {
+		free(c->http_users[i].name);
+		free(c->http_users[i].hash);
+	}
+	free(c->http_users);
+	c->http_users = NULL;
+	c->nhttp_users = 0;
+}
+
+/* Whether t is a token as a bearer credential carries it (RFC 6750's
+ * b64token): letters, digits, -._~+/ and '=' at the end only. */
+static int
+agg_token_ok(const char *t)
+{
+	size_t n = strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVW"
+	                     "XYZ0123456789-._~+/");
+
+	if (n == 0)
+		return 0;
+	while (t[n] == '=')
+		n++;
+	return t[n] == '\0';
+}
+
+static int
+agg_parse_http_tokens(const config_setting_t *s, void *target, char *err,
+                      size_t errsz)
+{
+	struct agg_conf *c = target;
+
+	if (!config_setting_is_array(s) && !config_setting_is_list(s)) {
+		snprintf(err, errsz, "a list of strings: [ \"...\" ]");
+		return OP_EINVAL;
+	}
+	agg_free_http_tokens(c);
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *e =
+		    config_setting_get_elem(s, (unsigned)i);
+		const char *t = config_setting_get_string(e);
+		if (t == NULL || !agg_token_ok(t)) {
+			snprintf(err, errsz,
+			         "line %d: token %d is %s; use a long random "
+			         "string of letters, digits and -._~+/ "
+			         "(openssl rand -hex 32)",
+			         config_setting_source_line(e), i + 1,
+			         t == NULL ? "not a string"
+			         : *t      ? "not sendable as a bearer token"
+			                   : "empty (anyone could use it)");
+			return OP_EINVAL;
+		}
+		if (op_strlist_add(&c->http_tokens, t))
+			return OP_ENOMEM;
+	}
+	return OP_OK;
+}
+
+static void
+agg_free_http_tokens(void *target)
+{
+	struct agg_conf *c = target;
+
+	op_strlist_free(&c->http_tokens);
+}
+
+/* Whether the file of setting name can be read; says why not. */
+static int
+agg_readable(const char *path, const char *name, const char *file)
+{
+	FILE *fp = fopen(path, "r");
+
+	if (fp != NULL) {
+		fclose(fp);
+		return OP_OK;
+	}
+	fprintf(stderr,
+	        "opspulse-aggregator: %s: %s %s cannot be read: %s; check the "
+	        "path and that the aggregator's user may read it\n",
+	        file, name, path, strerror(errno));
+	return OP_ECONFIG;
+}
+
+/* A passphrase callback that has none: the daemon cannot type one. */
+static int
+agg_no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)u;
+	return 0;
+}
+
+/* Whether the readable files cert and key hold a PEM certificate and its
+ * private key (without a passphrase); says which is wrong. */
+static int
+agg_http_tls_pair(const char *cert, const char *key, const char *file)
+{
+	FILE *cf = fopen(cert, "r"), *kf = fopen(key, "r");
+	X509 *x = cf ? PEM_read_X509(cf, NULL, agg_no_passphrase, NULL) : NULL;
+	EVP_PKEY *k =
+	    kf ? PEM_read_PrivateKey(kf, NULL, agg_no_passphrase, NULL) : NULL;
+	int rv = OP_ECONFIG;
+
+	if (x == NULL)
+		fprintf(stderr,
+		        "opspulse-aggregator: %s: http_tls.cert %s holds no "
+		        "PEM certificate\n",
+		        file, cert);
+	else if (k == NULL)
+		fprintf(stderr,
+		        "opspulse-aggregator: %s: http_tls.key %s holds no PEM "
+		        "private key without a passphrase\n",
+		        file, key);
+	else if (X509_check_private_key(x, k) != 1)
+		fprintf(stderr,
+		        "opspulse-aggregator: %s: http_tls.key %s is not the "
+		        "key of http_tls.cert %s\n",
+		        file, key, cert);
+	else
+		rv = OP_OK;
+	X509_free(x);
+	EVP_PKEY_free(k);
+	ERR_clear_error(); /* what made x or k NULL, said above */
+	if (cf)
+		fclose(cf);
+	if (kf)
+		fclose(kf);
+	return rv;
+}
+
+/* http_tls: both files or neither, each readable, a certificate and its
+ * key. */
+static int
+agg_http_tls_check(struct agg_conf *c, const char *file)
+{
+	int cert = c->http_tls_cert && *c->http_tls_cert;
+	int key = c->http_tls_key && *c->http_tls_key;
+
+	if (cert != key) {
+		fprintf(stderr,
+		        "opspulse-aggregator: %s: http_tls needs both cert and "
+		        "key (PEM files), or neither for plain HTTP\n",
+		        file);
+		return OP_ECONFIG;
+	}
+	if (!cert)
+		return OP_OK;
+	if (agg_readable(c->http_tls_cert, "http_tls.cert", file) ||
+	    agg_readable(c->http_tls_key, "http_tls.key", file))
+		return OP_ECONFIG;
+	return agg_http_tls_pair(c->http_tls_cert, c->http_tls_key, file);
+}
+
 static int
 agg_targets_check(const struct agg_targets *t, const char *path)
 {
@@ -269,7 +545,8 @@ agg_conf_load(struct agg_conf *c, const char *file, int *warnings)
 		*warnings = res.warnings;
 	if (rv != OP_OK)
 		return rv;
-	if (agg_targets_check(&c->targets, path) != OP_OK)
+	if (agg_targets_check(&c->targets, path) != OP_OK ||
+	    agg_http_tls_check(c, path) != OP_OK)
 		return OP_ECONFIG;
 	if (c->workers < 1 || c->workers > 64 || c->noise_minutes < 1) {
 		fprintf(stderr,

@@ -6,8 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregator.h"
 #include "dispatch.h"
 #include "http.h"
+#include "http_auth.h"
 #include "http_int.h"
 #include "metrics.h"
 #include "op_error.h"
@@ -24,8 +26,14 @@ struct agg_http {
 	struct op_http_server *server;
 	struct op_server *transport; /* for its refused handshakes */
 	struct store *store;
-	pthread_mutex_t lock; /* one request at a time on store */
+	pthread_mutex_t lock;       /* one request at a time on store */
+	pthread_rwlock_t auth_lock; /* auth is swapped on reload */
+	struct http_auth *auth;
+	struct http_auth_log *log;
+	int tls; /* serving HTTPS */
 };
+
+#define HTTP_REALM "Basic realm=\"OpsPulse\""
 
 /* ---- query strings ---------------------------------------------------- */
 
@@ -167,6 +175,79 @@ http_status(int rv)
 	}
 }
 
+int
+http_loopback(const char *addr)
+{
+	const char *host = strstr(addr, "://");
+	const char *colon;
+	size_t n;
+
+	host = host ? host + 3 : addr;
+	if ((colon = strrchr(host, ':')) == NULL)
+		colon = host + strlen(host);
+	n = (size_t)(colon - host);
+	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+		host++;
+		n -= 2;
+	}
+	return (n > 4 && strncmp(host, "127.", 4) == 0 &&
+	        strspn(host, "0123456789.") >= n) ||
+	       (n == 9 && strncmp(host, "localhost", 9) == 0) ||
+	       (n == 3 && strncmp(host, "::1", 3) == 0);
+}
+
+/* ---- credentials ------------------------------------------------------ */
+
+/* Logs refusal why of r (user who), at most once per second per client
+ * address.  A request without credentials, as every browser sends first,
+ * is only a debug line. */
+static void
+http_refusal_log(struct agg_http *h, const struct op_http_request *r,
+                 enum http_auth_why why, const char *who)
+{
+	const char *peer = r->peer && *r->peer ? r->peer : "an unknown address";
+	unsigned skipped;
+
+	if (why == HTTP_AUTH_MISSING) {
+		op_debug(MOD, "%s from %s without credentials: 401", r->path,
+		         peer);
+		return;
+	}
+	if (!http_auth_log_due(h->log, peer, op_time_mono_ms(), &skipped))
+		return;
+	op_warn(MOD,
+	        "refused %s from %s: %s%s%s (%u more refused from there since "
+	        "its last line); if it is a person or scraper you know, check "
+	        "its credentials against http_users and http_tokens",
+	        r->path, peer, http_auth_describe(why),
+	        *who ? " for user " : "", who, skipped);
+}
+
+/* Whether r may read this address (SPEC §7).  If not, res is the 401
+ * asking for Basic credentials, and the refusal is counted and logged. */
+static int
+http_allowed(struct agg_http *h, const struct op_http_request *r,
+             struct op_http_response *res)
+{
+	enum http_auth_why why;
+	char who[64];
+
+	pthread_rwlock_rdlock(&h->auth_lock);
+	why = http_auth_check(h->auth, op_http_header(r, "Authorization"), who,
+	                      sizeof(who));
+	pthread_rwlock_unlock(&h->auth_lock);
+	if (why == HTTP_AUTH_OK)
+		return 1;
+	http_auth_count(why);
+	http_refusal_log(h, r, why, who);
+	op_http_reply(res, 401,
+	              "credentials required: a user of http_users (Basic) or "
+	              "a token of http_tokens (Bearer)");
+	res->header_name = "WWW-Authenticate";
+	res->header_value = HTTP_REALM;
+	return 0;
+}
+
 /* ---- handlers --------------------------------------------------------- */
 
 /* GET /report: the review page for the query string's window and
@@ -183,6 +264,8 @@ http_report(void *arg, const struct op_http_request *r,
 	int64_t t0 = op_time_mono_us();
 	int rv;
 
+	if (!http_allowed(h, r, res))
+		return;
 	rv = http_report_request(r->query, &buf, services, &req, err,
 	                         sizeof(err));
 	if (rv == OP_OK) {
@@ -342,7 +425,8 @@ http_metrics(void *arg, const struct op_http_request *r,
 	FILE *f;
 	int up;
 
-	(void)r;
+	if (!http_allowed(h, r, res))
+		return;
 	if ((f = open_memstream(&res->body, &len)) == NULL) {
 		op_http_reply(res, 500, "out of memory");
 		return;
@@ -355,6 +439,7 @@ http_metrics(void *arg, const struct op_http_request *r,
 	        "# TYPE opspulse_tls_handshakes_refused_total counter\n"
 	        "opspulse_tls_handshakes_refused_total %llu\n",
 	        (unsigned long long)op_server_refused(h->transport));
+	http_auth_render(f);
 	up = http_indicators(h, f);
 	fprintf(f,
 	        "# HELP opspulse_database_up Whether the indicator queries "
@@ -371,31 +456,105 @@ http_metrics(void *arg, const struct op_http_request *r,
 	res->content_type = "text/plain; version=0.0.4; charset=utf-8";
 }
 
+/* Warns when addr is reachable beyond this host without TLS or without
+ * credentials (SPEC §7). */
+static void
+http_warn_open(const struct agg_http *h, const char *addr)
+{
+	static const struct {
+		const char *how, *risk, *fix;
+	} cases[] = {
+	    /* [0]: no TLS, no credentials; [1]: no TLS; [2]: no credentials */
+	    {"over plain HTTP with no credentials",
+	     "read (and a man in the middle change)",
+	     "http_tls and http_users or http_tokens"},
+	    {"over plain HTTP", "read (and a man in the middle change)",
+	     "http_tls"},
+	    {"with no credentials", "read", "http_users or http_tokens"},
+	};
+	int creds = http_auth_required(h->auth);
+	int i = !h->tls ? (creds ? 1 : 0) : 2;
+
+	if (http_loopback(addr) || (h->tls && creds))
+		return;
+	op_warn(MOD,
+	        "%s is reachable beyond this host %s: anyone on the network "
+	        "can %s every service's indicators; set %s (see \"Sharing "
+	        "the report\" in the README)",
+	        addr, cases[i].how, cases[i].risk, cases[i].fix);
+}
+
 int
-agg_http_start(struct agg_http **out, const char *addr, const char *conninfo,
+agg_http_start(struct agg_http **out, const struct agg_conf *c,
                struct op_server *server)
 {
 	struct agg_http *h = calloc(1, sizeof(*h));
 	int rv;
 
 	*out = NULL;
-	if (h == NULL || store_alloc(&h->store, conninfo) != OP_OK) {
+	if (h == NULL || store_alloc(&h->store, c->database) != OP_OK) {
 		free(h);
 		return OP_ENOMEM;
 	}
 	h->transport = server;
+	h->tls = c->http_tls_cert && *c->http_tls_cert;
 	pthread_mutex_init(&h->lock, NULL);
+	pthread_rwlock_init(&h->auth_lock, NULL);
+	if (http_auth_alloc(&h->auth, c) != OP_OK ||
+	    http_auth_log_alloc(&h->log) != OP_OK) {
+		agg_http_stop(h);
+		return OP_ENOMEM;
+	}
 	const struct op_http_route routes[] = {
 	    {"GET", "/report", 0, http_report, h},
 	    {"GET", "/healthz", 0, http_healthz, h},
 	    {"GET", "/metrics", 0, http_metrics, h},
 	};
-	if ((rv = op_http_start(&h->server, addr, routes, 3)) != OP_OK) {
+	rv = op_http_start_tls(&h->server, c->http,
+	                       h->tls ? c->http_tls_cert : NULL,
+	                       h->tls ? c->http_tls_key : NULL, routes, 3);
+	if (rv != OP_OK) {
 		agg_http_stop(h);
 		return rv;
 	}
-	op_info(MOD, "serving /report, /healthz and /metrics on %s", addr);
+	op_info(MOD, "serving /report, /healthz and /metrics on %s over %s, %s",
+	        c->http, h->tls ? "HTTPS" : "plain HTTP",
+	        http_auth_required(h->auth) ? "credentials required"
+	                                    : "open to all");
+	http_warn_open(h, c->http);
 	*out = h;
+	return OP_OK;
+}
+
+int
+agg_http_reload(struct agg_http *h, const struct agg_conf *next)
+{
+	int tls = next->http_tls_cert && *next->http_tls_cert;
+	struct http_auth *auth, *old;
+
+	if (tls != h->tls)
+		op_warn(MOD,
+		        "http_tls was %s: the HTTP address changes between "
+		        "HTTP and HTTPS on restart; its credentials change "
+		        "now",
+		        tls ? "added" : "removed");
+	if (http_auth_alloc(&auth, next) != OP_OK)
+		return OP_ENOMEM;
+	if (tls && h->tls &&
+	    op_http_set_tls(h->server, next->http_tls_cert,
+	                    next->http_tls_key) != OP_OK) {
+		http_auth_free(auth); /* the caller says what is kept */
+		return OP_ECONFIG;
+	}
+	pthread_rwlock_wrlock(&h->auth_lock);
+	old = h->auth;
+	h->auth = auth;
+	pthread_rwlock_unlock(&h->auth_lock);
+	http_auth_free(old);
+	op_info(MOD, "HTTP address: %s%s",
+	        http_auth_required(auth) ? "credentials required"
+	                                 : "open to all",
+	        tls && h->tls ? ", certificate reloaded" : "");
 	return OP_OK;
 }
 
@@ -406,6 +565,9 @@ agg_http_stop(struct agg_http *h)
 		return;
 	op_http_stop(h->server);
 	store_free(h->store);
+	http_auth_free(h->auth);
+	http_auth_log_free(h->log);
+	pthread_rwlock_destroy(&h->auth_lock);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }

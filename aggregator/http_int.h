@@ -1,5 +1,5 @@
 /*
- * http.c's query-string decoding, for its unit tests
+ * http.c's query-string decoding and address check, for its unit tests
  * (tests/unit/agg_http_test.c) only: the other modules use http.h.
  */
 #ifndef HTTP_INT_H
@@ -37,5 +37,10 @@ OP_MUSTCHECK int http_report_request(const char *query, char **buf,
  * 503 when the database is unreachable, 500 otherwise.  This can't
  * fail. */
 int http_status(int rv);
+
+/* Whether the HTTP address addr ("127.0.0.1:7411", "[::1]:7411",
+ * "http://localhost:7411") is reachable from this host only.  This can't
+ * fail. */
+int http_loopback(const char *addr);
 
 #endif

@@ -45,6 +45,7 @@ struct serve_state {
 	struct store *maint;      /* the main thread's, for partitions */
 	int64_t maint_due_ms;     /* op_time_mono_ms of the next run */
 	int64_t rollup_due_ms;    /* op_time_mono_ms of the next refresh */
+	struct agg_http *http;    /* NULL when no HTTP address is set */
 };
 
 /* Frees what serve_init made, also after it failed half way. */
@@ -103,6 +104,9 @@ serve_reload(struct serve_state *st, struct agg_conf *c)
 		        "%s is valid; listen addresses, database, TLS, "
 		        "workers and identities take effect on restart",
 		        c->config_file);
+		if (st->http && agg_http_reload(st->http, &next) != OP_OK)
+			op_error(MOD, "the HTTP address keeps its running "
+			              "certificate and credentials");
 		teams_take(c, &next);
 		teams_sync_run(st->teams, c);
 		c->retention_days = next.retention_days;
@@ -278,12 +282,12 @@ agg_serve(struct agg_conf *c)
 		serve_free(&st);
 		return 1;
 	}
-	if (c->http && *c->http &&
-	    agg_http_start(&http, c->http, c->database, server) != OP_OK) {
+	if (c->http && *c->http && agg_http_start(&http, c, server) != OP_OK) {
 		op_server_free(server);
 		serve_free(&st);
 		return 1;
 	}
+	st.http = http;
 	op_info(MOD, "serving with %u workers", st.nworkers);
 	sig = serve_loop(&st, c, &set);
 	op_info(MOD, "stopping on signal %d", sig);

@@ -229,13 +229,21 @@ op_read_settings(const struct op_cfg_option *opts, size_t n, config_t *cfg,
 
 		if (s == NULL)
 			continue;
-		if (op_convert(&opts[i], s, target, err, sizeof(err))) {
+		if (op_convert(&opts[i], s, target, err, sizeof(err)) == OP_OK)
+			continue;
+		/* A custom option says what it must be ("a list of ..."), or
+		 * which of its lines is wrong ("line 12: ..."). */
+		if (opts[i].type == OP_CFG_CUSTOM && *err)
+			op_error(MOD, "%s:%d: '%s'%s%s", file,
+			         config_setting_source_line(s), opts[i].path,
+			         strncmp(err, "line ", 5) ? " must be " : ": ",
+			         err);
+		else
 			op_error(MOD, "%s:%d: '%s' must be %s%s%s", file,
 			         config_setting_source_line(s), opts[i].path,
 			         op_type_name(opts[i].type), *err ? ": " : "",
 			         err);
-			res->errors++;
-		}
+		res->errors++;
 	}
 	op_warn_unknown(opts, n, config_root_setting(cfg), file, res);
 	return res->errors ? OP_ECONFIG : OP_OK;

@@ -1,10 +1,17 @@
+#define _POSIX_C_SOURCE 200809L
+
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/supplemental/http/http.h>
+#include <nng/supplemental/tls/tls.h>
 
 #include "op_error.h"
 #include "op_http.h"
@@ -138,6 +145,32 @@ op_http_body(nng_http_req *req, nng_http_conn *conn, size_t max, void **body,
 	return rv == 0 ? 0 : -1;
 }
 
+/*
+ * The client's address of conn, into buf (size at least
+ * INET6_ADDRSTRLEN), or "".  nng 1.5 has no call for it; its
+ * nng_http_conn begins with the connection's nng_stream (http_conn.c),
+ * the one layout relied on here, and only for that version.
+ */
+static void
+op_http_peer(nng_http_conn *conn, char *buf, size_t size)
+{
+	buf[0] = '\0';
+#if NNG_MAJOR_VERSION == 1 && NNG_MINOR_VERSION == 5
+	nng_stream *st = *(nng_stream **)(void *)conn;
+	nng_sockaddr sa;
+
+	if (st == NULL || nng_stream_get_addr(st, NNG_OPT_REMADDR, &sa) != 0)
+		return;
+	if (sa.s_family == NNG_AF_INET)
+		inet_ntop(AF_INET, &sa.s_in.sa_addr, buf, (socklen_t)size);
+	else if (sa.s_family == NNG_AF_INET6)
+		inet_ntop(AF_INET6, sa.s_in6.sa_addr, buf, (socklen_t)size);
+#else
+	(void)conn;
+	(void)size;
+#endif
+}
+
 static void
 op_http_cb(nng_aio *aio)
 {
@@ -146,6 +179,7 @@ op_http_cb(nng_aio *aio)
 	const struct op_http_route *r = nng_http_handler_get_data(h);
 	struct op_http_response p = {200, NULL, NULL, 0, NULL, NULL};
 	struct op_http_request q = {0};
+	char peer[64];
 	const char *uri = nng_http_req_get_uri(req);
 	const char *qm = strchr(uri, '?');
 	void *body;
@@ -156,6 +190,8 @@ op_http_cb(nng_aio *aio)
 	q.path = r->path;
 	q.query = qm ? qm + 1 : "";
 	q.impl = req;
+	op_http_peer(nng_aio_get_input(aio, 2), peer, sizeof(peer));
+	q.peer = peer;
 	st = op_http_body(req, nng_aio_get_input(aio, 2), r->max_body, &body,
 	                  &q.body_len);
 	q.body = body;
@@ -221,9 +257,11 @@ op_http_add(struct op_http_server *s, struct op_http_route *r)
 }
 
 static int
-op_http_url(struct op_http_server *s, const char *addr)
+op_http_url(struct op_http_server *s, const char *addr, int tls)
 {
-	const char *scheme = strstr(addr, "://") ? "" : "http://";
+	const char *scheme = strstr(addr, "://") ? ""
+	                     : tls               ? "https://"
+	                                         : "http://";
 
 	s->url = malloc(strlen(scheme) + strlen(addr) + 1);
 	if (s->url == NULL)
@@ -233,15 +271,90 @@ op_http_url(struct op_http_server *s, const char *addr)
 	return OP_OK;
 }
 
-static int
-op_http_open(struct op_http_server *s, const char *addr,
-             const struct op_http_route *routes, size_t n)
+/* The contents of the file path, malloc'd and NUL-terminated, or NULL
+ * (unreadable, over 1 MiB, or out of memory). */
+static char *
+op_http_read(const char *path)
 {
+	FILE *fp = fopen(path, "r");
+	char *buf = NULL;
+	long n;
+
+	if (fp == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
+	    n < (1 << 20) && fseek(fp, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n + 1)) != NULL) {
+		if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+		}
+	}
+	fclose(fp);
+	return buf;
+}
+
+/* Frees a copy of a private key, wiping it first.  p may be NULL. */
+static void
+op_http_wipe(char *p)
+{
+	volatile char *v = p;
+
+	for (size_t i = 0; p && p[i]; i++)
+		v[i] = 0;
+	free(p);
+}
+
+/*
+ * A server TLS configuration (TLS 1.2 or later, no client certificate)
+ * with the PEM certificate and key in the files cert and key, into *out
+ * (the caller drops it with nng_tls_config_free).  Returns 0 or an nng
+ * error, logged with the file at fault.
+ */
+static int
+op_http_tls(nng_tls_config **out, const char *cert, const char *key)
+{
+	char *c = op_http_read(cert), *k = op_http_read(key);
+	nng_tls_config *cfg = NULL;
+	int rv;
+
+	if (c == NULL || k == NULL) {
+		op_error(MOD, "cannot read %s: check the path and permissions",
+		         c == NULL ? cert : key);
+		rv = NNG_EINVAL;
+	} else if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_SERVER)) ==
+	               0 &&
+	           ((rv = nng_tls_config_version(cfg, NNG_TLS_1_2,
+	                                         NNG_TLS_1_3)) != 0 ||
+	            (rv = nng_tls_config_auth_mode(
+	                 cfg, NNG_TLS_AUTH_MODE_NONE)) != 0 ||
+	            (rv = nng_tls_config_own_cert(cfg, c, k, NULL)) != 0)) {
+		op_error(MOD,
+		         "cannot use certificate %s with key %s: %s; both must "
+		         "be PEM and the key must match the certificate",
+		         cert, key, nng_strerror(rv));
+		rv = NNG_EINVAL;
+	}
+	free(c);
+	op_http_wipe(k);
+	if (rv != 0 && cfg != NULL)
+		nng_tls_config_free(cfg);
+	*out = rv == 0 ? cfg : NULL;
+	return rv;
+}
+
+static int
+op_http_open(struct op_http_server *s, const char *addr, const char *cert,
+             const char *key, const struct op_http_route *routes, size_t n)
+{
+	nng_tls_config *tls = NULL;
 	nng_url *url = NULL;
 	int rv;
 
 	if ((s->routes = calloc(n ? n : 1, sizeof(*routes))) == NULL ||
-	    op_http_url(s, addr) != OP_OK)
+	    op_http_url(s, addr, cert != NULL) != OP_OK)
 		return NNG_ENOMEM;
 	memcpy(s->routes, routes, n * sizeof(*routes));
 	s->n = n;
@@ -249,6 +362,11 @@ op_http_open(struct op_http_server *s, const char *addr,
 		return NNG_EADDRINVAL;
 	rv = nng_http_server_hold(&s->srv, url);
 	nng_url_free(url);
+	if (rv == 0 && cert != NULL &&
+	    (rv = op_http_tls(&tls, cert, key)) == 0) {
+		rv = nng_http_server_set_tls(s->srv, tls);
+		nng_tls_config_free(tls); /* the server holds a reference */
+	}
 	for (size_t i = 0; rv == 0 && i < n; i++)
 		rv = op_http_add(s, &s->routes[i]);
 	return rv ? rv : nng_http_server_start(s->srv);
@@ -258,13 +376,23 @@ int
 op_http_start(struct op_http_server **out, const char *addr,
               const struct op_http_route *routes, size_t n)
 {
+	return op_http_start_tls(out, addr, NULL, NULL, routes, n);
+}
+
+int
+op_http_start_tls(struct op_http_server **out, const char *addr,
+                  const char *cert, const char *key,
+                  const struct op_http_route *routes, size_t n)
+{
 	struct op_http_server *s = calloc(1, sizeof(*s));
 	int rv;
 
 	*out = NULL;
 	if (s == NULL)
 		return OP_ENOMEM;
-	if ((rv = op_http_open(s, addr, routes, n)) != 0) {
+	if (cert == NULL || key == NULL)
+		cert = key = NULL;
+	if ((rv = op_http_open(s, addr, cert, key, routes, n)) != 0) {
 		op_error(MOD, "cannot serve HTTP on %s: %s", addr,
 		         nng_strerror(rv));
 		op_http_stop(s);
@@ -272,6 +400,60 @@ op_http_start(struct op_http_server **out, const char *addr,
 	}
 	*out = s;
 	return OP_OK;
+}
+
+/*
+ * Connects to s's own port and hangs up.  nng prepares each accept with
+ * the TLS configuration of its time, so the accept waiting during a swap
+ * would hand the old certificate to one more client; this one takes it.
+ * A failure only leaves that one client with the old certificate.
+ */
+static void
+op_http_poke(const struct op_http_server *s)
+{
+	struct addrinfo hints = {0}, *ai = NULL;
+	const char *host;
+	nng_url *url;
+	int fd;
+
+	if (nng_url_parse(&url, s->url) != 0)
+		return;
+	host = url->u_hostname;
+	if (*host == '\0' || strcmp(host, "0.0.0.0") == 0)
+		host = "127.0.0.1";
+	else if (strcmp(host, "::") == 0)
+		host = "::1";
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(host, url->u_port, &hints, &ai) == 0) {
+		fd = socket(ai->ai_family, SOCK_STREAM, 0);
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) != 0)
+			op_debug(MOD, "cannot reach %s to renew its accept",
+			         s->url);
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+	}
+	nng_url_free(url);
+}
+
+int
+op_http_set_tls(struct op_http_server *s, const char *cert, const char *key)
+{
+	nng_tls_config *tls;
+	int rv;
+
+	if (op_http_tls(&tls, cert, key) != 0)
+		return OP_ECONFIG;
+	/* nng swaps the listener's configuration for new connections. */
+	rv = nng_http_server_set_tls(s->srv, tls);
+	nng_tls_config_free(tls);
+	if (rv != 0)
+		op_error(MOD, "cannot change the certificate of %s: %s", s->url,
+		         nng_strerror(rv));
+	else
+		op_http_poke(s);
+	return op_http_err(rv);
 }
 
 /*

@@ -18,6 +18,7 @@ struct op_http_request {
 	const char *query; /* after '?', or "" */
 	const void *body;
 	size_t body_len;
+	const char *peer; /* the client's address ("192.0.2.7"), or "" */
 	void *impl;
 };
 
@@ -60,6 +61,27 @@ struct op_http_server;
  */
 OP_MUSTCHECK int op_http_start(struct op_http_server **out, const char *addr,
                                const struct op_http_route *routes, size_t n);
+
+/*
+ * As op_http_start, but over HTTPS (TLS 1.2 or later) with the PEM
+ * certificate and key in the files cert and key, when both are non-NULL.
+ * Returns OP_OK, OP_ECONFIG (bad address, or a certificate or key that
+ * cannot be read or used; logged), OP_EIO or OP_ENOMEM.
+ */
+OP_MUSTCHECK int op_http_start_tls(struct op_http_server **out,
+                                   const char *addr, const char *cert,
+                                   const char *key,
+                                   const struct op_http_route *routes,
+                                   size_t n);
+
+/*
+ * Serves new connections of s, started over HTTPS, with the certificate
+ * and key in cert and key; connections already open keep theirs, and the
+ * listener stays open.  Returns OP_OK, or OP_ECONFIG (logged) with the old
+ * certificate still in use, or OP_ENOMEM.
+ */
+OP_MUSTCHECK int op_http_set_tls(struct op_http_server *s, const char *cert,
+                                 const char *key);
 
 /* Stops serving, waits for running handlers and frees s.  s may be
  * NULL. */

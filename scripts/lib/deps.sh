@@ -4,13 +4,14 @@
 
 OPSPULSE_BUILD_DEPS="build-essential cmake ninja-build pkg-config libnng-dev
   libprotobuf-c-dev protobuf-c-compiler libpq-dev libconfig-dev
-  libcmocka-dev libjansson-dev libmbedtls-dev postgresql-15
+  libcmocka-dev libjansson-dev libmbedtls-dev libcrypt-dev postgresql-15
   postgresql-client-15 python3"
 # systemd only for systemd-analyze (the package test verifies the units);
 # it does not become the init system (that is systemd-sysv).
 OPSPULSE_TEST_DEPS="clang clang-format libclang-rt-14-dev openssl rpm
   dpkg-dev file git prometheus-alertmanager redis-server systemd
-  chromium fonts-dejavu-core prometheus"
+  chromium fonts-dejavu-core prometheus libnss3-tools apache2-utils whois
+  curl"
 
 deps_install() {
     local missing=() p
