@@ -145,14 +145,16 @@ request_batch(const struct request_ctx *ctx, unsigned worker,
 	rp->r.ack = &rp->ack;
 }
 
-/* A query or the report (dispatch.h), answered with its result. */
+/* A query or the report (dispatch.h), answered with its result, from
+ * query_database when it is set. */
 static void
 request_query(const struct request_ctx *ctx, unsigned worker,
               const Opspulse__V1__QueryRequest *q, struct request_reply *rp)
 {
+	struct store *s =
+	    ctx->queries ? ctx->queries[worker] : ctx->stores[worker];
 	int64_t t0 = op_time_mono_us();
-	int rv = dispatch_query(ctx->stores[worker], q, &rp->result, rp->err,
-	                        sizeof(rp->err));
+	int rv = dispatch_query(s, q, &rp->result, rp->err, sizeof(rp->err));
 
 	metrics_query(rv == OP_OK, (double)(op_time_mono_us() - t0) / 1e6);
 	if (rv == OP_OK) {
