@@ -101,7 +101,8 @@ store_schema_ok(struct store *s)
 }
 
 /* Keeps libpq's message on why s could not connect, on one line ("; "
- * between the hosts a multi-host string tried).  This can't fail. */
+ * between its lines: one or two per host a multi-host string tried).
+ * This can't fail. */
 static void
 store_keep_why(struct store *s)
 {
@@ -109,13 +110,11 @@ store_keep_why(struct store *s)
 	size_t o = 0;
 
 	for (; *m && o + 3 < sizeof(s->why); m++) {
-		if (*m == '\n' && m[1] != '\0' && m[1] != '\t') {
+		if (*m == '\n' && m[1] != '\0') {
 			s->why[o++] = ';';
 			s->why[o++] = ' ';
 		} else if (*m != '\n' && *m != '\t') {
 			s->why[o++] = *m;
-		} else if (*m == '\t') {
-			s->why[o++] = ' ';
 		}
 	}
 	s->why[o] = '\0';
