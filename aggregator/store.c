@@ -120,17 +120,17 @@ store_keep_why(struct store *s)
 	s->why[o] = '\0';
 }
 
-/* After a session came up: logs and counts a reconnection.  This can't
- * fail. */
+/* After a session came up: logs the end of an outage or a lost session,
+ * and counts a reconnection.  This can't fail. */
 static void
 store_session_up(struct store *s)
 {
-	if (s->had_session) {
-		metrics_reconnect();
+	if (s->had_session || s->down_logged)
 		op_info(MOD, "database connection restored (%s port %s%s)",
 		        PQhost(s->conn), PQport(s->conn),
 		        s->queries ? ", queries" : "");
-	}
+	if (s->had_session)
+		metrics_reconnect();
 	s->had_session = 1;
 	s->down_logged = 0;
 	s->why[0] = '\0';

@@ -111,9 +111,17 @@ def query_sessions(node, db):
                                "WHERE application_name = 'opspulse-aggregator-query'"))
 
 
-def services(c):
-    """opspulse services: events per service, as the CLI reads them."""
-    return {r["service"]: r["events"] for r in c.cli_json("services")["rows"]}
+def services(c, standby):
+    """opspulse services: events per service, as the CLI reads them;
+    checks whether the answer says it came from a standby."""
+    out = c.cli_json("services")
+    if standby:
+        check(out.get("from_standby") is True and out.get("replay_lag_seconds") >= 0,
+              "a standby's answer carries its replay lag: %r" % {k: v for k, v in out.items()
+                                                                  if k != "rows"})
+    else:
+        check("from_standby" not in out, "a primary's answer is not marked: %r" % out.keys())
+    return {r["service"]: r["events"] for r in out["rows"]}
 
 
 def rewind(old, new):
@@ -181,7 +189,7 @@ def before_failover(c, node1, node2):
     db = c.db
     wait_for(lambda: int(node1.scalar(db, "SELECT count(*) FROM toil")) >= 100, 120,
              "events on the primary")
-    got = services(c)
+    got = services(c, standby=True)
     check(all("svc-" + a in got for a in AGENTS), "services answered from the standby: %r" % got)
     check(query_sessions(node2, db) > 0, "the queries' session is on the standby")
     check_eq(query_sessions(node1, db), 0, "query sessions on the primary")
@@ -200,7 +208,7 @@ def during_outage(c, node1, node2):
           "/healthz says why: %d %r" % (status, body))
     print("healthz while no primary: %s" % body.strip())
     # The standby still answers queries: they come from it.
-    got = services(c)
+    got = services(c, standby=True)
     on_standby = {r[0]: int(r[1]) for r in node2.sql(
         db, "SELECT service, count(*) FROM toil GROUP BY service")}
     check(all(got.get("svc-" + a, 0) >= on_standby.get("svc-" + a, 0) for a in AGENTS),
@@ -226,7 +234,7 @@ def after_failover(c, node1, node2, load):
         check_eq(dup, "0", "no %s doubled" % table)
     # Queries now come from the promoted server: the query sessions stayed
     # on it, and it answers with every event.
-    got = services(c)
+    got = services(c, standby=False)
     for a in AGENTS:
         check_eq(got.get("svc-" + a), sum(load.recorded[a].values()),
                  "opspulse services on the new primary, %s" % a)
