@@ -9,6 +9,7 @@ the promoted server after, /healthz says why while no primary answers,
 /metrics counts the reconnections."""
 import json
 import os
+import subprocess
 import tempfile
 import threading
 import time
@@ -70,7 +71,6 @@ class Load:
         self.threads = [threading.Thread(target=self.record, args=(a,)) for a in AGENTS]
 
     def record(self, agent):
-        import subprocess
         k = 0
         while not self.stop.is_set():
             events = chunk(agent, k, 20, self.base)
