@@ -9,7 +9,7 @@ import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 
-from harness import (PG_BIN, STATE, Cluster, PgServer, check, check_close, check_eq, pg_as_owner, run,
+from harness import (PG_BIN, STATE, Cluster, PgServer, check_close, check_eq, pg_as_owner, run,
                      wait_for)
 
 SVC = "drill-svc"
