@@ -47,6 +47,8 @@ struct agg_http_user {
 struct agg_conf {
 	struct op_strlist listen;
 	char *database; /* libpq connection string */
+	/* libpq connection string for queries; "" or NULL: database */
+	char *query_database;
 	char *http;
 	struct op_tls_conf tls;
 	char *timezone;

@@ -36,6 +36,9 @@ static const struct op_cfg_option agg_options[] = {
      "addresses agents and the CLI connect to"},
     {"aggregator.database", OP_CFG_STRING, "dbname=opspulse", F(database),
      "libpq connection string"},
+    {"aggregator.query_database", OP_CFG_STRING, "", F(query_database),
+     "libpq connection string for queries, /report and the /metrics gauges, "
+     "e.g. a hot standby (empty: database)"},
     {"aggregator.http", OP_CFG_STRING, "127.0.0.1:7411", F(http),
      "address of /report, /healthz and /metrics"},
     OP_CFG_TLS("aggregator.tls", struct agg_conf, tls,

@@ -25,8 +25,9 @@
 struct agg_http {
 	struct op_http_server *server;
 	struct op_server *transport; /* for its refused handshakes */
-	struct store *store;
-	pthread_mutex_t lock;       /* one request at a time on store */
+	struct store *store;  /* /report and the gauges: query_database's */
+	struct store *ingest; /* /healthz: database's; NULL: store */
+	pthread_mutex_t lock; /* one request at a time on store and ingest */
 	pthread_rwlock_t auth_lock; /* auth is swapped on reload */
 	struct http_auth *auth;
 	struct http_auth_log *log;
@@ -293,23 +294,27 @@ http_report(void *arg, const struct op_http_request *r,
 	free(buf);
 }
 
-/* GET /healthz: 200 when the database is reachable and its schema
- * current, 503 saying which is not. */
+/* GET /healthz: 200 when the ingest database is reachable (a primary,
+ * when database asks for read-write) and its schema current, 503 saying
+ * which is not, with libpq's reason. */
 static void
 http_healthz(void *arg, const struct op_http_request *r,
              struct op_http_response *res)
 {
 	struct agg_http *h = arg;
+	struct store *s = h->ingest ? h->ingest : h->store;
+	char why[512];
 	int rv;
 
 	(void)r;
 	pthread_mutex_lock(&h->lock);
-	rv = store_ready(h->store);
+	rv = store_ready(s);
+	snprintf(why, sizeof(why), "%s", store_why(s));
 	pthread_mutex_unlock(&h->lock);
 	if (rv == OP_OK)
 		op_http_reply(res, 200, "ok");
 	else if (rv == OP_EUNAVAIL)
-		op_http_reply(res, 503, "database unreachable");
+		op_http_reply(res, 503, "database unreachable: %s", why);
 	else
 		op_http_reply(res, 503,
 		              "database schema is older than this aggregator: "
@@ -484,6 +489,19 @@ http_warn_open(const struct agg_http *h, const char *addr)
 	        addr, cases[i].how, cases[i].risk, cases[i].fix);
 }
 
+/* h's stores: one for conninfo, or one for each when query_conninfo
+ * names another database.  Returns OP_OK or OP_ENOMEM. */
+static int
+http_stores(struct agg_http *h, const char *conninfo,
+            const char *query_conninfo)
+{
+	if (query_conninfo == NULL || *query_conninfo == '\0')
+		return store_alloc(&h->store, conninfo);
+	if (store_alloc_query(&h->store, query_conninfo) != OP_OK)
+		return OP_ENOMEM;
+	return store_alloc(&h->ingest, conninfo);
+}
+
 int
 agg_http_start(struct agg_http **out, const struct agg_conf *c,
                struct op_server *server)
@@ -492,7 +510,10 @@ agg_http_start(struct agg_http **out, const struct agg_conf *c,
 	int rv;
 
 	*out = NULL;
-	if (h == NULL || store_alloc(&h->store, c->database) != OP_OK) {
+	if (h == NULL ||
+	    http_stores(h, c->database, c->query_database) != OP_OK) {
+		if (h)
+			store_free(h->store);
 		free(h);
 		return OP_ENOMEM;
 	}
@@ -565,6 +586,7 @@ agg_http_stop(struct agg_http *h)
 		return;
 	op_http_stop(h->server);
 	store_free(h->store);
+	store_free(h->ingest);
 	http_auth_free(h->auth);
 	http_auth_log_free(h->log);
 	pthread_rwlock_destroy(&h->auth_lock);

@@ -16,8 +16,10 @@ struct agg_conf;
 struct op_server;
 
 /* Serves on c->http ("127.0.0.1:7411") with its own connection to
- * c->database, over HTTPS when c->http_tls is set, asking for the
- * credentials of c->http_users and c->http_tokens when any is set
+ * c->database, and one to c->query_database for /report and the gauges
+ * when it is set (/healthz always asks c->database), over HTTPS when
+ * c->http_tls is set, asking for the credentials of c->http_users and
+ * c->http_tokens when any is set
  * (/healthz stays open; SPEC §7); warns when the address is reachable
  * beyond loopback without both.  c is copied.  /metrics also reads
  * server's counters (server must outlive *out).  /report goes through

@@ -42,6 +42,9 @@ static struct {
 	atomic_uint_fast64_t events_received, events_stored, events_dup;
 	atomic_uint_fast64_t queries_ok, queries_failed;
 	struct metrics_hist batch_latency, query_latency;
+	atomic_uint_fast64_t reconnections;
+	atomic_int query_db_state;  /* 0 unknown, 1 primary, 2 standby */
+	atomic_int_fast64_t lag_us; /* -1: unknown */
 } metrics;
 
 /* Adds one observation of seconds to h.  This can't fail. */
@@ -88,6 +91,20 @@ metrics_query(int ok, double seconds)
 	metrics_observe(&metrics.query_latency, seconds);
 }
 
+void
+metrics_reconnect(void)
+{
+	atomic_fetch_add(&metrics.reconnections, 1);
+}
+
+void
+metrics_query_database(int standby, double lag_s)
+{
+	atomic_store(&metrics.lag_us,
+	             lag_s < 0 ? -1 : (int_fast64_t)(lag_s * 1e6));
+	atomic_store(&metrics.query_db_state, standby ? 2 : 1);
+}
+
 /* The # HELP and # TYPE lines of metric name. */
 static void
 metrics_help(FILE *f, const char *name, const char *type, const char *help)
@@ -117,6 +134,29 @@ metrics_hist_render(FILE *f, const char *name, const char *help,
 	fprintf(f, "%s_sum %.6f\n", name,
 	        (double)atomic_load(&h->sum_us) / 1e6);
 	fprintf(f, "%s_count %llu\n", name, (unsigned long long)count);
+}
+
+/* The query database's role and replay lag, once query_database has been
+ * asked. */
+static void
+metrics_render_query_database(FILE *f)
+{
+	int state = atomic_load(&metrics.query_db_state);
+	int_fast64_t lag = atomic_load(&metrics.lag_us);
+
+	if (state == 0)
+		return;
+	metrics_help(f, "opspulse_query_database_standby", "gauge",
+	             "Whether queries are answered by a standby in recovery "
+	             "(1) or by a primary (0).");
+	fprintf(f, "opspulse_query_database_standby %d\n", state == 2);
+	if (lag < 0)
+		return;
+	metrics_help(f, "opspulse_query_database_replay_lag_seconds", "gauge",
+	             "How far query answers lag behind the primary: events "
+	             "acknowledged within this time may be missing from them.");
+	fprintf(f, "opspulse_query_database_replay_lag_seconds %.3f\n",
+	        (double)lag / 1e6);
 }
 
 void
@@ -161,4 +201,10 @@ metrics_render(FILE *f)
 	metrics_hist_render(f, "opspulse_query_seconds",
 	                    "Time to answer an indicator query.",
 	                    &metrics.query_latency);
+	metrics_help(f, "opspulse_database_reconnections_total", "counter",
+	             "Database sessions re-established after one was lost "
+	             "(a restart, or a failover to a promoted standby).");
+	fprintf(f, "opspulse_database_reconnections_total %llu\n",
+	        (unsigned long long)atomic_load(&metrics.reconnections));
+	metrics_render_query_database(f);
 }

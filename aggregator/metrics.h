@@ -47,6 +47,15 @@ void metrics_batch(enum metrics_batch result, size_t events, uint32_t stored,
  * fail. */
 void metrics_query(int ok, double seconds);
 
+/* A database session re-established after one was lost (a restart or
+ * a failover to another host).  This can't fail. */
+void metrics_reconnect(void);
+
+/* What query_database's server was when last asked: a standby (1) or a
+ * primary (0), and its replay lag in seconds (-1: unknown).  Until it is
+ * called, nothing is rendered for it.  This can't fail. */
+void metrics_query_database(int standby, double lag_s);
+
 /* Writes the counters to f in Prometheus text format (version 0.0.4).
  * Write errors are left in f's error state for the caller. */
 void metrics_render(FILE *f);

@@ -145,16 +145,36 @@ request_batch(const struct request_ctx *ctx, unsigned worker,
 	rp->r.ack = &rp->ack;
 }
 
-/* A query or the report (dispatch.h), answered with its result. */
+/* Marks r as answered by a standby, with its replay lag, when s's server
+ * is one.  Left unmarked when that cannot be told.  This can't fail. */
+static void
+request_freshness(struct store *s, Opspulse__V1__QueryResult *r)
+{
+	char err[256];
+	double lag;
+	int standby;
+
+	if (store_freshness(s, &standby, &lag, err, sizeof(err)) == OP_OK &&
+	    standby) {
+		r->from_standby = 1;
+		r->replay_lag_seconds = lag;
+	}
+}
+
+/* A query or the report (dispatch.h), answered with its result, from
+ * query_database when it is set. */
 static void
 request_query(const struct request_ctx *ctx, unsigned worker,
               const Opspulse__V1__QueryRequest *q, struct request_reply *rp)
 {
+	struct store *s =
+	    ctx->queries ? ctx->queries[worker] : ctx->stores[worker];
 	int64_t t0 = op_time_mono_us();
-	int rv = dispatch_query(ctx->stores[worker], q, &rp->result, rp->err,
-	                        sizeof(rp->err));
+	int rv = dispatch_query(s, q, &rp->result, rp->err, sizeof(rp->err));
 
 	metrics_query(rv == OP_OK, (double)(op_time_mono_us() - t0) / 1e6);
+	if (rv == OP_OK && ctx->queries)
+		request_freshness(s, rp->result);
 	if (rv == OP_OK) {
 		rp->r.body_case = OPSPULSE__V1__REPLY__BODY_RESULT;
 		rp->r.result = rp->result;

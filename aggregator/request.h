@@ -19,8 +19,9 @@
 /* What requests are answered with.  The caller owns every member and
  * keeps them until the transport that calls request_handle has stopped. */
 struct request_ctx {
-	struct store **stores; /* one per worker, indexed by worker */
-	struct access *access; /* who may do what */
+	struct store **stores;  /* one per worker, indexed by worker */
+	struct store **queries; /* the same for queries; NULL: stores */
+	struct access *access;  /* who may do what */
 };
 
 /*

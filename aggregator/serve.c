@@ -16,6 +16,7 @@
 #include "access.h"
 #include "aggregator.h"
 #include "http.h"
+#include "metrics.h"
 #include "op_error.h"
 #include "op_log.h"
 #include "op_time.h"
@@ -43,6 +44,8 @@ struct serve_state {
 	unsigned nworkers;
 	struct teams_sync *teams; /* the main thread's */
 	struct store *maint;      /* the main thread's, for partitions */
+	struct store *fresh;      /* query_database's role and lag; or NULL */
+	int fresh_standby;        /* its last role: 1 standby, 0 primary, -1 */
 	int64_t maint_due_ms;     /* op_time_mono_ms of the next run */
 	int64_t rollup_due_ms;    /* op_time_mono_ms of the next refresh */
 	struct agg_http *http;    /* NULL when no HTTP address is set */
@@ -55,9 +58,35 @@ serve_free(struct serve_state *st)
 	for (unsigned i = 0; st->ctx.stores && i < st->nworkers; i++)
 		store_free(st->ctx.stores[i]);
 	free(st->ctx.stores);
+	for (unsigned i = 0; st->ctx.queries && i < st->nworkers; i++)
+		store_free(st->ctx.queries[i]);
+	free(st->ctx.queries);
+	store_free(st->fresh);
 	teams_sync_free(st->teams);
 	access_free(st->ctx.access);
 	store_free(st->maint);
+}
+
+/* With query_database set: a query store per worker and one for the
+ * main thread's look at its replication lag.  Returns OP_OK or
+ * OP_ENOMEM. */
+static int
+serve_init_queries(struct serve_state *st, const char *conninfo)
+{
+	st->fresh_standby = -1;
+	if (conninfo == NULL || *conninfo == '\0')
+		return OP_OK;
+	if ((st->ctx.queries =
+	         calloc(st->nworkers, sizeof(*st->ctx.queries))) == NULL ||
+	    store_alloc_query(&st->fresh, conninfo) != OP_OK)
+		return OP_ENOMEM;
+	for (unsigned i = 0; i < st->nworkers; i++) {
+		if (store_alloc_query(&st->ctx.queries[i], conninfo) != OP_OK)
+			return OP_ENOMEM;
+	}
+	op_info(MOD, "queries, /report and the /metrics gauges use "
+	             "query_database");
+	return OP_OK;
 }
 
 /* A store per worker, the teams writer, the maintenance store and the
@@ -81,6 +110,8 @@ serve_init(struct serve_state *st, struct agg_conf *c)
 		if (store_alloc(&st->ctx.stores[i], c->database) != OP_OK)
 			return OP_ENOMEM;
 	}
+	if (serve_init_queries(st, c->query_database) != OP_OK)
+		return OP_ENOMEM;
 	/* A schema older than this build is a deployment mistake: stop.  An
 	 * unreachable database is an outage: serve, and wait for it. */
 	return store_ready(st->ctx.stores[0]) == OP_EDB ? OP_EDB : OP_OK;
@@ -199,6 +230,32 @@ serve_refresh_rollups(struct serve_state *st)
 	st->rollup_due_ms = op_time_mono_ms() + next;
 }
 
+/*
+ * Asks query_database whether it is a standby and how far it lags, for
+ * /metrics; logs when its role changes (a promotion).  Nothing when
+ * query_database is unset.  This can't fail: an unreachable server is
+ * logged by the store and asked again next time.
+ */
+static void
+serve_freshness(struct serve_state *st)
+{
+	char err[256];
+	double lag;
+	int standby;
+
+	if (st->fresh == NULL || store_freshness(st->fresh, &standby, &lag, err,
+	                                         sizeof(err)) != OP_OK)
+		return;
+	metrics_query_database(standby, lag);
+	if (standby != st->fresh_standby)
+		op_info(MOD, "query_database is %s: queries %s",
+		        standby ? "a standby" : "a primary",
+		        standby ? "are answered as of its last replayed "
+		                  "transaction (replay lag on /metrics)"
+		                : "see every acknowledged event");
+	st->fresh_standby = standby;
+}
+
 /* The next signal; 0 when partition maintenance or the rollup refresh
  * falls due, or after a few seconds when a teams write is pending (it is
  * retried then); -1 on failure. */
@@ -249,8 +306,10 @@ serve_loop(struct serve_state *st, struct agg_conf *c, const sigset_t *set)
 			teams_sync_run(st->teams, c);
 		if (op_time_mono_ms() >= st->maint_due_ms)
 			serve_maintain(st);
-		if (op_time_mono_ms() >= st->rollup_due_ms)
+		if (op_time_mono_ms() >= st->rollup_due_ms) {
 			serve_refresh_rollups(st);
+			serve_freshness(st);
+		}
 	}
 	return sig;
 }
@@ -277,6 +336,7 @@ agg_serve(struct agg_conf *c)
 	/* Teams first, so that no query is answered with stale ones. */
 	teams_sync_run(st.teams, c);
 	serve_maintain(&st);
+	serve_freshness(&st);
 	if (op_server_start(&server, &c->listen, &c->tls, st.nworkers,
 	                    request_handle, &st.ctx) != OP_OK) {
 		serve_free(&st);

@@ -4,6 +4,7 @@
 
 #include <libpq-fe.h>
 
+#include "metrics.h"
 #include "op_error.h"
 #include "op_log.h"
 #include "op_time.h"
@@ -18,18 +19,23 @@
 
 /* ---- connection ----------------------------------------------------- */
 
+/* Sessions are named in pg_stat_activity by what they are for. */
+#define STORE_APP_INGEST "opspulse-aggregator"
+#define STORE_APP_QUERY  "opspulse-aggregator-query"
+
 static PGconn *
-store_dial(const char *conninfo)
+store_dial(const char *conninfo, const char *app)
 {
 	static const char *const keys[] = {"dbname", "application_name",
 	                                   "options", NULL};
 	const char *const vals[] = {
-	    conninfo, "opspulse-aggregator",
+	    conninfo, app,
 	    "-c search_path=opspulse,pg_catalog -c TimeZone=UTC "
 	    "-c DateStyle=ISO -c IntervalStyle=iso_8601",
 	    NULL};
 
-	/* expand_dbname = 1: "dbname" may hold a whole connection string. */
+	/* expand_dbname = 1: "dbname" may hold a whole connection string,
+	 * several hosts and target_session_attrs included. */
 	return PQconnectdbParams(keys, vals, 1);
 }
 
@@ -47,9 +53,23 @@ store_alloc(struct store **out, const char *conninfo)
 }
 
 int
+store_alloc_query(struct store **out, const char *conninfo)
+{
+	int rv = store_alloc(out, conninfo);
+
+	if (rv == OP_OK)
+		(*out)->queries = 1;
+	return rv;
+}
+
+int
 store_alloc_like(struct store **out, const struct store *s)
 {
-	return store_alloc(out, s->conninfo);
+	int rv = store_alloc(out, s->conninfo);
+
+	if (rv == OP_OK)
+		(*out)->queries = s->queries;
+	return rv;
 }
 
 void
@@ -80,31 +100,82 @@ store_schema_ok(struct store *s)
 	return ok ? OP_OK : OP_EDB;
 }
 
+/* Keeps libpq's message on why s could not connect, on one line ("; "
+ * between its lines: one or two per host a multi-host string tried).
+ * This can't fail. */
+static void
+store_keep_why(struct store *s)
+{
+	const char *m = PQerrorMessage(s->conn);
+	size_t o = 0;
+
+	for (; *m && o + 3 < sizeof(s->why); m++) {
+		if (*m == '\n' && m[1] != '\0') {
+			s->why[o++] = ';';
+			s->why[o++] = ' ';
+		} else if (*m != '\n' && *m != '\t') {
+			s->why[o++] = *m;
+		}
+	}
+	s->why[o] = '\0';
+}
+
+/* After a session came up: logs the end of an outage or a lost session,
+ * and counts a reconnection.  This can't fail. */
+static void
+store_session_up(struct store *s)
+{
+	if (s->had_session || s->down_logged)
+		op_info(MOD, "database connection restored (%s port %s%s)",
+		        PQhost(s->conn), PQport(s->conn),
+		        s->queries ? ", queries" : "");
+	if (s->had_session)
+		metrics_reconnect();
+	s->had_session = 1;
+	s->down_logged = 0;
+	s->why[0] = '\0';
+}
+
 int
 store_ready(struct store *s)
 {
 	if (s->conn && PQstatus(s->conn) == CONNECTION_OK)
 		return OP_OK;
-	/* A new session: statements and temporary tables are gone. */
+	/* A new session: statements and temporary tables are gone.  With
+	 * several hosts, libpq tries them in order again, so a reset finds
+	 * the server that target_session_attrs asks for (a promoted
+	 * standby after a failover). */
 	s->prepared = 0;
 	if (s->conn) {
 		PQreset(s->conn);
 	} else {
-		s->conn = store_dial(s->conninfo);
+		s->conn =
+		    store_dial(s->conninfo,
+		               s->queries ? STORE_APP_QUERY : STORE_APP_INGEST);
 	}
 	if (PQstatus(s->conn) != CONNECTION_OK) {
-		if (!s->down_logged)
+		store_keep_why(s);
+		if (!s->down_logged && s->queries)
+			op_warn(MOD,
+			        "query database unavailable (%s); queries fail "
+			        "until it is back",
+			        s->why);
+		else if (!s->down_logged)
 			op_warn(MOD,
 			        "database unavailable (%s); not acknowledging "
 			        "batches until it is back",
-			        PQerrorMessage(s->conn));
+			        s->why);
 		s->down_logged = 1;
 		return OP_EUNAVAIL;
 	}
-	if (s->down_logged)
-		op_info(MOD, "database connection restored");
-	s->down_logged = 0;
+	store_session_up(s);
 	return store_schema_ok(s);
+}
+
+const char *
+store_why(const struct store *s)
+{
+	return s->why;
 }
 
 /* After a failed statement: was the connection lost? */
@@ -143,7 +214,8 @@ store_connect(struct store *s)
 		return OP_OK;
 	PQfinish(s->conn);
 	s->prepared = 0;
-	s->conn = store_dial(s->conninfo);
+	s->conn = store_dial(s->conninfo,
+	                     s->queries ? STORE_APP_QUERY : STORE_APP_INGEST);
 	if (PQstatus(s->conn) != CONNECTION_OK) {
 		op_error(MOD, "cannot connect to the database (%s): %s",
 		         s->conninfo, PQerrorMessage(s->conn));
@@ -394,6 +466,33 @@ store_query(struct store *s, const char *sql, const char *const *params,
 		return rv;
 	}
 	*out = q;
+	return OP_OK;
+}
+
+/* ---- replication ---------------------------------------------------- */
+
+int
+store_freshness(struct store *s, int *standby, double *lag_s, char *err,
+                size_t errsz)
+{
+	/* Caught up when all WAL received is replayed; otherwise the age of
+	 * the last transaction replayed, which is how far the answers lag. */
+	static const char sql[] =
+	    "SELECT pg_is_in_recovery(), CASE WHEN NOT pg_is_in_recovery() "
+	    "OR pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+	    "ELSE extract(epoch FROM now() - "
+	    "pg_last_xact_replay_timestamp()) END::float8";
+	PGresult *r;
+	int rv;
+
+	if ((rv = store_ready_err(s, err, errsz)) != OP_OK)
+		return rv;
+	r = PQexec(s->conn, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		return store_failure(s, r, err, errsz);
+	*standby = PQgetvalue(r, 0, 0)[0] == 't';
+	*lag_s = PQgetisnull(r, 0, 1) ? -1 : strtod(PQgetvalue(r, 0, 1), NULL);
+	PQclear(r);
 	return OP_OK;
 }
 

@@ -18,6 +18,11 @@ struct store;
 OP_MUSTCHECK int store_alloc(struct store **out, const char *conninfo);
 void store_free(struct store *s);
 
+/* As store_alloc, for queries only (query_database): its sessions are
+ * named opspulse-aggregator-query in pg_stat_activity and its outages
+ * are logged as the queries'.  Returns OP_OK or OP_ENOMEM. */
+OP_MUSTCHECK int store_alloc_query(struct store **out, const char *conninfo);
+
 /* Creates a store for the same database as s: another connection, for
  * work run beside s's.  Returns OP_OK or OP_ENOMEM. */
 OP_MUSTCHECK int store_alloc_like(struct store **out, const struct store *s);
@@ -28,6 +33,22 @@ OP_MUSTCHECK int store_alloc_like(struct store **out, const struct store *s);
  * outage) or OP_EDB (schema older than this build; run migrate).
  */
 OP_MUSTCHECK int store_ready(struct store *s);
+
+/* Why s's last connection attempt failed, libpq's message on one line
+ * (every host a multi-host string tried, and why each was refused), or ""
+ * while connected.  Points into s: valid until s is next used.  This
+ * can't fail. */
+const char *store_why(const struct store *s);
+
+/*
+ * Whether s's server is a standby in recovery (*standby 1) and how far
+ * its answers lag behind the primary: 0 when every WAL record received
+ * is replayed (and on a primary), else the age of the last replayed
+ * transaction in seconds; -1 when the standby cannot tell.  Returns
+ * OP_OK, OP_EUNAVAIL or OP_EDB, with err set.
+ */
+OP_MUSTCHECK int store_freshness(struct store *s, int *standby, double *lag_s,
+                                 char *err, size_t errsz);
 
 /*
  * Stores every event of b in one transaction, idempotently, and records

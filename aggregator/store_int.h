@@ -13,9 +13,12 @@
 
 struct store {
 	char *conninfo;
+	int queries; /* for query_database: named and logged so */
 	PGconn *conn;
 	int down_logged;
-	int prepared;     /* this session has the write path's statements */
+	int had_session; /* a session was up once: the next is a reconnection */
+	char why[512];   /* why the last connection attempt failed; "" if up */
+	int prepared;    /* this session has the write path's statements */
 	char sqlstate[6]; /* of the last failure; "" if it had none */
 };
 

@@ -82,9 +82,17 @@ render_json(FILE *fp, const result_t *r)
 {
 	char since[OP_TIME_BUFSZ], until[OP_TIME_BUFSZ];
 
-	fprintf(fp, "{\"since\":\"%s\",\"until\":\"%s\",\"rows\":[",
+	fprintf(fp, "{\"since\":\"%s\",\"until\":\"%s\",",
 	        op_time_format(r->since_us, since, sizeof(since)),
 	        op_time_format(r->until_us, until, sizeof(until)));
+	/* A standby's answer says how far behind the primary it is. */
+	if (r->from_standby && r->replay_lag_seconds >= 0)
+		fprintf(fp,
+		        "\"from_standby\":true,\"replay_lag_seconds\":%.3f,",
+		        r->replay_lag_seconds);
+	else if (r->from_standby)
+		fputs("\"from_standby\":true,\"replay_lag_seconds\":null,", fp);
+	fputs("\"rows\":[", fp);
 	for (size_t i = 0; i < r->n_rows; i++) {
 		fputs(i ? ",{" : "{", fp);
 		for (size_t c = 0; c < r->n_columns; c++) {
@@ -134,9 +142,19 @@ render_table(FILE *fp, const char *title, const result_t *r)
 				w[c] = l;
 		}
 	}
-	fprintf(fp, "%s, %s to %s\n\n", title,
+	fprintf(fp, "%s, %s to %s\n", title,
 	        op_time_format(r->since_us, since, sizeof(since)),
 	        op_time_format(r->until_us, until, sizeof(until)));
+	if (r->from_standby && r->replay_lag_seconds >= 0)
+		fprintf(fp,
+		        "(from a standby, %.1f s behind the primary: events "
+		        "acknowledged since may be missing)\n",
+		        r->replay_lag_seconds);
+	else if (r->from_standby)
+		fputs("(from a standby that cannot tell how far behind the "
+		      "primary it is: recent events may be missing)\n",
+		      fp);
+	fputc('\n', fp);
 	for (size_t c = 0; c < r->n_columns; c++)
 		fprintf(fp, "%-*s%s", (int)w[c], r->columns[c]->name,
 		        c + 1 < r->n_columns ? "  " : "\n");

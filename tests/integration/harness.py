@@ -186,11 +186,16 @@ class Proc:
 class Cluster:
     """A database, configuration files and the daemons of one test."""
 
-    def __init__(self, name, n_aggregators=1, agent_id="it-agent", private_pg=False):
+    def __init__(self, name, n_aggregators=1, agent_id="it-agent", private_pg=False, pg=None):
+        """pg: a PgServer the test owns (a replication primary), where the
+        database is made; by default the suite's server."""
         os.makedirs(os.path.join(STATE, "runs"), exist_ok=True)
         self.dir = tempfile.mkdtemp(prefix=name + "-", dir=os.path.join(STATE, "runs"))
         self.private_pg = private_pg
-        if private_pg:
+        if pg is not None:
+            self.pg_port = str(pg.port)
+            self.pg_dir = pg.dir
+        elif private_pg:
             self.pg_dir = os.path.join(self.dir, "pg")
             self.pg_port = str(free_port())
             self.pg_start()
@@ -214,7 +219,9 @@ class Cluster:
         self.http_ports = [free_port() for _ in range(n_aggregators)]
         self.write_confs()
 
-    def write_confs(self, aggregator_extra=""):
+    def write_confs(self, aggregator_extra="", database=None):
+        """database: the aggregators' connection string, when not the
+        test database's own (conninfo)."""
         for i in range(len(self.ports)):
             self.write("aggregator%d.conf" % i, """aggregator = {
   listen = [ "%s" ];
@@ -223,8 +230,8 @@ class Cluster:
   tls = %s;
   workers = 2;
 %s};
-""" % (self.addresses[i], self.conninfo, self.http_ports[i], self.tls_conf("aggregator"),
-       aggregator_extra))
+""" % (self.addresses[i], database or self.conninfo, self.http_ports[i],
+       self.tls_conf("aggregator"), aggregator_extra))
         self.write_agent_conf()
         self.write("cli.conf", """cli = { server = "%s"; tls = %s; };
 """ % (self.addresses[0], self.tls_conf("it-user")))
@@ -267,16 +274,19 @@ class Cluster:
         return self.path(name)
 
     def write_agent_conf(self, extra="", max_mb=256, collectors=False,
-                         sender="timeout_ms = 3000;"):
+                         sender="timeout_ms = 3000;", name="agent.conf", agent_id=None,
+                         spool=None):
         """collectors=False turns the daemon's probes, capacity sampling
         and webhook off, so that a test sees only the events it records;
-        a test of those passes True and configures them in extra."""
+        a test of those passes True and configures them in extra.  name,
+        agent_id and spool make the file of another agent (several agents
+        on one cluster)."""
         addrs = ", ".join('"%s"' % a for a in self.addresses)
         if not collectors:
             extra = ("  probes = { enabled = false; };\n"
                      "  capacity = { enabled = false; };\n"
                      "  webhook = { listen = \"\"; };\n") + extra
-        self.write("agent.conf", """agent = {
+        self.write(name, """agent = {
   id = "%s";
   host = "%s";
   service = "default-svc";
@@ -285,8 +295,8 @@ class Cluster:
   sender = { %s };
   tls = %s;
 %s};
-""" % (self.agent_id, self.agent_id, addrs, self.spool, max_mb, sender,
-       self.tls_conf(self.agent_id), extra))
+""" % (agent_id or self.agent_id, agent_id or self.agent_id, addrs, spool or self.spool, max_mb,
+       sender, self.tls_conf(agent_id or self.agent_id), extra))
 
     def psql_admin(self, sql):
         conn = "host=%s port=%s user=postgres dbname=postgres" % (
@@ -377,8 +387,8 @@ class Cluster:
 
     # ---- commands -------------------------------------------------------
 
-    def agent(self, *args, input=None, check_rc=True, env=None, timeout=120):
-        r = subprocess.run([AGENT, "-c", self.path("agent.conf")] + list(args),
+    def agent(self, *args, input=None, check_rc=True, env=None, timeout=120, conf="agent.conf"):
+        r = subprocess.run([AGENT, "-c", self.path(conf)] + list(args),
                            input=input, capture_output=True, text=True, env=env, timeout=timeout)
         check_run(r, "opspulse-agent %s" % " ".join(args))
         if check_rc and r.returncode != 0:
@@ -445,6 +455,121 @@ class Cluster:
                 k, _, v = line.rpartition(" ")
                 out[k] = float(v)
         return out
+
+
+PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+
+
+def pg_as_owner(argv, timeout=180, check_rc=True):
+    """Runs a PostgreSQL program as the servers' owner: 'postgres' when
+    root (initdb refuses root), else the current user."""
+    if os.geteuid() == 0:
+        argv = ["runuser", "-u", "postgres", "--"] + argv
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd="/")
+    if check_rc and r.returncode != 0:
+        fail("%s exited %d: %s%s" % (" ".join(argv), r.returncode, r.stdout, r.stderr))
+    return r
+
+
+class PgServer:
+    """A PostgreSQL server that a test starts, stops, promotes and copies
+    itself with PostgreSQL's own programs, on 127.0.0.1:port: a primary
+    (init), a streaming standby of one (basebackup), a restored copy.
+    Its files live under pg_socket_dir(dir), as scripts/lib/pg.sh's do;
+    its postmaster is registered under STATE/pids so that the fixture's
+    cleanup kills it after a timeout.  Call destroy() in a finally."""
+
+    def __init__(self, dir, name):
+        self.dir, self.name = dir, name
+        self.port = free_port()
+        self.run = pg_socket_dir(dir)
+        self.data = os.path.join(self.run, "data")
+        self.log = os.path.join(self.run, "server.log")
+        self.pidfile = None
+        os.makedirs(dir, exist_ok=True)
+        os.makedirs(self.run, exist_ok=True)
+        if os.geteuid() == 0:
+            import shutil
+            shutil.chown(self.run, "postgres", "postgres")
+        os.chmod(self.run, 0o755)
+
+    def init(self, conf=""):
+        pg_as_owner([os.path.join(PG_BIN, "initdb"), "-D", self.data, "-A", "trust",
+                     "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C.UTF-8"])
+        self.configure(conf)
+        return self
+
+    def configure(self, conf=""):
+        """Appends conf and this server's own address and name to
+        postgresql.conf (a later line wins over a copied one)."""
+        with open(os.path.join(self.data, "postgresql.conf"), "a") as f:
+            f.write("\n# %s\nport = %d\nlisten_addresses = '127.0.0.1'\n"
+                    "unix_socket_directories = '%s'\ncluster_name = '%s'\n%s\n"
+                    % (self.name, self.port, self.run, self.name, conf))
+
+    def basebackup(self, primary, conf=""):
+        """Makes this a streaming standby of primary: pg_basebackup -R
+        (standby.signal and primary_conninfo written for us).  Its WAL
+        receiver names itself by cluster_name, as synchronous_standby_names
+        refers to it."""
+        pg_as_owner([os.path.join(PG_BIN, "pg_basebackup"), "-d", primary.conninfo("postgres"),
+                     "-D", self.data, "-R", "-X", "stream", "-c", "fast"])
+        self.configure(conf)
+        return self
+
+    def ctl(self, *args, check_rc=True):
+        return pg_as_owner([os.path.join(PG_BIN, "pg_ctl"), "-D", self.data] + list(args),
+                           check_rc=check_rc)
+
+    def start(self):
+        r = self.ctl("-l", self.log, "-w", "-t", "120", "start", check_rc=False)
+        if r.returncode != 0:
+            with open(self.log, errors="replace") as f:
+                fail("%s did not start: %s%s" % (self.name, r.stderr, f.read()[-3000:]))
+        with open(os.path.join(self.data, "postmaster.pid")) as f:
+            pid = f.readline().strip()
+        self.pidfile = os.path.join(STATE, "pids", pid)
+        os.makedirs(os.path.dirname(self.pidfile), exist_ok=True)
+        with open(self.pidfile, "w") as f:
+            f.write("postgres " + self.name)
+        return self
+
+    def stop(self, mode="fast"):
+        """pg_ctl stop -m mode ("immediate": a crash, as when the host
+        dies).  Safe when it is not running."""
+        if os.path.exists(os.path.join(self.data, "postmaster.pid")):
+            self.ctl("-m", mode, "-w", "-t", "60", "stop", check_rc=False)
+        if self.pidfile:
+            try:
+                os.unlink(self.pidfile)
+            except FileNotFoundError:
+                pass
+            self.pidfile = None
+
+    def promote(self):
+        self.ctl("-w", "-t", "60", "promote")
+
+    def destroy(self):
+        self.stop("immediate")
+        import shutil
+        shutil.rmtree(self.run, ignore_errors=True)
+
+    def conninfo(self, db):
+        return "host=127.0.0.1 port=%d user=postgres dbname=%s" % (self.port, db)
+
+    def sql(self, db, query):
+        """Rows of strings, as Cluster.sql, in database db."""
+        env = dict(os.environ, PGOPTIONS="-c search_path=opspulse")
+        out = subprocess.run(["psql", "-X", "-At", "-F", "\t", "-v", "ON_ERROR_STOP=1",
+                              self.conninfo(db), "-c", query],
+                             capture_output=True, text=True, env=env, timeout=120)
+        if out.returncode != 0:
+            fail("psql on %s failed on %r: %s" % (self.name, query, out.stderr.strip()))
+        return [line.split("\t") for line in out.stdout.splitlines() if line]
+
+    def scalar(self, db, query):
+        rows = self.sql(db, query)
+        return rows[0][0] if rows else None
 
 
 def wait_for(pred, timeout, what):

@@ -565,6 +565,85 @@ test_query_requests(void **state)
 	             "unknown report format 'pdf'");
 }
 
+/* With query_database set, a query goes to the worker's query store and
+ * a batch to its ingest store: only the store used has tried to connect,
+ * and keeps why it could not, on one line. */
+static void
+test_query_routing(void **state)
+{
+	struct fixture *f = *state;
+	static char dora[] = "dora";
+	struct store *queries[1] = {NULL};
+	Opspulse__V1__QueryRequest q;
+	op_envelope env;
+
+	assert_int_equal(store_alloc_query(&queries[0], NO_DATABASE), OP_OK);
+	f->ctx.queries = queries;
+	opspulse__v1__query_request__init(&q);
+	opspulse__v1__envelope__init(&env);
+	env.protocol_version = OP_PROTOCOL_VERSION;
+	env.body_case = OPSPULSE__V1__ENVELOPE__BODY_QUERY;
+	env.query = &q;
+	q.name = dora;
+	assert_reply(f, 0, &env,
+	             OPSPULSE__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE,
+	             "database unavailable");
+	assert_non_null(strstr(store_why(queries[0]), "opspulse-unit-test"));
+	assert_null(strchr(store_why(queries[0]), '\n'));
+	assert_non_null(strstr(store_why(queries[0]), "; Is the server"));
+	assert_string_equal(store_why(f->stores[0]), "");
+	env.body_case = OPSPULSE__V1__ENVELOPE__BODY_BATCH;
+	env.query = NULL;
+	env.batch = &f->batch;
+	assert_reply(f, 0, &env,
+	             OPSPULSE__V1__ERROR_CODE__ERROR_CODE_UNAVAILABLE, NULL);
+	assert_non_null(strstr(store_why(f->stores[0]), "opspulse-unit-test"));
+	f->ctx.queries = NULL;
+	store_free(queries[0]);
+}
+
+/* The value of the unlabelled series name on /metrics, or -1 when it is
+ * not rendered. */
+static double
+series(const char *name)
+{
+	char *text = NULL, want[128], *line;
+	size_t len = 0;
+	double v = -1;
+	FILE *f = open_memstream(&text, &len);
+
+	assert_non_null(f);
+	metrics_render(f);
+	assert_int_equal(fclose(f), 0);
+	snprintf(want, sizeof(want), "\n%s ", name);
+	if ((line = strstr(text, want)) != NULL)
+		v = strtod(line + strlen(want), NULL);
+	free(text);
+	return v;
+}
+
+/* Reconnections count up; the query database's role and lag appear once
+ * known, the lag only when the standby can tell it. */
+static void
+test_metrics_replication(void **state)
+{
+	double before = series("opspulse_database_reconnections_total");
+
+	(void)state;
+	assert_true(before >= 0);
+	metrics_reconnect();
+	assert_true(series("opspulse_database_reconnections_total") ==
+	            before + 1);
+	assert_true(series("opspulse_query_database_standby") == -1);
+	metrics_query_database(1, 2.5);
+	assert_true(series("opspulse_query_database_standby") == 1);
+	assert_true(series("opspulse_query_database_replay_lag_seconds") ==
+	            2.5);
+	metrics_query_database(0, -1);
+	assert_true(series("opspulse_query_database_standby") == 0);
+	assert_true(series("opspulse_query_database_replay_lag_seconds") == -1);
+}
+
 /* ---- dispatch ---------------------------------------------------------- */
 
 static void
@@ -630,6 +709,9 @@ main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(test_query_requests, setup,
 	                                    teardown),
+	    cmocka_unit_test_setup_teardown(test_query_routing, setup,
+	                                    teardown),
+	    cmocka_unit_test(test_metrics_replication),
 	    cmocka_unit_test(test_dispatch_table),
 	    cmocka_unit_test(test_dispatch_query),
 	};

@@ -241,6 +241,38 @@ test_json_empty(void **state)
 	               "\"until\":\"2026-10-05T00:00:00Z\",\"rows\":[]}\n");
 }
 
+/* A standby's answer carries its replay lag, in JSON and above the
+ * table; unknown lag is null. */
+static void
+test_from_standby(void **state)
+{
+	static const char *const names[] = {"service"};
+	static const int types[] = {TEXT};
+	struct table t;
+
+	(void)state;
+	table_init(&t, 1, names, types);
+	t.r.from_standby = 1;
+	t.r.replay_lag_seconds = 1.25;
+	assert_renders(&t, CLI_JSON, "x",
+	               "{\"since\":\"2026-09-07T00:00:00Z\","
+	               "\"until\":\"2026-10-05T00:00:00Z\","
+	               "\"from_standby\":true,\"replay_lag_seconds\":1.250,"
+	               "\"rows\":[]}\n");
+	assert_renders(&t, CLI_TABLE, "x",
+	               "x, 2026-09-07T00:00:00Z to 2026-10-05T00:00:00Z\n"
+	               "(from a standby, 1.2 s behind the primary: events "
+	               "acknowledged since may be missing)\n\n"
+	               "service\n"
+	               "(no rows)\n");
+	t.r.replay_lag_seconds = -1;
+	assert_renders(&t, CLI_JSON, "x",
+	               "{\"since\":\"2026-09-07T00:00:00Z\","
+	               "\"until\":\"2026-10-05T00:00:00Z\","
+	               "\"from_standby\":true,\"replay_lag_seconds\":null,"
+	               "\"rows\":[]}\n");
+}
+
 static void
 test_markdown(void **state)
 {
@@ -342,6 +374,7 @@ main(void)
 	    cmocka_unit_test(test_json_values),
 	    cmocka_unit_test(test_json_escaping),
 	    cmocka_unit_test(test_json_empty),
+	    cmocka_unit_test(test_from_standby),
 	    cmocka_unit_test(test_markdown),
 	    cmocka_unit_test(test_table),
 	    cmocka_unit_test(test_table_no_rows),
