@@ -221,8 +221,8 @@ op_distance(const char *a, const char *b)
 
 /*
  * The known key of the group path's parent nearest to path's last name,
- * at edit distance 2 at most, into out ("aggregators" for
- * "agent.aggregaters"); 0 when there is none.
+ * at edit distance 2 at most (1 for names of up to 6 characters), into out
+ * ("aggregators" for "agent.aggregaters"); 0 when there is none.
  */
 static int
 op_near_key(const struct op_cfg_option *opts, size_t n, const char *path,
@@ -242,7 +242,10 @@ op_near_key(const struct op_cfg_option *opts, size_t n, const char *path,
 			continue;
 		memcpy(cand, key, klen);
 		cand[klen] = '\0';
-		if ((d = op_distance(name, cand)) < best) {
+		/* Short names are one edit from many others: "tag" is not a
+		 * misspelt "t". */
+		if ((d = op_distance(name, cand)) < best &&
+		    (d <= 1 || strlen(name) > 6)) {
 			best = d;
 			snprintf(out, size, "%s", cand);
 		}

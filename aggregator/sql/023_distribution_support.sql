@@ -37,3 +37,5 @@ DROP FUNCTION IF EXISTS opspulse.eol(timestamptz, timestamptz, text, text[], tex
 DROP FUNCTION IF EXISTS opspulse.eol_catalog(text);
 DROP FUNCTION IF EXISTS opspulse.eol_import(text, text[], text[], text[], text[],
                                            text[], text[]);
+-- report_rules names the noise threshold the report states.
+DROP FUNCTION IF EXISTS opspulse.report_rules();

@@ -117,10 +117,11 @@ $$;
 CREATE OR REPLACE FUNCTION opspulse.report_rules()
 RETURNS TABLE (disk_full_days double precision, eol_urgent_days integer,
                noisy_rules integer, noise_min_episodes double precision,
-               automation_candidates integer, bus_factor_max bigint)
+               automation_candidates integer, bus_factor_max bigint,
+               noise_minutes integer)
 LANGUAGE sql STABLE AS $$
     SELECT opspulse.target('disk_full_days', 30), 90, 5, 0.5::double precision,
-           5, 1::bigint
+           5, 1::bigint, opspulse.setting('noise_minutes', '15')::integer
 $$;
 
 -- The report's action list: one row per item, in the order shown, already
