@@ -191,32 +191,34 @@ op_known(const struct op_cfg_option *opts, size_t n, const char *path,
 	return 0;
 }
 
-/* Edit distance of a and b (insertions, deletions, substitutions), or 3
- * when it is more than 2 or a name is too long to matter. */
+/* Edit distance of a and b (insertions, deletions, substitutions and
+ * swaps of neighbours: "nmae" is one edit from "name"), or 3 when it is
+ * more than 2 or a name is too long to matter. */
 static size_t
 op_distance(const char *a, const char *b)
 {
-	size_t la = strlen(a), lb = strlen(b), row[65];
+	size_t la = strlen(a), lb = strlen(b), d[33][33];
 
-	if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > 2)
+	if (la > 32 || lb > 32 || (la > lb ? la - lb : lb - la) > 2)
 		return 3;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = j;
+		d[0][j] = j;
 	for (size_t i = 1; i <= la; i++) {
-		size_t diag = row[0];
-		row[0] = i;
 		for (size_t j = 1; j <= lb; j++) {
-			size_t up = row[j],
-			       best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
 		}
 	}
-	return row[lb] < 3 ? row[lb] : 3;
+	return d[la][lb] < 3 ? d[la][lb] : 3;
 }
 
 /*

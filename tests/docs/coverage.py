@@ -3,6 +3,8 @@ every command each program's --help lists is named in README and in its
 manual page, every import type and field `opspulse-agent import --help`
 lists is in the manual page's table and in docs/IMPORT.md, and nothing
 they name as a command, type or field is missing from the programs.
+Also what a first install needs from README (build dependencies, a CA,
+the aggregator's certificate, runuser) and a flush tag that renders.
 
 The lists come from the built programs' own --help, so a command or an
 import type added to the code is caught here until it is documented.
@@ -183,9 +185,34 @@ def check_import_md(types):
     check_import_table("docs/IMPORT.md", rows, types)
 
 
+def check_first_day():
+    """What a new operator needs from README and the manual pages: the
+    packages to build with (scripts/lib/deps.sh's list), a CA and the
+    aggregator's certificate, runuser where sudo is missing; a flush tag
+    that renders on one line."""
+    text = open(SOURCE + "/README.md").read()
+    deps = open(SOURCE + "/scripts/lib/deps.sh").read()
+    build = re.search(r'OPSPULSE_BUILD_DEPS="([^"]*)"', deps)
+    if build is None:
+        fail("scripts/lib/deps.sh has no OPSPULSE_BUILD_DEPS")
+    code = "\n".join(code_of_markdown(text))
+    for pkg in (build.group(1).split() if build else []):
+        if not re.search(r"(?<![\w.-])%s(?![\w.-])" % re.escape(pkg), code):
+            fail("README.md does not list the build dependency %s" % pkg)
+    for what, pattern in (("a CA", r"openssl req -x509"),
+                          ("the aggregator's certificate", r"extendedKeyUsage=serverAuth"),
+                          ("runuser beside sudo -u", r"runuser -u \S+ --")):
+        if not re.search(pattern, code):
+            fail("README.md does not show %s (%s)" % (what, pattern))
+    agent = render_man(MANS["opspulse-agent"])
+    if not re.search(r"^ +flush \[--timeout S\]$", agent, re.M):
+        fail("opspulse-agent(1) does not render the tag 'flush [--timeout S]' on one line")
+
+
 def main():
     known = {p: commands(p) for p in PROGRAMS}
     types = import_types()
+    check_first_day()
     check_readme(known, types)
     for prog in PROGRAMS:
         check_man(prog, known, types)

@@ -186,7 +186,30 @@ def test_typo_in_a_key():
                    "'agent.colour' ignored" % path, "no near key: a warning")
 
 
+def test_import_names_the_fields():
+    """Point 9: import --help lists each type's fields, and a line with
+    the CLI's words (started, minutes) is refused naming the fields its
+    type takes."""
+    c = Cluster("msgimp")
+    c.write_agent_conf()
+    help_text = c.agent("import", "--help").stdout
+    toil = re.search(r"^  toil +(.*)$", help_text, re.M)
+    check(toil is not None, "import --help lists toil's fields: %r" % help_text)
+    fields = toil.group(1)
+    for f in ("task*", "started_at*", "duration_s*", "source"):
+        check(f in fields.split(", "), "toil takes %s: %r" % (f, fields))
+    path = c.write("guess.jsonl",
+                   '{"type":"toil","task":"x","started":"2026-10-05T09:30:00Z","minutes":45}\n'
+                   '{"type":"toil","task":"x","started_at":"2026-10-05T09:30:00Z"}\n')
+    r = c.agent("import", "--dry-run", path, check_rc=False)
+    check_eq(r.returncode, 1, "refused")
+    check_line(r.stderr, '%s:1: unknown field "started" for toil; toil takes %s (* required) '
+               "and service, env, host, operator" % (path, fields), "an unknown field")
+    check_line(r.stderr, "%s:2: duration_s is missing; toil takes %s (* required)"
+               % (path, fields), "a missing field")
+
+
 if __name__ == "__main__":
     run([test_cli_certificate_from_another_ca, test_agent_certificate_for_another_host,
          test_check_config_loads_tls_as_the_daemon, test_cli_without_a_config_file,
-         test_unknown_service, test_typo_in_a_key])
+         test_unknown_service, test_typo_in_a_key, test_import_names_the_fields])
