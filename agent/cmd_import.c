@@ -52,7 +52,9 @@ import_usage(FILE *fp)
 	        "Importing the same\n"
 	        "file again stores nothing new.  Progress goes to stderr on a "
 	        "terminal\n"
-	        "or with --progress.\n");
+	        "or with --progress.  docs/IMPORT.md and opspulse-agent(1) "
+	        "describe each\nfield.\n\n");
+	import_describe(fp);
 	return fp == stdout ? 0 : 1;
 }
 

@@ -177,10 +177,11 @@ rec_duration(char *const *v, int64_t *secs)
 	if (end == v[opt] || *end != '\0' || !isfinite(n) || n < 0 ||
 	    n * unit > (double)OP_MAX_DURATION_S) {
 		fprintf(stderr,
-		        "opspulse-agent: --%s '%s' must be a number from 0 "
-		        "to %lld seconds' worth\n",
-		        rec_opt_name(opt), v[opt],
-		        (long long)OP_MAX_DURATION_S);
+		        "opspulse-agent: --%s '%s' must be a number of %s "
+		        "from 0 to %lld (%lld days)\n",
+		        rec_opt_name(opt), v[opt], rec_opt_name(opt),
+		        (long long)(OP_MAX_DURATION_S / (int64_t)unit),
+		        (long long)(OP_MAX_DURATION_S / 86400));
 		return 1;
 	}
 	*secs = rec_round(n * unit);

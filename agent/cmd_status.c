@@ -16,6 +16,46 @@
 #include "op_time.h"
 #include "spool.h"
 
+/* The daemon's last refused batch (<spool>/refused, written by the
+ * sender): the count since the daemon started, when, and the
+ * aggregator's reason.  Returns 1 when one is recorded after the last
+ * acknowledgement, 0 when none is or it was acknowledged since. */
+struct refusal {
+	unsigned long long count;
+	char at[64];
+	char reason[1024];
+	int current;
+};
+
+static int
+status_refusal(const struct agent_conf *c, struct refusal *r)
+{
+	char path[4096];
+	struct stat ref, ack;
+	FILE *fp;
+	int ok;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(path, sizeof(path), "%s/refused", c->spool_dir);
+	if ((fp = fopen(path, "r")) == NULL || fstat(fileno(fp), &ref) != 0) {
+		if (fp)
+			fclose(fp);
+		return 0;
+	}
+	ok = fscanf(fp, "%llu %63s ", &r->count, r->at) == 2 &&
+	     fgets(r->reason, sizeof(r->reason), fp) != NULL;
+	fclose(fp);
+	if (!ok)
+		return 0;
+	r->reason[strcspn(r->reason, "\n")] = '\0';
+	snprintf(path, sizeof(path), "%s/cursor", c->spool_dir);
+	r->current = stat(path, &ack) != 0 ||
+	             ref.st_mtim.tv_sec > ack.st_mtim.tv_sec ||
+	             (ref.st_mtim.tv_sec == ack.st_mtim.tv_sec &&
+	              ref.st_mtim.tv_nsec >= ack.st_mtim.tv_nsec);
+	return r->current;
+}
+
 static int
 flush_usage(FILE *fp)
 {
@@ -64,6 +104,7 @@ agent_cmd_flush(const struct agent_conf *c, int argc, char **argv)
 	struct spool *s;
 	struct spool_pos end;
 	double timeout = 60;
+	struct refusal refusal;
 	int64_t deadline;
 	int opt, rv;
 
@@ -85,7 +126,14 @@ agent_cmd_flush(const struct agent_conf *c, int argc, char **argv)
 		        "opspulse-agent: cannot read the spool position in "
 		        "%s: %s\n",
 		        c->spool_dir, op_strerror(rv));
-	if (rv == OP_ETIMEDOUT)
+	if (rv == OP_ETIMEDOUT && status_refusal(c, &refusal))
+		fprintf(
+		    stderr,
+		    "opspulse-agent: flush timed out after %.0f s: the "
+		    "aggregator refused the last batch: %s; the events stay "
+		    "in %s until that is fixed\n",
+		    timeout, refusal.reason, c->spool_dir);
+	else if (rv == OP_ETIMEDOUT)
 		fprintf(
 		    stderr,
 		    "opspulse-agent: flush timed out after %.0f s with events "
@@ -156,6 +204,21 @@ status_state(const char *path)
 	return line;
 }
 
+/* The refused-batches line of status. */
+static void
+status_print_refusal(const struct agent_conf *c)
+{
+	struct refusal r;
+
+	status_refusal(c, &r);
+	if (r.count == 0)
+		printf("refused:        none\n");
+	else
+		printf("refused:        %llu batch%s, the last at %s%s: %s\n",
+		       r.count, r.count == 1 ? "" : "es", r.at,
+		       r.current ? " (not delivered since)" : "", r.reason);
+}
+
 int
 agent_cmd_status(const struct agent_conf *c, int argc, char **argv)
 {
@@ -194,6 +257,7 @@ agent_cmd_status(const struct agent_conf *c, int argc, char **argv)
 	           : "never");
 	snprintf(path, sizeof(path), "%s/state", c->spool_dir);
 	printf("daemon:         %s\n", status_state(path));
+	status_print_refusal(c);
 	printf("dropped events: %" PRIu64 "%s\n", dropped,
 	       dropped ? " (spool was full; see spool.max_mb)" : "");
 	spool_close(s);

@@ -113,6 +113,24 @@ agent_sink_component(struct agent_sink *out, const char *service,
 	return OP_OK;
 }
 
+int
+agent_sink_package(struct agent_sink *out, const char *service,
+                   const char *name, const char *version, const char *dist,
+                   const char *dist_version)
+{
+	int rv = agent_sink_component(out, service, name, version);
+	Opspulse__V1__Component *c;
+
+	if (rv != OP_OK)
+		return rv;
+	c = out->events[out->n - 1]->ev.component;
+	c->distribution = agent_sink_str(out, dist);
+	c->distribution_version = agent_sink_str(out, dist_version);
+	if (c->distribution == NULL || c->distribution_version == NULL)
+		return OP_ENOMEM;
+	return OP_OK;
+}
+
 /* Records the sink's events with one fsync and empties it. */
 static void
 sink_flush(struct agent_sink *s, const char *name)

@@ -85,4 +85,18 @@ OP_MUSTCHECK int agent_sink_component(struct agent_sink *out,
                                       const char *service, const char *name,
                                       const char *version);
 
+/* Like agent_sink_component, for a package of the distribution release
+ * dist (catalog product, as "debian") dist_version (as "12.11"), whose
+ * support decides the component's end of life (SPEC §4.4). */
+OP_MUSTCHECK int agent_sink_package(struct agent_sink *out, const char *service,
+                                    const char *name, const char *version,
+                                    const char *dist, const char *dist_version);
+
+/* The operating system of c's os-release file (and, on Debian, the point
+ * release of debian_version beside it) as a catalog product and version.
+ * Returns OP_OK, OP_EIO (unreadable) or OP_ENOTFOUND (no ID or
+ * VERSION_ID); both strings are NUL-terminated, truncated to fit. */
+OP_MUSTCHECK int agent_os_identify(const struct agent_conf *c, char *product,
+                                   size_t prodsz, char *version, size_t versz);
+
 #endif

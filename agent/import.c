@@ -316,6 +316,35 @@ imp_convert(enum imp_type t, json_t *v, void *dst)
 	return imp_convert_str(t, json_string_value(v), dst);
 }
 
+/* The names of k's fields into buf: "task*, started_at*, duration_s*,
+ * source" (* required).  This can't fail (truncates). */
+static void
+imp_field_list(const struct imp_kind *k, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (const struct imp_field *f = k->fields; f->name && n < size; f++) {
+		int w = snprintf(buf + n, size - n, "%s%s%s", n ? ", " : "",
+		                 f->name, f->required ? "*" : "");
+		n += w > 0 ? (size_t)w : 0;
+	}
+}
+
+void
+import_describe(FILE *fp)
+{
+	char fields[512];
+
+	fputs("types and their fields (* required; every type also takes "
+	      "service, env,\nhost and operator):\n",
+	      fp);
+	for (size_t i = 0; i < IMP_NKINDS; i++) {
+		imp_field_list(&imp_kinds[i], fields, sizeof(fields));
+		fprintf(fp, "  %-15s %s\n", imp_kinds[i].name, fields);
+	}
+}
+
 static const struct imp_field *
 imp_find(const struct imp_field *fields, const char *name)
 {
@@ -345,17 +374,28 @@ imp_fields(json_t *obj, const struct imp_kind *k, struct agent_event *e,
 			f = imp_find(k->fields, key);
 			base = msg;
 		}
-		if (f == NULL)
+		if (f == NULL) {
+			char fields[512];
+			imp_field_list(k, fields, sizeof(fields));
 			return imp_fail(err, errsz,
-			                "unknown field \"%s\" for %s", key,
-			                k->name);
+			                "unknown field \"%s\" for %s; %s takes "
+			                "%s (* required) and service, env, "
+			                "host, operator",
+			                key, k->name, k->name, fields);
+		}
 		if (imp_convert(f->type, v, base + f->offset) != OP_OK)
 			return imp_fail(err, errsz, "%s must be %s", key,
 			                imp_want(f->type));
 	}
 	for (const struct imp_field *f = k->fields; f->name; f++) {
-		if (f->required && json_object_get(obj, f->name) == NULL)
-			return imp_fail(err, errsz, "%s is missing", f->name);
+		if (f->required && json_object_get(obj, f->name) == NULL) {
+			char fields[512];
+			imp_field_list(k, fields, sizeof(fields));
+			return imp_fail(err, errsz,
+			                "%s is missing; %s takes %s (* "
+			                "required)",
+			                f->name, k->name, fields);
+		}
 	}
 	return OP_OK;
 }

@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "agent.h"
 #include "op_error.h"
@@ -30,6 +31,10 @@ OP_MUSTCHECK int import_parse_line(const char *line, size_t len,
                                    const struct agent_conf *c, int64_t now_us,
                                    struct import_line *out, char *err,
                                    size_t errsz);
+
+/* Lists every import type with its fields (required ones marked *), as
+ * `import --help` shows them.  This can't fail. */
+void import_describe(FILE *fp);
 
 /* Frees what import_parse_line kept in l.  l may be cleared twice. */
 void import_line_clear(struct import_line *l);

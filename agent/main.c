@@ -10,6 +10,7 @@
 #include "op_error.h"
 #include "op_log.h"
 #include "op_main.h"
+#include "op_transport.h"
 
 static void
 agent_usage(FILE *fp)
@@ -37,7 +38,15 @@ agent_usage(FILE *fp)
 	    "  flush [--timeout S]    wait until everything recorded is "
 	    "delivered\n"
 	    "  status                 spool depth, oldest unsent event, drops\n"
-	    "  check-config           validate the configuration file\n"
+	    "  check-config [FILE] [--user NAME]\n"
+	    "                         validate the configuration file, load "
+	    "the\n"
+	    "                         TLS files as the daemon would (as NAME "
+	    "too,\n"
+	    "                         default opspulse-agent, when run as "
+	    "root)\n"
+	    "                         and check the certificate's CN is "
+	    "agent.host\n"
 	    "  config-keys            list every setting with its default\n"
 	    "\n"
 	    "options:\n"
@@ -48,13 +57,55 @@ agent_usage(FILE *fp)
 	    "Run 'opspulse-agent COMMAND --help' for a command's options.\n");
 }
 
+/*
+ * What the daemon does with the TLS files at its start, done now: load
+ * them (as user too, when run as root), and check that the certificate's
+ * CN is agent.host, which the aggregator requires of every event.
+ */
 static int
-agent_check_config(const char *file)
+agent_check_tls(const struct agent_conf *c, const char *user, int *warnings)
+{
+	char cn[256] = "";
+	const char *missing = op_tls_missing(&c->tls);
+	int tls = 0;
+
+	for (size_t i = 0; i < c->aggregators.n; i++)
+		tls |= strncmp(c->aggregators.items[i], "tls+tcp://", 10) == 0;
+	if (!tls)
+		return OP_OK;
+	if (missing) {
+		op_warn("config",
+		        "%s does not exist yet: the daemon cannot start "
+		        "without it (README, \"Production certificates\")",
+		        missing);
+		++*warnings;
+		return OP_OK;
+	}
+	if (op_tls_load_check(&c->tls, 0, cn, sizeof(cn)) != OP_OK ||
+	    op_tls_readable_as(&c->tls, user) != OP_OK)
+		return OP_ECONFIG;
+	if (strcmp(cn, c->host) != 0) {
+		op_error("config",
+		         "the certificate %s is for \"%s\" but agent.host is "
+		         "\"%s\": the aggregator refuses events for a host "
+		         "other than the certificate's CN; set agent.host = "
+		         "\"%s\" or issue a certificate for %s",
+		         c->tls.cert, cn, c->host, cn, c->host);
+		return OP_ECONFIG;
+	}
+	return OP_OK;
+}
+
+static int
+agent_check_config(const char *file, const char *user)
 {
 	struct agent_conf c;
 	int warnings = 0;
 	const char *path = file ? file : AGENT_DEFAULT_CONFIG;
 	int rv = agent_conf_load(&c, path, &warnings);
+
+	if (rv == OP_OK)
+		rv = agent_check_tls(&c, user, &warnings);
 
 	if (rv == OP_OK)
 		printf("%s: OK%s\n", path,
@@ -63,6 +114,22 @@ agent_check_config(const char *file)
 		fprintf(stderr, "%s: invalid\n", path);
 	agent_conf_free(&c);
 	return rv == OP_OK ? 0 : 1;
+}
+
+/* check-config [FILE] [--user NAME]: NAME (default opspulse-agent, the
+ * unit's user) is whom the TLS files must be readable by. */
+static int
+agent_check_config_main(const char *file, int argc, char **argv)
+{
+	const char *user = "opspulse-agent";
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--user") == 0 && i + 1 < argc)
+			user = argv[++i];
+		else
+			file = argv[i];
+	}
+	return agent_check_config(file, user);
 }
 
 struct agent_command {
@@ -156,7 +223,7 @@ main(int argc, char **argv)
 	if (strcmp(argv[i], "daemon") == 0)
 		return agent_daemon(file);
 	if (strcmp(argv[i], "check-config") == 0)
-		return agent_check_config(i + 1 < argc ? argv[i + 1] : file);
+		return agent_check_config_main(file, argc - i, argv + i);
 	if (strcmp(argv[i], "probe-postgresql") == 0)
 		return agent_probe_postgresql_main(argc - i, argv + i);
 	if (strcmp(argv[i], "config-keys") == 0) {

@@ -80,6 +80,7 @@ struct sender {
 	op_event **events;
 	size_t n, bytes;
 	struct spool_pos first, last, next;
+	unsigned long long refused; /* batches refused since start */
 };
 
 /* ---- batch building ------------------------------------------------ */
@@ -222,6 +223,25 @@ sender_failback(struct sender *s)
 	}
 }
 
+/* Records a refused batch for `opspulse-agent status` and `flush`, in
+ * <spool>/refused: "COUNT TIME" and the aggregator's reason. */
+static void
+sender_write_refused(struct sender *s, const char *reason)
+{
+	char path[4096], tmp[4200], t[OP_TIME_BUFSZ];
+	FILE *fp;
+
+	s->refused++;
+	snprintf(path, sizeof(path), "%s/refused", s->conf->spool_dir);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	if ((fp = fopen(tmp, "w")) == NULL)
+		return;
+	fprintf(fp, "%llu %s\n%s\n", s->refused,
+	        op_time_format(op_time_now_us(), t, sizeof(t)), reason);
+	if (fclose(fp) == 0)
+		rename(tmp, path);
+}
+
 /* Interprets the aggregator's answer.  OP_OK means acknowledged. */
 static int
 sender_answer(struct sender *s, const uint8_t *buf, size_t len)
@@ -236,6 +256,7 @@ sender_answer(struct sender *s, const uint8_t *buf, size_t len)
 		op_warn(MOD, "%s refused a batch of %zu events: %s",
 		        op_client_address(s->client), s->n, r->error->message);
 		rv = OP_EREJECTED;
+		sender_write_refused(s, r->error->message);
 	} else if (r->body_case == OPSPULSE__V1__REPLY__BODY_ACK &&
 	           r->ack->spool_id == spool_id(s->spool) &&
 	           r->ack->committed_seq == SPOOL_SEQ(s->last)) {

@@ -185,8 +185,11 @@ access_hosts(const struct access *a, const struct access_who *who,
 		*bad_index = (int)i;
 		snprintf(
 		    err, errsz,
-		    "event %zu is for host \"%s\", which %s may not write; "
-		    "allow it in aggregator.identities",
+		    "event %zu is for host \"%s\" but the sender's "
+		    "certificate is for \"%s\": set agent.host to the "
+		    "certificate's CN or issue a certificate for the host "
+		    "(aggregator.identities is for importers writing for other "
+		    "hosts)",
 		    i, host ? host : "", who->id.name);
 		return OP_EFORBIDDEN;
 	}

@@ -55,6 +55,7 @@ struct agg_conf {
 	long long noise_minutes;
 	long long workers;
 	long long retention_days; /* 0: keep every event */
+	int eol_extended_support; /* eol.extended_support */
 	struct agg_team *teams;
 	size_t nteams;
 	struct agg_identity *identities;

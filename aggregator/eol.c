@@ -14,7 +14,7 @@
 #define EOL_MAX_CYCLES  2000
 #define EOL_MAX_PRODUCT 64
 #define EOL_MAX_CYCLE   64
-#define EOL_NFIELDS     6
+#define EOL_NFIELDS     7
 
 typedef Opspulse__V1__EolCycle eol_cycle;
 
@@ -74,6 +74,9 @@ eol_cycle_ok(const eol_cycle *c, size_t i, char *err, size_t errsz)
 		what = "support must be a date (YYYY-MM-DD) or a boolean";
 	else if (!eol_date_or_bool_ok(c->lts))
 		what = "lts must be a date (YYYY-MM-DD) or a boolean";
+	else if (!eol_date_or_bool_ok(c->extended_support))
+		what = "extendedSupport must be a date (YYYY-MM-DD) or a "
+		       "boolean";
 	else if (*c->release_date && !eol_date_ok(c->release_date))
 		what = "releaseDate must be a date (YYYY-MM-DD)";
 	if (what)
@@ -109,7 +112,7 @@ eol_or_null(char *s)
 	return *s ? s : NULL;
 }
 
-/* The cycles as six array literals, column by column.  Frees nothing of
+/* The cycles as seven array literals, column by column.  Frees nothing of
  * imp; the caller frees lits[]. */
 static int
 eol_literals(const Opspulse__V1__EolImport *imp, char *lits[EOL_NFIELDS])
@@ -123,9 +126,10 @@ eol_literals(const Opspulse__V1__EolImport *imp, char *lits[EOL_NFIELDS])
 	for (int f = 0; f < EOL_NFIELDS && rv == OP_OK; f++) {
 		for (size_t i = 0; i < n; i++) {
 			const eol_cycle *c = imp->cycles[i];
-			char *v[EOL_NFIELDS] = {c->cycle,   c->eol,
-			                        c->latest,  c->release_date,
-			                        c->support, c->lts};
+			char *v[EOL_NFIELDS] = {
+			    c->cycle,           c->eol,     c->latest,
+			    c->release_date,    c->support, c->lts,
+			    c->extended_support};
 			col[i] = eol_or_null(v[f]);
 		}
 		if ((lits[f] = query_array_literal(col, n)) == NULL)
@@ -141,7 +145,7 @@ eol_import(struct store *s, const Opspulse__V1__EolImport *imp,
 {
 	static const char import_sql[] =
 	    "SELECT opspulse.eol_import($1, $2::text[], $3::text[], "
-	    "$4::text[], $5::text[], $6::text[], $7::text[])";
+	    "$4::text[], $5::text[], $6::text[], $7::text[], $8::text[])";
 	static const char catalog_sql[] =
 	    "SELECT * FROM opspulse.eol_catalog($1)";
 	char *lits[EOL_NFIELDS] = {NULL};

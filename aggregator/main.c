@@ -9,6 +9,7 @@
 #include "op_error.h"
 #include "op_log.h"
 #include "op_main.h"
+#include "op_transport.h"
 
 static void
 agg_usage(FILE *fp)
@@ -31,7 +32,11 @@ agg_usage(FILE *fp)
 	    "and\n"
 	    "                 the schema (as a PostgreSQL superuser; see "
 	    "init-db --help)\n"
-	    "  check-config   validate the configuration file\n"
+	    "  check-config [FILE] [--user NAME]\n"
+	    "                 validate the configuration file and load the "
+	    "TLS\n"
+	    "                 files as serve would (as NAME too, default\n"
+	    "                 opspulse, when run as root)\n"
 	    "  config-keys    list every setting with its default\n"
 	    "\n"
 	    "options:\n"
@@ -40,13 +45,42 @@ agg_usage(FILE *fp)
 	    "  --version   print the version\n");
 }
 
+/* What serve does with the TLS files at its start, done now: load them,
+ * as user too when run as root. */
 static int
-agg_run(const char *cmd, const char *file)
+agg_check_tls(const struct agg_conf *c, const char *user, int *warnings)
+{
+	char cn[256];
+	const char *missing = op_tls_missing(&c->tls);
+	int tls = 0;
+
+	for (size_t i = 0; i < c->listen.n; i++)
+		tls |= strncmp(c->listen.items[i], "tls+tcp://", 10) == 0;
+	if (!tls)
+		return OP_OK;
+	if (missing) {
+		op_warn("config",
+		        "%s does not exist yet: serve cannot start without "
+		        "it (README, \"Production certificates\")",
+		        missing);
+		++*warnings;
+		return OP_OK;
+	}
+	if (op_tls_load_check(&c->tls, 1, cn, sizeof(cn)) != OP_OK ||
+	    op_tls_readable_as(&c->tls, user) != OP_OK)
+		return OP_ECONFIG;
+	return OP_OK;
+}
+
+static int
+agg_run(const char *cmd, const char *file, const char *user)
 {
 	struct agg_conf c;
 	int warnings = 0, rv;
 
 	rv = agg_conf_load(&c, file, &warnings);
+	if (rv == OP_OK && strcmp(cmd, "check-config") == 0)
+		rv = agg_check_tls(&c, user, &warnings);
 	if (strcmp(cmd, "check-config") == 0) {
 		if (rv == OP_OK)
 			printf("%s: OK%s\n", c.config_file,
@@ -74,7 +108,7 @@ main(int argc, char **argv)
 {
 	static const struct op_main_program prog = {"opspulse-aggregator",
 	                                            agg_usage};
-	const char *file = NULL;
+	const char *file = NULL, *user = "opspulse";
 	int verbose = 0, status, i;
 
 	if ((i = op_main_options(&prog, argc, argv, &file, &verbose, &status)) <
@@ -91,7 +125,14 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[i], "init-db") == 0)
 		return agg_init_db_main(file, argc - i, argv + i);
-	if (i + 1 < argc && strcmp(argv[i], "check-config") == 0)
-		file = argv[i + 1];
-	return agg_run(argv[i], file);
+	/* check-config [FILE] [--user NAME]: NAME (default opspulse, the
+	 * unit's user) is whom the TLS files must be readable by. */
+	for (int k = i + 1; strcmp(argv[i], "check-config") == 0 && k < argc;
+	     k++) {
+		if (strcmp(argv[k], "--user") == 0 && k + 1 < argc)
+			user = argv[++k];
+		else
+			file = argv[k];
+	}
+	return agg_run(argv[i], file, user);
 }

@@ -158,6 +158,48 @@ query_check_team(struct store *s, const char *team, char *err, size_t errsz)
 	return rv;
 }
 
+/* Each --service must be one with events or one a team lists: a typo
+ * would otherwise give an empty answer. */
+static int
+query_check_services(struct store *s, const char *services, char *err,
+                     size_t errsz)
+{
+	static const char sql[] =
+	    "WITH k AS (SELECT service FROM opspulse.services UNION "
+	    "SELECT unnest(services) FROM opspulse.teams) "
+	    "SELECT (SELECT string_agg(quote_literal(x), ', ') FROM "
+	    "unnest($1::text[]) x "
+	    "        WHERE x NOT IN (SELECT service FROM k)), "
+	    "       (SELECT string_agg(service, ', ' ORDER BY service) "
+	    "        FROM (SELECT service FROM k ORDER BY service LIMIT 30) "
+	    "l), "
+	    "       (SELECT count(*) FROM k)";
+	Opspulse__V1__QueryResult *r = NULL;
+	const char *params[1] = {services};
+	int rv = store_query(s, sql, params, 1, &r, err, errsz);
+
+	if (rv != OP_OK)
+		return rv;
+	if (r->n_rows == 1 && r->rows[0]->cells[0]->text[0]) {
+		const char *known = r->rows[0]->cells[1]->text;
+		long n = strtol(r->rows[0]->cells[2]->text, NULL, 10);
+		rv = OP_EINVAL;
+		if (*known)
+			snprintf(err, errsz,
+			         "unknown service %s; known services: %s%s "
+			         "(opspulse services lists them)",
+			         r->rows[0]->cells[0]->text, known,
+			         n > 30 ? ", ..." : "");
+		else
+			snprintf(err, errsz,
+			         "unknown service %s; no service has recorded "
+			         "events yet",
+			         r->rows[0]->cells[0]->text);
+	}
+	store_result_free(r);
+	return rv;
+}
+
 /* s, or NULL for an unset (empty) protobuf string. */
 static const char *
 query_opt(const char *s)
@@ -192,6 +234,11 @@ query_run(struct store *s, const Opspulse__V1__QueryRequest *req,
 	                            req->services, req->n_services)) == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return OP_ENOMEM;
+	}
+	if (services &&
+	    (rv = query_check_services(s, services, err, errsz)) != OP_OK) {
+		free(services);
+		return rv;
 	}
 	params[0] = op_time_format(since_us, since, sizeof(since));
 	params[1] = op_time_format(until_us, until, sizeof(until));

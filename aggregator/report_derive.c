@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "op_round.h"
 #include "op_time.h"
 #include "report_int.h"
 #include "store.h"
@@ -49,14 +50,25 @@ rep_row(const rep_result *r, const char *service)
 	return -1;
 }
 
-/* Hours as "7.0 h", or as days from 48 h on. */
+/* v rounded by its unit's rule (common/op_round.h), then suffix. */
+static void
+rep_rounded(char *buf, size_t size, double v, enum op_unit u,
+            const char *suffix)
+{
+	char n[64];
+
+	op_round_format(n, sizeof(n), v, u);
+	snprintf(buf, size, "%s%s", n, suffix);
+}
+
+/* Hours as "7.25 h", or as days from 48 h on. */
 static void
 rep_hours(char *buf, size_t size, double v)
 {
 	if (fabs(v) >= 48)
-		snprintf(buf, size, "%.1f d", v / 24);
+		rep_rounded(buf, size, v / 24, OP_UNIT_NUM, " d");
 	else
-		snprintf(buf, size, "%.1f h", v);
+		rep_rounded(buf, size, v, OP_UNIT_NUM, " h");
 }
 
 void
@@ -64,19 +76,19 @@ rep_value(char *buf, size_t size, double v, enum rep_unit u)
 {
 	switch (u) {
 	case U_COUNT:
-		snprintf(buf, size, "%.0f", v);
+		rep_rounded(buf, size, v, OP_UNIT_COUNT, "");
 		break;
 	case U_NUM:
-		snprintf(buf, size, fabs(v) >= 100 ? "%.0f" : "%.1f", v);
+		rep_rounded(buf, size, v, OP_UNIT_NUM, "");
 		break;
 	case U_PCT:
-		snprintf(buf, size, "%.1f %%", v * 100);
+		rep_rounded(buf, size, v * 100, OP_UNIT_PCT, " %");
 		break;
 	case U_HOURS:
 		rep_hours(buf, size, v);
 		break;
 	case U_MINUTES:
-		snprintf(buf, size, "%.0f min", v);
+		rep_rounded(buf, size, v, OP_UNIT_MINUTES, " min");
 		break;
 	}
 }

@@ -26,7 +26,8 @@ static const char html_css[] =
     ".trends td{text-align:left;white-space:nowrap}.spark{vertical-align:"
     "middle}.spark .line{fill:none;stroke:#1f4e99;stroke-width:1.6}.spark "
     ".pt{fill:#1f4e99}.spark .base{stroke:#ccc;stroke-width:1}.last{font-"
-    "size:12px;margin-left:4px}"
+    "size:12px;margin-left:4px}.scale{display:block;font-size:10px;"
+    "color:#555}"
     ".grid td{text-align:center;white-space:nowrap}.grid .l1{background:"
     "#fde2e0}.grid .l2{background:#fff4cc}.grid .l3{background:#dcf5e3}"
     ".grid .n{font-size:11px;color:#333}"
@@ -92,7 +93,8 @@ html_page_begin(struct rep_out *o, const char *title, const char *since,
 static void
 html_page_end(struct rep_out *o)
 {
-	fputs("<footer>OpsPulse \u00b7 definitions: SPEC \u00a74 "
+	fputs("<footer>OpsPulse \u00b7 definitions: <code>man opspulse</code> "
+	      "and /usr/share/doc/opspulse-aggregator/README.md "
 	      "\u00b7 every number is also available as "
 	      "<code>opspulse dora|toil|alerts|eol|maintenance|"
 	      "capacity|scorecard</code></footer>\n</body></html>\n",
@@ -153,14 +155,15 @@ html_note(struct rep_out *o, enum rep_note which, const char *arg)
 	case N_TRENDS:
 		fprintf(o->f,
 		        "One point per week from %s; the last week's value "
-		        "beside each chart.",
+		        "beside each chart; under it the scale (0 to the "
+		        "top) and the first and last week (month-day).",
 		        arg);
 		break;
 	case N_SCORECARD:
 		fputs("\u25cf\u25cb\u25cb 1: not measured (or past end of "
 		      "life) \u00b7 \u25cf\u25cf\u25cb 2: measured \u00b7 "
-		      "\u25cf\u25cf\u25cf 3: meets the target. Hover a cell "
-		      "for the reason.",
+		      "\u25cf\u25cf\u25cf 3: meets the target. The reasons "
+		      "of levels below 3 are listed under the grid.",
 		      o->f);
 		break;
 	}
@@ -321,7 +324,10 @@ html_cell_spark(struct rep_out *o, const struct rep_spark *sp)
 {
 	fputs("<td>", o->f);
 	html_spark_svg(o, sp);
-	fprintf(o->f, "<span class=\"last\">%s</span></td>", sp->last);
+	fprintf(o->f,
+	        "<span class=\"last\">%s</span><span class=\"scale\">"
+	        "0\u2013%s \u00b7 %s to %s</span></td>",
+	        sp->last, sp->top, sp->from, sp->to);
 }
 
 /* A scorecard level as dots, coloured, its reason on hover. */

@@ -135,7 +135,9 @@ struct rep_spark {
 	const double *v;
 	size_t n;
 	double max;
-	const char *last; /* the last value with data, in its unit */
+	const char *last;      /* the last value with data, in its unit */
+	const char *top;       /* max, the top of the scale (its bottom is 0) */
+	const char *from, *to; /* the first and last week, "09-07" */
 };
 
 /* The top of a chart's scale: the largest value, at least 1 when rates

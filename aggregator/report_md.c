@@ -105,7 +105,8 @@ md_note(struct rep_out *o, enum rep_note which, const char *arg)
 	case N_TRENDS:
 		fprintf(o->f,
 		        "One point per week from %s; the last value at the "
-		        "end of each line.",
+		        "end of each line, then the scale (0 to the top) and "
+		        "the first and last week (month-day).",
 		        arg);
 		break;
 	case N_SCORECARD:
@@ -222,7 +223,8 @@ md_cell_spark(struct rep_out *o, const struct rep_spark *sp)
 		    isnan(sp->v[i]) ? 0 : (int)lround(sp->v[i] / sp->max * 7);
 		fputs(isnan(sp->v[i]) ? "\u00b7" : blocks[b < 0 ? 0 : b], o->f);
 	}
-	fprintf(o->f, " %s |", sp->last);
+	fprintf(o->f, " %s (0\u2013%s, %s to %s) |", sp->last, sp->top,
+	        sp->from, sp->to);
 }
 
 /* A scorecard level as its digit; the reason is left out. */

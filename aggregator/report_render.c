@@ -20,6 +20,7 @@
 #define REP_ITEM(o, ...)                                                       \
 	rep_item((o), (const char *const[]){__VA_ARGS__},                      \
 	         REP_COUNT(((const char *const[]){__VA_ARGS__})))
+static void rep_item(struct rep_out *o, const char *const *parts, size_t n);
 
 /* ---- headline numbers ------------------------------------------------ */
 
@@ -139,7 +140,10 @@ rep_trend_cell(const struct rep *p, struct rep_out *o,
                const struct rep_series *s, size_t first, size_t n)
 {
 	double *v = calloc(n ? n : 1, sizeof(*v));
-	char last[32];
+	const char *w0 = rep_text(p->r[P_WEEKLY], first, "week_start");
+	const char *w1 = rep_text(p->r[P_WEEKLY], first + n - 1, "week_start");
+	char last[32], top[32], from[8], to[8];
+	double max;
 	int any = 0;
 
 	if (v == NULL)
@@ -151,10 +155,16 @@ rep_trend_cell(const struct rep *p, struct rep_out *o,
 	}
 	if (any) {
 		rep_last(last, sizeof(last), s, v, n);
-		o->em->cell_spark(o, &(struct rep_spark){
-		                         s->label, s->col, v, n,
-		                         rep_spark_max(s->unit == U_PCT, v, n),
-		                         last});
+		max = rep_spark_max(s->unit == U_PCT, v, n);
+		rep_value(top, sizeof(top), max, s->unit);
+		/* "2026-09-07..." -> "09-07" */
+		snprintf(from, sizeof(from), "%.5s",
+		         w0 && strlen(w0) >= 10 ? w0 + 5 : "?");
+		snprintf(to, sizeof(to), "%.5s",
+		         w1 && strlen(w1) >= 10 ? w1 + 5 : "?");
+		o->em->cell_spark(o, &(struct rep_spark){s->label, s->col, v, n,
+		                                         max, last, top, from,
+		                                         to});
 	} else {
 		o->em->cell_none(o, s->nothing);
 	}
@@ -242,6 +252,36 @@ rep_scorecard_table(struct rep_out *o)
 	o->em->table_begin(o, "grid", cols, REP_COUNT(cols));
 }
 
+/* The reasons of every level below 3, printed under the grid (the grid
+ * shows them only on hover, which paper and shared screens lack). */
+static void
+rep_scorecard_reasons(const struct rep *p, struct rep_out *o)
+{
+	const rep_result *d = p->r[P_DORA];
+	size_t n = 0;
+
+	o->em->list_begin(o, "scorecard-reasons", "Why a level is below 3");
+	for (size_t i = 0; i < d->n_rows; i++) {
+		const char *svc = rep_text(d, i, "service"), *why;
+
+		for (size_t a = 0; a < REP_NAREAS; a++) {
+			char area[32], level[16];
+			int l = rep_level(p, svc, rep_areas[a], &why);
+
+			if (l < 1 || l > 2 || why == NULL)
+				continue;
+			snprintf(area, sizeof(area), "%s", rep_areas[a]);
+			for (char *c = area; *c; c++)
+				*c = *c == '_' ? ' ' : *c;
+			snprintf(level, sizeof(level), "%d", l);
+			REP_ITEM(o, svc, " \u2013 ", area, " at level ", level,
+			         ": ", NULL, why);
+			n++;
+		}
+	}
+	o->em->list_end(o, n, "Every area of every service is at level 3.");
+}
+
 /* One row per service of the window, one level per area. */
 static void
 rep_scorecard(const struct rep *p, struct rep_out *o)
@@ -271,6 +311,7 @@ rep_scorecard(const struct rep *p, struct rep_out *o)
 		o->em->row_end(o);
 	}
 	o->em->table_end(o);
+	rep_scorecard_reasons(p, o);
 	o->em->section_end(o);
 }
 
@@ -295,11 +336,12 @@ rep_item(struct rep_out *o, const char *const *parts, size_t n)
 
 /* The item of an end-of-life row i of r. */
 static void
-rep_eol_item(const rep_result *r, size_t i, struct rep_out *o)
+rep_eol_item(const rep_result *r, size_t i, struct rep_out *o, const char *rule)
 {
 	char days[48];
 	const char *date = rep_text(r, i, "eol_date");
 
+	(void)rule;
 	rep_eol_days(days, sizeof(days), rep_text(r, i, "status"),
 	             rep_text(r, i, "days"));
 	REP_ITEM(o, rep_text(r, i, "service"), " on ", rep_text(r, i, "host"),
@@ -309,11 +351,13 @@ rep_eol_item(const rep_result *r, size_t i, struct rep_out *o)
 
 /* The item of an overdue maintenance row i of r. */
 static void
-rep_maint_item(const rep_result *r, size_t i, struct rep_out *o)
+rep_maint_item(const rep_result *r, size_t i, struct rep_out *o,
+               const char *rule)
 {
 	const char *at = rep_text(r, i, "due_at");
 	char due[16];
 
+	(void)rule;
 	snprintf(due, sizeof(due), "%.10s", at ? at : "?");
 	REP_ITEM(o, rep_text(r, i, "service"), ": ", rep_text(r, i, "subject"),
 	         " (", rep_text(r, i, "detail"), "), due ", due);
@@ -321,27 +365,33 @@ rep_maint_item(const rep_result *r, size_t i, struct rep_out *o)
 
 /* The item of a noisy alert rule, row i of r. */
 static void
-rep_noise_item(const rep_result *r, size_t i, struct rep_out *o)
+rep_noise_item(const rep_result *r, size_t i, struct rep_out *o,
+               const char *rule)
 {
-	char fired[96];
+	char fired[160], share[32];
+	double count = rep_num(r, i, "count");
 
+	rep_value(share, sizeof(share), rep_num(r, i, "share"), U_PCT);
 	snprintf(fired, sizeof(fired),
-	         " fired %.0f times; %.0f %% resolved by themselves "
-	         "within the noise threshold",
-	         rep_num(r, i, "count"), rep_num(r, i, "share") * 100);
+	         " fired %.0f time%s; %s resolved by themselves within %s "
+	         "min (the noise threshold)",
+	         count, count == 1 ? "" : "s", share, rule ? rule : "?");
 	REP_ITEM(o, rep_text(r, i, "subject"), " (", rep_text(r, i, "service"),
 	         "):", NULL, fired);
 }
 
 /* The item of an automation candidate, row i of r. */
 static void
-rep_task_item(const rep_result *r, size_t i, struct rep_out *o)
+rep_task_item(const rep_result *r, size_t i, struct rep_out *o,
+              const char *rule)
 {
-	char what[96];
-	double people = rep_num(r, i, "people");
+	char what[96], hours[32];
+	double people = rep_num(r, i, "people"), runs = rep_num(r, i, "count");
 
-	snprintf(what, sizeof(what), ": %.1f h in %.0f runs by %.0f %s",
-	         rep_num(r, i, "hours"), rep_num(r, i, "count"), people,
+	(void)rule;
+	rep_value(hours, sizeof(hours), rep_num(r, i, "hours"), U_HOURS);
+	snprintf(what, sizeof(what), ": %s in %.0f run%s by %.0f %s", hours,
+	         runs, runs == 1 ? "" : "s", people,
 	         people == 1 ? "person" : "people");
 	REP_ITEM(o, rep_text(r, i, "subject"), " (", rep_text(r, i, "service"),
 	         ")", NULL, what);
@@ -349,24 +399,29 @@ rep_task_item(const rep_result *r, size_t i, struct rep_out *o)
 
 /* The item of a service whose toil one person carries, row i of r. */
 static void
-rep_bus_item(const rep_result *r, size_t i, struct rep_out *o)
+rep_bus_item(const rep_result *r, size_t i, struct rep_out *o, const char *rule)
 {
-	char share[80];
+	char share[120], pct[32], hours[32];
 
-	snprintf(share, sizeof(share),
-	         ": one person did %.0f %% of %.1f toil hours",
-	         rep_num(r, i, "share") * 100, rep_num(r, i, "hours"));
+	(void)rule;
+	rep_value(pct, sizeof(pct), rep_num(r, i, "share"), U_PCT);
+	rep_value(hours, sizeof(hours), rep_num(r, i, "hours"), U_HOURS);
+	snprintf(share, sizeof(share), ": one person did %s of %s of toil", pct,
+	         hours);
 	REP_ITEM(o, rep_text(r, i, "service"), share);
 }
 
 /* The item of a disk filling up, row i of r. */
 static void
-rep_disk_item(const rep_result *r, size_t i, struct rep_out *o)
+rep_disk_item(const rep_result *r, size_t i, struct rep_out *o,
+              const char *rule)
 {
-	char when[96];
+	char when[96], used[32];
 
-	snprintf(when, sizeof(when), " is %.0f %% full, full in %.0f days",
-	         rep_num(r, i, "used_pct"), rep_num(r, i, "days_to_full"));
+	(void)rule;
+	rep_value(used, sizeof(used), rep_num(r, i, "used_pct") / 100, U_PCT);
+	snprintf(when, sizeof(when), " is %s full, full in %.0f days", used,
+	         rep_num(r, i, "days_to_full"));
 	REP_ITEM(o, rep_text(r, i, "service"), " on ", rep_text(r, i, "host"),
 	         ": ", rep_text(r, i, "subject"), when);
 }
@@ -376,7 +431,9 @@ struct rep_list {
 	const char *kind, *id;
 	const char *title, *nothing; /* may name the rule: %s */
 	const char *rule;            /* its column of report_rules, or NULL */
-	void (*item)(const rep_result *r, size_t i, struct rep_out *o);
+	/* rule: the value of rule, or NULL */
+	void (*item)(const rep_result *r, size_t i, struct rep_out *o,
+	             const char *rule);
 };
 
 static const struct rep_list rep_lists[] = {
@@ -386,7 +443,8 @@ static const struct rep_list rep_lists[] = {
     {"maintenance", "act-maintenance", "Overdue maintenance",
      "No maintenance is overdue.", NULL, rep_maint_item},
     {"noise", "act-noise", "Noisiest alert rules",
-     "No alert rule produced noise in this window.", NULL, rep_noise_item},
+     "No alert rule produced noise in this window.", "noise_minutes",
+     rep_noise_item},
     {"automation", "act-automation", "Top automation candidates",
      "No toil recorded in this window.", NULL, rep_task_item},
     {"bus", "act-bus", "Bus factor %s: toil carried by one person",
@@ -426,7 +484,7 @@ rep_action_list(const struct rep *p, struct rep_out *o,
 		const char *kind = rep_text(r, i, "kind");
 
 		if (kind && strcmp(kind, l->kind) == 0) {
-			l->item(r, i, o);
+			l->item(r, i, o, rule);
 			n++;
 		}
 	}

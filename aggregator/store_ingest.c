@@ -43,7 +43,8 @@ static const struct store_type_name {
 struct store_row;
 typedef void store_bind_fn(struct store_row *r, const op_event *e);
 static store_bind_fn bind_deploy, bind_deploy_failure, bind_toil, bind_batch,
-    bind_alert, bind_component, bind_maintenance, bind_capacity;
+    bind_alert, bind_component, bind_maintenance, bind_capacity,
+    bind_component_tail;
 
 /*
  * One row per event kind: its table; its columns in the order
@@ -70,6 +71,10 @@ static const struct store_kind {
 	const char *order;    /* ORDER BY ..., or NULL */
 	const char *conflict; /* NULL: ON CONFLICT DO NOTHING */
 	store_bind_fn *bind;  /* appends the kind's own columns */
+	/* Optional: appends columns after agent_id, which are not part of
+	 * the content key (facts about the content, as a component's
+	 * distribution). */
+	store_bind_fn *bind_tail;
 } store_kinds[] = {
     [OPSPULSE__V1__EVENT__KIND_DEPLOY] =
         {"deploys",
@@ -104,8 +109,8 @@ static const struct store_kind {
     [OPSPULSE__V1__EVENT__KIND_COMPONENT] =
         {"components",
          "service, env, host, name, version, observed_at, agent_id, "
-         "content_key",
-         "tttttTtk", NULL, NULL, NULL, bind_component},
+         "distribution, distribution_version, content_key",
+         "tttttTtttk", NULL, NULL, NULL, bind_component, bind_component_tail},
     /* A maintenance item recorded again takes the latest content. */
     [OPSPULSE__V1__EVENT__KIND_MAINTENANCE] =
         {"maintenance",
@@ -238,6 +243,7 @@ struct store_row {
 	struct store_val v[STORE_MAX_COLS];
 	unsigned char key[STORE_KEY_BYTES];
 	int n;
+	int agent_col; /* the column of agent_id */
 };
 
 /* Appends v as r's next column. */
@@ -388,6 +394,13 @@ bind_component(struct store_row *r, const op_event *e)
 	r_time(r, e->component->observed_us);
 }
 
+static void
+bind_component_tail(struct store_row *r, const op_event *e)
+{
+	r_opt(r, e->component->distribution);
+	r_opt(r, e->component->distribution_version);
+}
+
 /* Fills r with the columns of e, an event of kind k.  This can't fail. */
 static void
 store_bind_event(const struct store_kind *k, struct store_row *r,
@@ -398,7 +411,10 @@ store_bind_event(const struct store_kind *k, struct store_row *r,
 	r_str(r, e->env);
 	r_str(r, e->host);
 	k->bind(r, e);
+	r->agent_col = r->n;
 	r_str(r, agent);
+	if (k->bind_tail)
+		k->bind_tail(r, e);
 }
 
 /* ---- content keys ------------------------------------------------------- */
@@ -476,7 +492,7 @@ store_key(const struct store_kind *k, const enum store_type *types,
 		return OP_ENOMEM;
 	h->canon.len = 0;
 	store_canon(&h->canon, ST_TEXT, &table);
-	for (int c = 0; c < r->n - 1; c++)
+	for (int c = 0; c < r->agent_col; c++)
 		store_canon(&h->canon, types[c], &r->v[c]);
 	if (h->canon.failed || !EVP_DigestInit_ex2(h->ctx, h->md, NULL) ||
 	    !EVP_DigestUpdate(h->ctx, h->canon.p, h->canon.len) ||

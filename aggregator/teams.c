@@ -148,6 +148,8 @@ teams_collect_settings(const struct agg_conf *c, struct teams_list *cols)
 	teams_setting_num(cols, "target.disk_full_days", t->disk_full_days);
 	teams_setting_num(cols, "target.cpu_p95_pct", t->cpu_p95_pct);
 	teams_setting_num(cols, "target.bus_factor", (double)t->bus_factor);
+	teams_setting(cols, "eol.extended_support",
+	              c->eol_extended_support ? "true" : "false");
 }
 
 /* Writes the columns as array parameters of one sync_config call. */
@@ -225,6 +227,7 @@ teams_take(struct agg_conf *c, struct agg_conf *next)
 	c->timezone = next->timezone;
 	c->noise_minutes = next->noise_minutes;
 	c->targets = next->targets;
+	c->eol_extended_support = next->eol_extended_support;
 	next->teams = old.teams;
 	next->nteams = old.nteams;
 	next->timezone = old.timezone;

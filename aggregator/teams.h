@@ -33,8 +33,8 @@ void teams_sync_run(struct teams_sync *t, const struct agg_conf *c);
 int teams_sync_pending(const struct teams_sync *t);
 
 /* Moves the settings a reload changes (teams, timezone, noise_minutes,
- * targets) from next into c; next receives c's old ones, for
- * agg_conf_free.  This can't fail. */
+ * targets, eol.extended_support) from next into c; next receives c's old
+ * ones, for agg_conf_free.  This can't fail. */
 void teams_take(struct agg_conf *c, struct agg_conf *next);
 
 #endif

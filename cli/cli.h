@@ -29,6 +29,10 @@ struct cli_conf {
 OP_MUSTCHECK int cli_conf_load(struct cli_conf *c, const char *file);
 void cli_conf_free(struct cli_conf *c);
 
+/* The default configuration file when the last cli_conf_load looked for
+ * it and found none; else NULL.  Points to static storage. */
+const char *cli_conf_missing(void);
+
 enum cli_format { CLI_TABLE, CLI_JSON, CLI_CSV, CLI_MARKDOWN };
 
 /* Parses "table", "json", "csv" or "markdown"; returns 0 or -1. */

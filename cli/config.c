@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "op_error.h"
@@ -18,6 +19,15 @@ static const struct op_cfg_option cli_options[] = {
 
 #define NOPTS (sizeof(cli_options) / sizeof(cli_options[0]))
 
+/* The default file, when it was looked for and not found. */
+static char cli_missing[4096];
+
+const char *
+cli_conf_missing(void)
+{
+	return *cli_missing ? cli_missing : NULL;
+}
+
 int
 cli_conf_load(struct cli_conf *c, const char *file)
 {
@@ -26,9 +36,12 @@ cli_conf_load(struct cli_conf *c, const char *file)
 	const char *home = getenv("HOME");
 
 	memset(c, 0, sizeof(*c));
+	cli_missing[0] = '\0';
 	if (file == NULL && home != NULL)
 		snprintf(path, sizeof(path), "%s/.config/opspulse/cli.conf",
 		         home);
+	if (file == NULL && home != NULL && access(path, F_OK) != 0)
+		snprintf(cli_missing, sizeof(cli_missing), "%s", path);
 	return op_cfg_load(cli_options, NOPTS,
 	                   file ? file : (home ? path : NULL), file == NULL, c,
 	                   &res);

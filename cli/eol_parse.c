@@ -71,14 +71,16 @@ eol_cycle_from(json_t *o, size_t i, const char *path, eol_cycle *c)
 	    {"releaseDate", 1, 0, 0, offsetof(eol_cycle, release_date)},
 	    {"support", 1, 0, 1, offsetof(eol_cycle, support)},
 	    {"lts", 1, 0, 1, offsetof(eol_cycle, lts)},
+	    {"extendedSupport", 1, 0, 1, offsetof(eol_cycle, extended_support)},
 	};
 	const char *what = "an object";
 
 	/* Every field owned here, so that a half-converted cycle frees. */
 	opspulse__v1__eol_cycle__init(c);
 	c->cycle = c->eol = c->latest = NULL;
-	c->release_date = c->support = c->lts = NULL;
-	for (size_t f = 0; json_is_object(o) && f < 6; f++) {
+	c->release_date = c->support = c->lts = c->extended_support = NULL;
+	for (size_t f = 0;
+	     json_is_object(o) && f < sizeof(fields) / sizeof(fields[0]); f++) {
 		char **dst = (char **)((char *)c + fields[f].offset);
 		*dst = eol_field(o, fields[f].key, fields[f].dates,
 		                 fields[f].ints, fields[f].bools, &what);
@@ -111,6 +113,7 @@ cli_eol_free(Opspulse__V1__EolImport *imp)
 		free(cycles[i]->release_date);
 		free(cycles[i]->support);
 		free(cycles[i]->lts);
+		free(cycles[i]->extended_support);
 		free(cycles[i]);
 	}
 	free(cycles);

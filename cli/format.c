@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "op_round.h"
 #include "op_time.h"
 
 typedef Opspulse__V1__QueryResult result_t;
@@ -107,44 +108,82 @@ render_json(FILE *fp, const result_t *r)
 	fputs("]}\n", fp);
 }
 
-/* A cell as people read it: "-" for null, reals rounded, yes/no. */
+/* A JSON array of strings as a list: ["a","b"] -> "a, b", [] -> "-".
+ * Anything else is shown as it is. */
 static const char *
-human(int type, const cell_t *c, char *buf, size_t size)
+human_list(const char *json, char *buf, size_t size)
 {
-	double v;
+	size_t o = 0;
+	int in_str = 0;
+
+	if (json[0] != '[' || size == 0)
+		return json;
+	for (const char *p = json + 1; *p && o + 3 < size; p++) {
+		if (in_str && *p == '\\' && p[1])
+			buf[o++] = *++p;
+		else if (*p == '"')
+			in_str = !in_str;
+		else if (in_str)
+			buf[o++] = *p;
+		else if (*p == ',') {
+			buf[o++] = ',';
+			buf[o++] = ' ';
+		} else if (*p != ']' && *p != ' ')
+			buf[o++] = *p;
+	}
+	buf[o] = '\0';
+	return o ? buf : "-";
+}
+
+/* A cell of column col as people read it: "-" for null, reals rounded by
+ * their unit's rule (common/op_round.h, as in the report), yes/no, lists
+ * without JSON's brackets. */
+static const char *
+human(const Opspulse__V1__Column *col, const cell_t *c, char *buf, size_t size)
+{
+	int type = col->type;
 
 	if (c->is_null)
 		return "-";
 	if (type == T_BOOL)
 		return c->text[0] == 't' ? "yes" : "no";
+	if (type == T_JSON)
+		return human_list(c->text, buf, size);
 	if (type != T_REAL)
 		return c->text;
-	v = strtod(c->text, NULL);
-	snprintf(buf, size, v != 0 && v > -1 && v < 1 ? "%.3f" : "%.1f", v);
+	op_round_format(buf, size, strtod(c->text, NULL),
+	                op_unit_of_column(col->name));
 	return buf;
+}
+
+/* t truncated to the second as RFC 3339 text: a window's edges read
+ * "2026-09-07T00:00:00Z", not with the microseconds of "now". */
+static const char *
+human_time(int64_t us, char *buf, size_t size)
+{
+	return op_time_format(us - us % OP_US_PER_SEC, buf, size);
 }
 
 static void
 render_table(FILE *fp, const char *title, const result_t *r)
 {
 	size_t *w = calloc(r->n_columns ? r->n_columns : 1, sizeof(*w));
-	char buf[64], since[OP_TIME_BUFSZ], until[OP_TIME_BUFSZ];
+	char buf[512], since[OP_TIME_BUFSZ], until[OP_TIME_BUFSZ];
 
 	if (w == NULL)
 		return;
 	for (size_t c = 0; c < r->n_columns; c++) {
 		w[c] = strlen(r->columns[c]->name);
 		for (size_t i = 0; i < r->n_rows; i++) {
-			size_t l =
-			    strlen(human(r->columns[c]->type, cell_at(r, i, c),
-			                 buf, sizeof(buf)));
+			size_t l = strlen(human(r->columns[c], cell_at(r, i, c),
+			                        buf, sizeof(buf)));
 			if (l > w[c])
 				w[c] = l;
 		}
 	}
 	fprintf(fp, "%s, %s to %s\n", title,
-	        op_time_format(r->since_us, since, sizeof(since)),
-	        op_time_format(r->until_us, until, sizeof(until)));
+	        human_time(r->since_us, since, sizeof(since)),
+	        human_time(r->until_us, until, sizeof(until)));
 	if (r->from_standby && r->replay_lag_seconds >= 0)
 		fprintf(fp,
 		        "(from a standby, %.1f s behind the primary: events "
@@ -163,7 +202,8 @@ render_table(FILE *fp, const char *title, const result_t *r)
 			int type = r->columns[c]->type;
 			int right = type == T_INT || type == T_REAL;
 			fprintf(fp, right ? "%*s%s" : "%-*s%s", (int)w[c],
-			        human(type, cell_at(r, i, c), buf, sizeof(buf)),
+			        human(r->columns[c], cell_at(r, i, c), buf,
+			              sizeof(buf)),
 			        c + 1 < r->n_columns ? "  " : "\n");
 		}
 	}
@@ -229,7 +269,7 @@ md_cell(FILE *fp, const char *s)
 static void
 render_markdown(FILE *fp, const result_t *r)
 {
-	char buf[64];
+	char buf[512];
 
 	fputc('|', fp);
 	for (size_t c = 0; c < r->n_columns; c++) {
@@ -248,8 +288,8 @@ render_markdown(FILE *fp, const result_t *r)
 		fputc('|', fp);
 		for (size_t c = 0; c < r->n_columns; c++) {
 			fputc(' ', fp);
-			md_cell(fp, human(r->columns[c]->type, cell_at(r, i, c),
-			                  buf, sizeof(buf)));
+			md_cell(fp, human(r->columns[c], cell_at(r, i, c), buf,
+			                  sizeof(buf)));
 			fputs(" |", fp);
 		}
 		fputc('\n', fp);

@@ -276,8 +276,24 @@ cli_call(const struct cli_conf *c, const char *server, op_envelope *env,
 	op_strlist_free(&addrs);
 	free(buf);
 	free(rep);
+	if (rv == OP_ECONFIG && cli_conf_missing())
+		fprintf(stderr,
+		        "opspulse: there is no configuration file %s (-c FILE "
+		        "names another); copy "
+		        "/usr/share/doc/opspulse-aggregator/examples/cli.conf "
+		        "there and set cli.server and cli.tls to your "
+		        "certificate\n",
+		        cli_conf_missing());
 	if (rv == OP_ECONFIG)
 		return CLI_USAGE;
+	if (rv == OP_EFORBIDDEN) {
+		fprintf(stderr,
+		        "opspulse: the aggregator at %s is reachable but the "
+		        "TLS handshake failed; fix the certificates as said "
+		        "above, not the address\n",
+		        server);
+		return CLI_UNREACHABLE;
+	}
 	if (rv != OP_OK) {
 		fprintf(
 		    stderr,

@@ -47,6 +47,9 @@ opspulse_package_files(agent opspulse-agent)
 install(FILES ${CMAKE_SOURCE_DIR}/config/agent.conf DESTINATION ${PKG_CONFDIR}
         COMPONENT agent)
 opspulse_man(opspulse-agent 1 agent)
+# The import format, which the manual page and import --help point to.
+install(FILES ${CMAKE_SOURCE_DIR}/docs/IMPORT.md
+        DESTINATION ${CMAKE_INSTALL_DATADIR}/doc/opspulse-agent COMPONENT agent)
 
 opspulse_package_files(aggregator opspulse-aggregator)
 install(FILES ${CMAKE_SOURCE_DIR}/config/aggregator.conf

@@ -223,6 +223,13 @@ op_subject_attr(const mbedtls_x509_crt *crt, const char *oid, size_t oidlen,
 #define OP_ATTR(crt, oid, out)                                                 \
 	op_subject_attr(crt, oid, MBEDTLS_OID_SIZE(oid), out, sizeof(out))
 
+void
+op_auth_signer_name(const struct op_auth_signer *s, char *out, size_t size)
+{
+	op_subject_attr(&s->cert, MBEDTLS_OID_AT_CN,
+	                MBEDTLS_OID_SIZE(MBEDTLS_OID_AT_CN), out, size);
+}
+
 /* Checks a new certificate and reads its identity into e. */
 static int
 op_auth_admit(struct op_auth_verifier *v, struct op_auth_entry *e,

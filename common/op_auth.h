@@ -59,6 +59,11 @@ OP_MUSTCHECK int op_auth_seal(struct op_auth_signer *s, const uint8_t *req,
 /* s may be NULL. */
 void op_auth_signer_free(struct op_auth_signer *s);
 
+/* The subject CN of s's certificate into out ("" when it has none).  This
+ * can't fail. */
+void op_auth_signer_name(const struct op_auth_signer *s, char *out,
+                         size_t size);
+
 struct op_auth_verifier;
 
 /*

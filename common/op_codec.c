@@ -202,7 +202,11 @@ op_validate_component(const Opspulse__V1__Component *c, int64_t now, char *err,
 
 	if ((rv = op_check_str("name", c->name, OP_MAX_NAME, 1, err, errsz)) ||
 	    (rv = op_check_str("version", c->version, OP_MAX_NAME, 1, err,
-	                       errsz)))
+	                       errsz)) ||
+	    (rv = op_check_str("distribution", c->distribution, OP_MAX_NAME, 0,
+	                       err, errsz)) ||
+	    (rv = op_check_str("distribution_version", c->distribution_version,
+	                       OP_MAX_NAME, 0, err, errsz)))
 		return rv;
 	return op_check_time("observed_at", c->observed_us, now, err, errsz);
 }

@@ -1,4 +1,8 @@
+#define _DEFAULT_SOURCE /* initgroups */
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +191,70 @@ op_known(const struct op_cfg_option *opts, size_t n, const char *path,
 	return 0;
 }
 
+/* Edit distance of a and b (insertions, deletions, substitutions and
+ * swaps of neighbours: "nmae" is one edit from "name"), or 3 when it is
+ * more than 2 or a name is too long to matter. */
+static size_t
+op_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), d[33][33];
+
+	if (la > 32 || lb > 32 || (la > lb ? la - lb : lb - la) > 2)
+		return 3;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		for (size_t j = 1; j <= lb; j++) {
+			size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb] < 3 ? d[la][lb] : 3;
+}
+
+/*
+ * The known key of the group path's parent nearest to path's last name,
+ * at edit distance 2 at most (1 for names of up to 6 characters), into out
+ * ("aggregators" for "agent.aggregaters"); 0 when there is none.
+ */
+static int
+op_near_key(const struct op_cfg_option *opts, size_t n, const char *path,
+            char *out, size_t size)
+{
+	const char *name = strrchr(path, '.');
+	size_t plen = name ? (size_t)(name - path) + 1 : 0, best = 3;
+
+	name = name ? name + 1 : path;
+	for (size_t i = 0; i < n; i++) {
+		const char *key = opts[i].path + plen;
+		size_t klen = strcspn(key, "."), d;
+		char cand[128];
+
+		if (strncmp(opts[i].path, path, plen) != 0 || klen == 0 ||
+		    klen >= sizeof(cand))
+			continue;
+		memcpy(cand, key, klen);
+		cand[klen] = '\0';
+		/* Short names are one edit from many others: "tag" is not a
+		 * misspelt "t". */
+		if ((d = op_distance(name, cand)) < best &&
+		    (d <= 1 || strlen(name) > 6)) {
+			best = d;
+			snprintf(out, size, "%s", cand);
+		}
+	}
+	return best <= 2;
+}
+
 static void
 op_warn_unknown(const struct op_cfg_option *opts, size_t n,
                 const config_setting_t *g, const char *file,
@@ -196,14 +264,24 @@ op_warn_unknown(const struct op_cfg_option *opts, size_t n,
 
 	for (int i = 0; i < count; i++) {
 		config_setting_t *s = config_setting_get_elem(g, (unsigned)i);
-		char path[512];
+		char path[512], near[128];
 		int custom, kind;
 
 		if (s->name == NULL)
 			continue;
 		op_setting_path(s, path, sizeof(path));
 		kind = op_known(opts, n, path, &custom);
-		if (kind == 0) {
+		if (kind == 0 &&
+		    op_near_key(opts, n, path, near, sizeof(near))) {
+			/* A misspelt key would leave its setting at the
+			 * default, silently: refuse the file. */
+			op_error(MOD,
+			         "%s:%d: unknown key '%s'; did you mean "
+			         "'%s'?",
+			         file, config_setting_source_line(s), path,
+			         near);
+			res->errors++;
+		} else if (kind == 0) {
 			op_warn(MOD, "%s:%d: unknown key '%s' ignored", file,
 			        config_setting_source_line(s), path);
 			res->warnings++;
@@ -327,6 +405,68 @@ op_tls_readable(const char *name, const char *file)
 	op_error(MOD, "cannot read %s %s: %s; check the path and permissions",
 	         name, file, strerror(errno));
 	return OP_ECONFIG;
+}
+
+/* In the child of op_tls_readable_as: exits 0 when user pw can open
+ * every file, else 1 after logging the first it cannot. */
+static void
+op_tls_try_as(const struct op_tls_conf *tls, const struct passwd *pw)
+{
+	const char *names[] = {"tls.ca", "tls.cert", "tls.key"};
+	const char *files[] = {tls->ca, tls->cert, tls->key};
+
+	if (initgroups(pw->pw_name, pw->pw_gid) != 0 ||
+	    setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0)
+		_exit(2);
+	for (int i = 0; i < 3; i++) {
+		FILE *fp = files[i] && *files[i] ? fopen(files[i], "r") : NULL;
+		if (fp == NULL && files[i] && *files[i]) {
+			op_error(MOD,
+			         "%s %s cannot be read by user %s, whom the "
+			         "daemon runs as: %s; chown or chmod it (root "
+			         "can read it, so check-config as root alone "
+			         "would not notice)",
+			         names[i], files[i], pw->pw_name,
+			         strerror(errno));
+			_exit(1);
+		}
+		if (fp)
+			fclose(fp);
+	}
+	_exit(0);
+}
+
+const char *
+op_tls_missing(const struct op_tls_conf *tls)
+{
+	const char *files[] = {tls->ca, tls->cert, tls->key};
+
+	for (int i = 0; i < 3; i++) {
+		if (files[i] && *files[i] && access(files[i], F_OK) != 0 &&
+		    errno == ENOENT)
+			return files[i];
+	}
+	return NULL;
+}
+
+int
+op_tls_readable_as(const struct op_tls_conf *tls, const char *user)
+{
+	struct passwd *pw = getpwnam(user);
+	int status = 0;
+	pid_t pid;
+
+	if (geteuid() != 0 || pw == NULL || pw->pw_uid == 0)
+		return OP_OK;
+	fflush(stderr);
+	if ((pid = fork()) < 0)
+		return OP_OK; /* cannot tell; the daemon will */
+	if (pid == 0)
+		op_tls_try_as(tls, pw);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 1 ? OP_ECONFIG
+	                                                     : OP_OK;
 }
 
 int

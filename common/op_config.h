@@ -100,6 +100,20 @@ void op_cfg_free(const struct op_cfg_option *opts, size_t nopts, void *target);
  */
 OP_MUSTCHECK int op_tls_check(const struct op_tls_conf *tls);
 
+/*
+ * For check-config run as root: whether user (the daemon's, as its unit
+ * names it) can read tls's files, tried in a child process that takes on
+ * the user's uid, gid and groups.  Returns OP_OK (also when not root, or
+ * when no such user exists: nothing to check), or OP_ECONFIG after logging
+ * which file that user cannot read.
+ */
+OP_MUSTCHECK int op_tls_readable_as(const struct op_tls_conf *tls,
+                                    const char *user);
+
+/* The first of tls's files that does not exist (a new install before its
+ * certificates), or NULL.  This can't fail. */
+const char *op_tls_missing(const struct op_tls_conf *tls);
+
 /* Appends a copy of s to l.  Returns OP_OK or OP_ENOMEM. */
 OP_MUSTCHECK int op_strlist_add(struct op_strlist *l, const char *s);
 void op_strlist_free(struct op_strlist *l);

@@ -132,6 +132,24 @@ op_tls_config(nng_tls_config **out, const struct op_tls_conf *tls,
 	return OP_OK;
 }
 
+int
+op_tls_load_check(const struct op_tls_conf *tls, int server, char *cn,
+                  size_t cnsz)
+{
+	nng_tls_config *cfg = NULL;
+	struct op_auth_signer *signer = NULL;
+	int rv = op_tls_config(
+	    &cfg, tls, server ? NNG_TLS_MODE_SERVER : NNG_TLS_MODE_CLIENT);
+
+	if (rv == OP_OK)
+		nng_tls_config_free(cfg);
+	if (rv == OP_OK &&
+	    (rv = op_auth_signer_alloc(&signer, tls->cert, tls->key)) == OP_OK)
+		op_auth_signer_name(signer, cn, cnsz);
+	op_auth_signer_free(signer);
+	return rv;
+}
+
 /* ---- client ------------------------------------------------------------- */
 
 struct op_client {
@@ -230,6 +248,11 @@ op_client_dial(struct op_client *c, const char *addr)
 	}
 	if (rv != 0) {
 		nng_close(c->sock);
+		/* Reached, but the certificates did not agree: not a
+		 * question of whether the aggregator runs. */
+		if (rv == NNG_ECRYPTO || rv == NNG_EPEERAUTH ||
+		    rv == NNG_ECONNSHUT)
+			return OP_EFORBIDDEN;
 		return op_nng_err(rv);
 	}
 	return OP_OK;

@@ -57,6 +57,15 @@ void op_client_restart(struct op_client *c);
 /* Closes the connection and frees c.  c may be NULL. */
 void op_client_free(struct op_client *c);
 
+/*
+ * Loads tls's CA, certificate and key as a client (server: as a server)
+ * would at its start, as the calling user, and copies the certificate's
+ * subject CN into cn.  Returns OP_OK, or OP_ECONFIG after logging which
+ * file failed and why, or OP_ENOMEM.  For check-config.
+ */
+OP_MUSTCHECK int op_tls_load_check(const struct op_tls_conf *tls, int server,
+                                   char *cn, size_t cnsz);
+
 /* Who sent a request, as far as the connection tells.  nng 1.5.2 does not
  * give the peer certificate's name (identity stays NULL; op_auth.h binds
  * requests to identities instead), only whether TLS verified it. */

@@ -1,7 +1,9 @@
 /*
  * Listed Debian or RPM packages: the installed version from dpkg-query,
  * or from rpm where there is no dpkg; epochs and packaging revisions are
- * left out ("1:1.22.1-9" -> "1.22.1").
+ * left out ("1:1.22.1-9" -> "1.22.1").  Each is observed as a package of
+ * the distribution release os-release names, whose support decides its
+ * end of life.
  */
 #include <string.h>
 
@@ -45,10 +47,19 @@ pkg_version(const struct agent_conf *c, char *pkg, char *out, size_t size)
 static int
 pkg_collect(void *state, const struct agent_conf *c, struct agent_sink *out)
 {
-	char version[128];
+	char version[128], dist[64] = "", dist_version[64] = "";
 	int rv = OP_OK;
 
 	(void)state;
+	if (*c->probes_os_release &&
+	    agent_os_identify(c, dist, sizeof(dist), dist_version,
+	                      sizeof(dist_version)) != OP_OK) {
+		op_debug(MOD,
+		         "no distribution from %s; packages are judged "
+		         "by their upstream end of life",
+		         c->probes_os_release);
+		dist[0] = dist_version[0] = '\0';
+	}
 	for (size_t i = 0; rv == OP_OK && i < c->probe_packages.n; i++) {
 		const struct agent_probe *p = &c->probe_packages.items[i];
 		if (pkg_version(c, p->target, version, sizeof(version)) !=
@@ -56,7 +67,8 @@ pkg_collect(void *state, const struct agent_conf *c, struct agent_sink *out)
 			op_debug(MOD, "package %s is not installed", p->target);
 			continue;
 		}
-		rv = agent_sink_component(out, p->service, p->product, version);
+		rv = agent_sink_package(out, p->service, p->product, version,
+		                        dist, dist_version);
 	}
 	return rv;
 }

@@ -431,7 +431,8 @@ def expected_eol():
         cyc = cycle_of(name, c[4])
         row = {"service": svc, "host": host, "component": name, "version": c[4],
                "observed_at": iso(c[5]), "cycle": cyc, "latest": None, "eol_date": None,
-               "days_to_eol": None, "status": "unknown", "patch_behind": None}
+               "days_to_eol": None, "status": "unknown", "patch_behind": None,
+               "eol_basis": "upstream"}
         if cyc is not None:
             eol, latest = catalog()[(name, cyc)]
             row["latest"] = latest
@@ -444,7 +445,8 @@ def expected_eol():
                 row["status"] = ("past_eol" if d < 0 else "urgent" if d <= 90
                                  else "soon" if d <= 180 else "ok")
             a, b = leading_numbers(c[4]), leading_numbers(latest) if latest else None
-            row["patch_behind"] = (a < b) if a and b else None
+            # A version that names only its cycle has no known patch level.
+            row["patch_behind"] = (a < b) if a and b and c[4] != cyc else None
         rows.append(row)
     return rows
 

@@ -16,7 +16,11 @@ def test_examples_validate():
     for binary, name in ((AGENT, "agent.conf"), (AGGREGATOR, "aggregator.conf")):
         r = checkcfg(binary, os.path.join(SOURCE, "config", name))
         check_eq(r.returncode, 0, "%s validates: %s" % (name, r.stderr))
-        check("warning" not in r.stderr, "%s has no unknown keys: %s" % (name, r.stderr))
+        # The only warnings: the certificates it names are not on this
+        # machine (check-config loads them as the daemon would).
+        others = [l for l in r.stderr.splitlines()
+                  if "warning" in l and "does not exist yet" not in l]
+        check(others == [], "%s has no unknown keys: %s" % (name, r.stderr))
 
 
 def test_errors_have_line_numbers(tmp=None):
@@ -32,10 +36,10 @@ def test_errors_have_line_numbers(tmp=None):
     r = checkcfg(AGGREGATOR, syntax)
     check_eq(r.returncode, 1, "a syntax error fails the check")
     check("%s:4:" % syntax in r.stderr, "syntax error with its line: %r" % r.stderr)
-    warn = c.write("warn.conf", 'aggregator = { workerz = 4; };\n')
+    warn = c.write("warn.conf", 'aggregator = { flavour = 4; };\n')
     r = checkcfg(AGGREGATOR, warn)
     check_eq(r.returncode, 0, "an unknown key alone is only a warning")
-    check("unknown key 'aggregator.workerz'" in r.stderr, "warning text: %r" % r.stderr)
+    check("unknown key 'aggregator.flavour' ignored" in r.stderr, "warning text: %r" % r.stderr)
     r = checkcfg(AGENT, c.path("missing.conf"))
     check_eq(r.returncode, 1, "an explicitly named missing file is an error")
 

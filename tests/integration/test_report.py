@@ -189,7 +189,10 @@ def check_trends(tree):
 
 
 def fmt1(v):
-    return "%.1f" % v
+    """A number as the report and the CLI round it (common/op_round.h):
+    2 decimals below 10, 1 below 100, none from 100."""
+    a = abs(v)
+    return "%.*f" % (2 if a < 9.995 else 1 if a < 99.95 else 0, v)
 
 
 def check_headlines(tree):

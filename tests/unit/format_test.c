@@ -291,9 +291,9 @@ test_markdown(void **state)
 	assert_renders(&t, CLI_MARKDOWN, "x",
 	               "| service | deploys | rate | ok | note\\|x |\n"
 	               "| --- | ---: | ---: | --- | --- |\n"
-	               "| a\\|b | 3 | 0.250 | yes | x y z |\n"
+	               "| a\\|b | 3 | 0.25 | yes | x y z |\n"
 	               "| c | - | 41.6 | no | - |\n"
-	               "| d | 0 | 0.0 | - |  |\n");
+	               "| d | 0 | 0.00 | - |  |\n");
 }
 
 static void
@@ -311,9 +311,39 @@ test_table(void **state)
 	assert_renders(&t, CLI_TABLE, "DORA: production",
 	               "DORA: production, 2026-09-07T00:00:00Z to "
 	               "2026-10-05T00:00:00Z\n\n"
-	               "service          deploys  rate    ok \n"
-	               "billing               12  -0.500  yes\n"
-	               "search-frontend        -   100.0  no \n");
+	               "service          deploys  rate   ok \n"
+	               "billing               12  -0.50  yes\n"
+	               "search-frontend        -    100  no \n");
+}
+
+/* Reals by their column's unit, as the report rounds them
+ * (common/op_round.h): numbers 2 decimals below 10, 1 below 100, none
+ * from 100; shares 3 decimals; percent 1; minutes none.  Lists without
+ * JSON's brackets and quotes, an empty one as "-". */
+static void
+test_table_units(void **state)
+{
+	static const char *const names[] = {"service",          "toil_hours",
+	                                    "noise_share",      "cpu_p95_pct",
+	                                    "mttr_p50_minutes", "rules"};
+	static const int types[] = {TEXT, REAL, REAL, REAL, REAL, JSON};
+	struct table t;
+
+	(void)state;
+	table_init(&t, 6, names, types);
+	table_row(
+	    &t, (const char *[]){"a", "0.75", "0.25", "31.145", "14.6", "[]"});
+	table_row(&t, (const char *[]){"b", "9.996", "1", "100", "0.4",
+	                               "[\"Disk\", \"A\\\"B\"]"});
+	table_row(&t, (const char *[]){"c", "123.45", "0.0004", "0.04", "120",
+	                               "[\"x\"]"});
+	assert_renders(&t, CLI_MARKDOWN, "x",
+	               "| service | toil_hours | noise_share | cpu_p95_pct | "
+	               "mttr_p50_minutes | rules |\n"
+	               "| --- | ---: | ---: | ---: | ---: | --- |\n"
+	               "| a | 0.75 | 0.250 | 31.1 | 15 | - |\n"
+	               "| b | 10.0 | 1.000 | 100.0 | 0 | Disk, A\"B |\n"
+	               "| c | 123 | 0.000 | 0.0 | 120 | x |\n");
 }
 
 static void
@@ -377,6 +407,7 @@ main(void)
 	    cmocka_unit_test(test_from_standby),
 	    cmocka_unit_test(test_markdown),
 	    cmocka_unit_test(test_table),
+	    cmocka_unit_test(test_table_units),
 	    cmocka_unit_test(test_table_no_rows),
 	    cmocka_unit_test(test_short_row),
 	};

@@ -364,6 +364,40 @@ test_group_given_as_value(void **state)
 	assert_string_equal(f->c.name, "x");
 }
 
+/* A key at edit distance 1 (2 for names longer than 6) from a known key
+ * of its group is an error that names the known key: left a warning, the
+ * setting would silently keep its default. */
+static void
+test_misspelt_keys(void **state)
+{
+	struct fixture *f = *state;
+	char *log;
+
+	capture_begin(f);
+	assert_int_equal(load(f, "t = {\n"
+	                         "  nmae = \"n\";\n"
+	                         "  sub = { deap = \"d\"; };\n"
+	                         "  counts = 3;\n"
+	                         "  ratiooo = 1.0;\n"
+	                         "  colour = \"blue\";\n"
+	                         "};\n"),
+	                 OP_ECONFIG);
+	log = capture_end(f);
+	assert_int_equal(f->res.errors, 4);
+	assert_int_equal(f->res.warnings, 1);
+	assert_non_null(
+	    strstr(log, ":2: unknown key 't.nmae'; did you mean 'name'?"));
+	assert_non_null(
+	    strstr(log, ":3: unknown key 't.sub.deap'; did you mean 'deep'?"));
+	assert_non_null(
+	    strstr(log, ":4: unknown key 't.counts'; did you mean 'count'?"));
+	/* Two edits: allowed for a name of more than 6 letters. */
+	assert_non_null(
+	    strstr(log, ":5: unknown key 't.ratiooo'; did you mean 'ratio'?"));
+	assert_non_null(strstr(log, ":6: unknown key 't.colour' ignored"));
+	free(log);
+}
+
 static void
 test_unknown_keys(void **state)
 {
@@ -675,6 +709,7 @@ main(void)
 	    T(test_type_error_does_not_stop_others),
 	    T(test_group_given_as_value),
 	    T(test_unknown_keys),
+	    T(test_misspelt_keys),
 	    T(test_unknown_keys_inside_custom_are_its_own),
 	    T(test_syntax_error),
 	    T(test_reload_and_free),

@@ -95,13 +95,14 @@ table(const char *cols, const char *const *cells, size_t ncells)
 #define TOIL_COLS  "service,team,entries,toil_hours,bus_factor"
 #define ALERT_COLS "service,fired,noise_share,mttr_p50_minutes"
 #define WEEK_COLS                                                              \
-	"service,deploys,change_failure_rate,toil_hours,alerts,noise_share"
+	"service,week_start,deploys,change_failure_rate,toil_hours,alerts,"    \
+	"noise_share"
 #define ACTION_COLS                                                            \
 	"kind,service,host,subject,detail,status,days,eol_date,due_at,"        \
 	"count,share,hours,people,used_pct,days_to_full"
 #define RULE_COLS                                                              \
 	"disk_full_days,eol_urgent_days,noisy_rules,noise_min_episodes,"       \
-	"automation_candidates,bus_factor_max"
+	"automation_candidates,bus_factor_max,noise_minutes"
 
 /* The request every test renders for. */
 static Opspulse__V1__QueryRequest test_req;
@@ -130,8 +131,9 @@ page_of(struct rep *p, const char *name)
 	/* Nothing fired: "no alerts". */
 	p->r[P_ALERTS] = TABLE(ALERT_COLS, name, "0", NULL, NULL);
 	p->r[P_ALERTS_PREV] = TABLE(ALERT_COLS, name, "0", NULL, NULL);
-	p->r[P_WEEKLY] = TABLE(WEEK_COLS, name, "1", "0", "2", "0", NULL, name,
-	                       "3", "0.5", "4", "0", NULL);
+	p->r[P_WEEKLY] = TABLE(
+	    WEEK_COLS, name, "2026-11-23T00:00:00Z", "1", "0", "2", "0", NULL,
+	    name, "2026-11-30T00:00:00Z", "3", "0.5", "4", "0", NULL);
 	p->r[P_SCORECARD] = TABLE("service,area,level,reason", name, "delivery",
 	                          "2", "level <low> & \"slow\"");
 	p->r[P_ACTIONS] =
@@ -148,7 +150,8 @@ page_of(struct rep *p, const char *name)
 	          NULL, "19", NULL, "7.75", "1", NULL, NULL, /**/
 	          "disk", name, "h-1", "/var", NULL, NULL, NULL, NULL, NULL,
 	          NULL, NULL, NULL, NULL, "77.2", "40.4");
-	p->r[P_RULES] = TABLE(RULE_COLS, "45", "90", "5", "0.5", "5", "1");
+	p->r[P_RULES] =
+	    TABLE(RULE_COLS, "45", "90", "5", "0.5", "5", "1", "15");
 }
 
 static void
@@ -247,13 +250,13 @@ test_missing_values(void **state)
 	html = draw(&p, &rep_html);
 	md = draw(&p, &rep_md);
 	/* No team, no lead time: a dash; nothing fired: "no alerts". */
-	assert_has(md, "| billing | \u2013 | 1.0 (\u25b2 0.5) | \u2013 |");
+	assert_has(md, "| billing | \u2013 | 1.00 (\u25b2 0.50) | \u2013 |");
 	assert_has(html, "</th><td>\u2013</td><td><span class=\"v\">1.0");
 	assert_has(html, "<td class=\"none\">no alerts</td>");
 	/* Three headline cells and two trend cells. */
 	assert_int_equal(count_of(md, " no alerts |"), 5);
 	/* Bus factor and toil: nothing recorded before, so no change. */
-	assert_has(md, " 7.0 h | 1 |");
+	assert_has(md, " 7.00 h | 1 |");
 	/* Change failure went down: better, in points. */
 	assert_has(md, " 25.0 % (\u25bc 25.0 pp) |");
 	assert_has(html, "<span class=\"d better\">\u25bc 25.0 pp</span>");
@@ -282,22 +285,27 @@ test_action_lists(void **state)
 	               "overdue.\n");
 	/* Both noisy rules, in the order SQL ranked them. */
 	assert_has(md, "### Noisiest alert rules\n\n- **Disk<Full>** "
-	               "(**billing**): fired 24 times; 67 % resolved by "
-	               "themselves within the noise threshold\n- **Second** "
-	               "(**billing**): fired 4 times; 50 %");
-	assert_has(md, "- **restart** (**billing**): 7.8 h in 19 runs by 1 "
+	               "(**billing**): fired 24 times; 66.7 % resolved by "
+	               "themselves within 15 min (the noise threshold)\n- "
+	               "**Second** (**billing**): fired 4 times; 50.0 %");
+	assert_has(md, "- **restart** (**billing**): 7.75 h in 19 runs by 1 "
 	               "person\n");
 	assert_has(md, "### Bus factor 1: toil carried by one person\n\nNo "
 	               "service depends on a single person's toil.\n");
 	/* The heading names the setting's value, and the disk is listed
 	 * because SQL listed it (40 days > the old fixed 30). */
 	assert_has(md, "### Disks filling within 45 days\n\n- **billing** on "
-	               "**h-1**: **/var** is 77 % full, full in 40 days\n");
+	               "**h-1**: **/var** is 77.2 % full, full in 40 days\n");
 	assert_has(html, "<div class=\"action\" id=\"act-disk\"><h3>Disks "
 	                 "filling within 45 days</h3><ul>\n<li><b>billing</b>");
 	assert_has(html, "<li class=\"none\">No maintenance is overdue.</li>");
-	assert_int_equal(count_of(html, "<li>"), 5);
-	assert_int_equal(count_of(md, "\n- "), 5);
+	/* Five actions and the scorecard's one reason below level 3. */
+	assert_int_equal(count_of(html, "<li>"), 6);
+	assert_int_equal(count_of(md, "\n- "), 6);
+	assert_has(md, "### Why a level is below 3\n\n- **billing** \u2013 "
+	               "**delivery** at level **2**: level <low> & \"slow\"\n");
+	assert_has(html, "<div class=\"action\" id=\"scorecard-reasons\"><h3>"
+	                 "Why a level is below 3</h3><ul>\n<li><b>billing</b>");
 	free(md);
 	free(html);
 	free_page(&p);
@@ -318,9 +326,12 @@ test_sparklines(void **state)
 	                 "data-points=\"2\"><title>Deploys, 2 weeks</title>");
 	assert_has(html, "<polyline class=\"line\" points=\"4.0,21.3 "
 	                 "128.0,4.0\"/>");
-	assert_has(html, "<span class=\"last\">3</span></td>");
+	/* The last value, the scale and the first and last week. */
+	assert_has(html, "<span class=\"last\">3</span><span class=\"scale\">"
+	                 "0\u20133 \u00b7 11-23 to 11-30</span></td>");
 	/* 1 of 3 and 3 of 3: the third and the last block. */
-	assert_has(md, "| billing | \u2583\u2588 3 |");
+	assert_has(md,
+	           "| billing | \u2583\u2588 3 (0\u20133, 11-23 to 11-30) |");
 	/* No alerts in either week: no chart. */
 	assert_has(md, " no alerts | no alerts |\n");
 	assert_int_equal(count_of(html, "<svg"), 3);

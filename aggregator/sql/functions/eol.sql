@@ -37,23 +37,60 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $$
                 ELSE 'unknown' END
 $$;
 
+-- The end of a cycle's support: its eol, or its extended support
+-- (endoflife.date's extendedSupport: Debian LTS, Ubuntu ESM) when
+-- p_extended and the catalog gives one.  end_date and reached as in
+-- eol_cycles (a date, or true/false when none applies).
+CREATE OR REPLACE FUNCTION opspulse.eol_support_end(p_cycle opspulse.eol_cycles,
+                                                    p_extended boolean,
+                                                    OUT end_date date,
+                                                    OUT reached boolean)
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN use_ext THEN (p_cycle).extended_date ELSE (p_cycle).eol_date END,
+           CASE WHEN use_ext THEN (p_cycle).extended_reached ELSE (p_cycle).eol_reached END
+    FROM (SELECT p_extended AND ((p_cycle).extended_date IS NOT NULL
+                                 OR (p_cycle).extended_reached IS NOT NULL) AS use_ext) x
+$$;
+
+-- Whether eol.extended_support is on in the aggregator's configuration.
+CREATE OR REPLACE FUNCTION opspulse.eol_extended_support()
+RETURNS boolean LANGUAGE sql STABLE AS $$
+    SELECT coalesce((SELECT s.value = 'true' FROM opspulse.settings s
+                     WHERE s.key = 'eol.extended_support'), false)
+$$;
+
 -- The newest observation before until (at any earlier time) of each
 -- (service, host, component), with its cycle and status at until.
+--
+-- A package of a distribution release (components.distribution) is judged
+-- by that release's support while it lasts: the distribution ships its
+-- security fixes, whatever upstream says.  Once the release's support has
+-- ended (or when upstream's catalog does not know the product) upstream's
+-- end of life decides.  eol_basis says which did: 'upstream', or the
+-- release as "debian 12".  patch_behind compares with upstream's latest,
+-- so it is NULL for a distribution's package (the distribution backports
+-- fixes without changing the upstream version) and when the version names
+-- only its cycle ("12": the patch level is unknown).
 CREATE OR REPLACE FUNCTION opspulse.eol(p_since timestamptz, p_until timestamptz,
                                         p_env text DEFAULT 'production',
                                         p_services text[] DEFAULT NULL,
                                         p_team text DEFAULT NULL)
 RETURNS TABLE (service text, host text, component text, version text,
                observed_at timestamptz, cycle text, latest text, eol_date date,
-               days_to_eol integer, status text, patch_behind boolean)
+               days_to_eol integer, status text, patch_behind boolean,
+               eol_basis text)
 LANGUAGE plpgsql STABLE
 SET jit = off SET work_mem = '64MB' SET plan_cache_mode = force_custom_plan AS $$
 #variable_conflict use_column
+DECLARE
+    ext boolean := opspulse.eol_extended_support();
+    today date := (p_until AT TIME ZONE 'UTC')::date;
 BEGIN
 RETURN QUERY
 WITH newest AS (
     SELECT DISTINCT ON (c.service, c.host, c.name)
-           c.service, c.host, c.name, c.version, c.observed_at
+           c.service, c.host, c.name, c.version, c.observed_at,
+           c.distribution, c.distribution_version
     FROM opspulse.components c
     WHERE c.env = p_env AND c.observed_at < p_until
       AND (p_services IS NULL AND p_team IS NULL  -- no filter: no join
@@ -65,22 +102,46 @@ WITH newest AS (
 ),
 -- Each distinct (product, version) is matched once: a fleet runs few.
 versions AS MATERIALIZED (
-    SELECT v.name, v.version, m.cycle, m.latest, m.eol_date, m.eol_reached
+    SELECT v.name, v.version, m.cycle, m.latest, e.end_date, e.reached
     FROM (SELECT DISTINCT n.name, n.version FROM newest n) v
     LEFT JOIN LATERAL opspulse.eol_cycle_of(v.name, v.version) m ON true
+    LEFT JOIN LATERAL opspulse.eol_support_end(m, ext) e ON m.cycle IS NOT NULL
 ),
-matched AS (
-    SELECT n.*, v.cycle, v.latest, v.eol_date, v.eol_reached,
-           v.eol_date - (p_until AT TIME ZONE 'UTC')::date AS days
+releases AS MATERIALIZED (
+    SELECT d.distribution, d.distribution_version, m.cycle, e.end_date, e.reached,
+           m.cycle IS NOT NULL
+           AND (e.end_date >= today OR (e.end_date IS NULL AND NOT e.reached)) AS alive
+    FROM (SELECT DISTINCT n.distribution, n.distribution_version FROM newest n
+          WHERE n.distribution IS NOT NULL) d
+    LEFT JOIN LATERAL opspulse.eol_cycle_of(d.distribution, d.distribution_version) m
+           ON true
+    LEFT JOIN LATERAL opspulse.eol_support_end(m, ext) e ON m.cycle IS NOT NULL
+),
+judged AS (
+    SELECT n.*, v.cycle, v.latest,
+           r.cycle IS NOT NULL AND (r.alive OR v.cycle IS NULL) AS by_release,
+           v.end_date AS up_date, v.reached AS up_reached,
+           r.end_date AS rel_date, r.reached AS rel_reached, r.cycle AS rel_cycle
     FROM newest n
     JOIN versions v ON v.name = n.name AND v.version = n.version
+    LEFT JOIN releases r ON r.distribution = n.distribution
+                        AND r.distribution_version = n.distribution_version
+),
+matched AS (
+    SELECT j.*,
+           CASE WHEN j.by_release THEN j.rel_date ELSE j.up_date END AS end_date,
+           CASE WHEN j.by_release THEN j.rel_reached ELSE j.up_reached END AS reached
+    FROM judged j
 )
 SELECT m.service, m.host, m.name, m.version, m.observed_at, m.cycle, m.latest,
-       m.eol_date, m.days,
-       opspulse.eol_status(m.cycle IS NOT NULL, m.days, m.eol_reached),
-       CASE WHEN m.cycle IS NOT NULL
+       m.end_date, m.end_date - today,
+       opspulse.eol_status(m.by_release OR m.cycle IS NOT NULL, m.end_date - today,
+                           m.reached),
+       CASE WHEN m.cycle IS NOT NULL AND NOT m.by_release AND m.version <> m.cycle
             THEN opspulse.version_numbers(m.version) < opspulse.version_numbers(m.latest)
-       END
+       END,
+       CASE WHEN m.by_release THEN m.distribution || ' ' || m.rel_cycle
+            ELSE 'upstream' END
 FROM matched m
 ORDER BY m.service, m.host, m.name;
 END
@@ -123,12 +184,13 @@ RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- Replaces a product's cycles with an endoflife.date API v0 array, given
--- as parallel arrays of text (dates, 'true'/'false', or NULL).  A cycle
+-- as parallel arrays of text (dates, 'true'/'false', or NULL);
+-- p_extended is extendedSupport.  A cycle
 -- listed twice keeps its first entry.  Returns the number stored.
 CREATE OR REPLACE FUNCTION opspulse.eol_import(p_product text, p_cycles text[],
                                                p_eol text[], p_latest text[],
                                                p_release text[], p_support text[],
-                                               p_lts text[])
+                                               p_lts text[], p_extended text[])
 RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     n integer;
@@ -136,7 +198,7 @@ BEGIN
     DELETE FROM opspulse.eol_cycles WHERE product = lower(p_product);
     INSERT INTO opspulse.eol_cycles (product, cycle, eol_date, eol_reached, latest,
                                      release_date, support_date, support_ended,
-                                     lts, source)
+                                     lts, extended_date, extended_reached, source)
     SELECT DISTINCT ON (p_cycles[i])
            lower(p_product), p_cycles[i],
            opspulse.eol_date_part(p_eol[i]), opspulse.eol_bool_part(p_eol[i]),
@@ -144,6 +206,7 @@ BEGIN
            opspulse.eol_date_part(p_support[i]), opspulse.eol_bool_part(p_support[i]),
            coalesce(opspulse.eol_bool_part(p_lts[i]),
                     opspulse.eol_date_part(p_lts[i]) IS NOT NULL),
+           opspulse.eol_date_part(p_extended[i]), opspulse.eol_bool_part(p_extended[i]),
            'import'
     FROM generate_subscripts(p_cycles, 1) AS i
     ORDER BY p_cycles[i], i;
@@ -156,10 +219,12 @@ $$;
 CREATE OR REPLACE FUNCTION opspulse.eol_catalog(p_product text DEFAULT NULL)
 RETURNS TABLE (product text, cycle text, release_date date, eol_date date,
                eol_reached boolean, latest text, support_date date,
-               lts boolean, source text)
+               lts boolean, source text, extended_date date,
+               extended_reached boolean)
 LANGUAGE sql STABLE AS $$
     SELECT c.product, c.cycle, c.release_date, c.eol_date, c.eol_reached,
-           c.latest, c.support_date, c.lts, c.source
+           c.latest, c.support_date, c.lts, c.source, c.extended_date,
+           c.extended_reached
     FROM opspulse.eol_cycles c
     WHERE p_product IS NULL OR c.product = lower(p_product)
     ORDER BY c.product, opspulse.version_numbers(c.cycle) DESC NULLS LAST, c.cycle

@@ -117,10 +117,11 @@ $$;
 CREATE OR REPLACE FUNCTION opspulse.report_rules()
 RETURNS TABLE (disk_full_days double precision, eol_urgent_days integer,
                noisy_rules integer, noise_min_episodes double precision,
-               automation_candidates integer, bus_factor_max bigint)
+               automation_candidates integer, bus_factor_max bigint,
+               noise_minutes integer)
 LANGUAGE sql STABLE AS $$
     SELECT opspulse.target('disk_full_days', 30), 90, 5, 0.5::double precision,
-           5, 1::bigint
+           5, 1::bigint, opspulse.setting('noise_minutes', '15')::integer
 $$;
 
 -- The report's action list: one row per item, in the order shown, already
@@ -148,14 +149,15 @@ LANGUAGE sql STABLE AS $$
 WITH r AS (SELECT * FROM opspulse.report_rules()),
 eol AS (
     SELECT 1 AS part, x.n, 'eol' AS kind, x.service, x.host, x.component AS subject,
-           x.version AS detail, x.status, x.days_to_eol AS days, x.eol_date,
+           x.version || ' (' || x.eol_basis || ' support)' AS detail, x.status, x.days_to_eol AS days, x.eol_date,
            NULL::timestamptz AS due_at, NULL::bigint AS count,
            NULL::double precision AS share, NULL::double precision AS hours,
            NULL::bigint AS people, NULL::double precision AS used_pct,
            NULL::double precision AS days_to_full
     FROM opspulse.eol(p_since, p_until, p_env, p_services, p_team)
          WITH ORDINALITY AS x(service, host, component, version, observed_at, cycle,
-                              latest, eol_date, days_to_eol, status, patch_behind, n)
+                              latest, eol_date, days_to_eol, status, patch_behind,
+                              eol_basis, n)
     WHERE x.status IN ('past_eol', 'urgent')
 ),
 maintenance AS (

@@ -18,6 +18,20 @@ RETURNS text LANGUAGE sql IMMUTABLE AS $$
                 ELSE trim_scale(round(p_value::numeric, 3))::text END
 $$;
 
+-- A percentage for a reason: one decimal, as the report and the CLI
+-- round percentages (common/op_round.h).
+CREATE OR REPLACE FUNCTION opspulse.fmt_pct(p_value double precision)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_value IS NULL THEN 'n/a'
+                ELSE round(p_value::numeric, 1)::text END
+$$;
+
+-- A count with its noun: '1 failed deploy', '2 failed deploys'.
+CREATE OR REPLACE FUNCTION opspulse.count_of(p_n bigint, p_one text, p_many text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT p_n || ' ' || CASE WHEN p_n = 1 THEN p_one ELSE p_many END
+$$;
+
 -- The areas' rules, first that applies wins.  Each takes its targets as
 -- arguments (the scorecard reads them once) and is a single SELECT, so
 -- that it is inlined.
@@ -83,7 +97,8 @@ RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     SELECT v.level, v.reason FROM (VALUES
         (1, 1, 'no resolved alerts and no failed deploys in the window',
          p_mttr_minutes IS NULL AND p_recovery_hours IS NULL AND p_failures = 0),
-        (2, 2, format('%s failed deploys and no recovery yet', p_failures),
+        (2, 2, format('%s and no recovery yet',
+                      opspulse.count_of(p_failures, 'failed deploy', 'failed deploys')),
          p_failures > 0 AND p_recovery_hours IS NULL),
         (3, 2, format('alert MTTR %s min is above the target %s min',
                       opspulse.fmt(p_mttr_minutes), opspulse.fmt(p_target_mttr)),
@@ -103,11 +118,13 @@ CREATE OR REPLACE FUNCTION opspulse.score_maintenance(p_components bigint, p_pas
                                                       p_overdue bigint)
 RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     SELECT v.level, v.reason FROM (VALUES
-        (1, 1, format('%s components past end of life', p_past), p_past > 0),
+        (1, 1, format('%s past end of life',
+                      opspulse.count_of(p_past, 'component', 'components')), p_past > 0),
         (2, 1, 'no components or maintenance items recorded',
          p_components = 0 AND p_items = 0),
-        (3, 2, format('%s components within 90 days of end of life, %s maintenance items overdue',
-                      p_urgent, p_overdue),
+        (3, 2, format('%s within 90 days of end of life, %s overdue',
+                      opspulse.count_of(p_urgent, 'component', 'components'),
+                      opspulse.count_of(p_overdue, 'maintenance item', 'maintenance items')),
          p_urgent > 0 OR p_overdue > 0),
         (4, 3, 'nothing past end of life or urgent, nothing overdue', true)
     ) AS v(rule, level, reason, applies)
@@ -121,13 +138,14 @@ CREATE OR REPLACE FUNCTION opspulse.score_capacity(p_rows bigint, p_filling bigi
 RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     SELECT v.level, v.reason FROM (VALUES
         (1, 1, 'no capacity samples in the window', p_rows = 0),
-        (2, 2, format('%s disks full within %s days', p_filling, opspulse.fmt(p_target_days)),
+        (2, 2, format('%s full within %s days',
+                      opspulse.count_of(p_filling, 'disk', 'disks'), opspulse.fmt(p_target_days)),
          p_filling > 0),
-        (3, 2, format('CPU p95 %s %% reaches the target %s %%', opspulse.fmt(p_cpu_max),
+        (3, 2, format('CPU p95 %s %% reaches the target %s %%', opspulse.fmt_pct(p_cpu_max),
                       opspulse.fmt(p_target_cpu)),
          p_cpu_max >= p_target_cpu),
         (4, 3, format('no disk full within %s days, CPU p95 at most %s %%',
-                      opspulse.fmt(p_target_days), opspulse.fmt(p_cpu_max)),
+                      opspulse.fmt(p_target_days), opspulse.fmt_pct(p_cpu_max)),
          true)
     ) AS v(rule, level, reason, applies)
     WHERE v.applies ORDER BY v.rule LIMIT 1
@@ -141,7 +159,7 @@ RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
         (2, 3, format('bus factor %s meets the target %s', p_bus_factor,
                       opspulse.fmt(p_target_bus)),
          p_bus_factor >= p_target_bus),
-        (3, 1, 'bus factor 1: one person does 80 % of the toil', p_bus_factor <= 1),
+        (3, 1, 'bus factor 1: one person does at least 80 % of the toil', p_bus_factor <= 1),
         (4, 2, format('bus factor %s is below the target %s', p_bus_factor,
                       opspulse.fmt(p_target_bus)),
          true)
