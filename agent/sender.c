@@ -65,6 +65,18 @@ sender_signals(void)
 	return OP_OK;
 }
 
+/* Batches sent and not yet acknowledged, oldest first.  Four keep the
+ * aggregator's default four workers busy while the sender waits for the
+ * oldest reply, reads the next batch and encodes it. */
+#define SENDER_IN_FLIGHT 4
+
+struct sender_flight {
+	struct op_call *call;
+	size_t n;              /* events */
+	struct spool_pos last; /* of its last event: the ack names it */
+	struct spool_pos next; /* just past it: the cursor once acked */
+};
+
 struct sender {
 	struct agent_conf *conf;
 	struct spool *spool;
@@ -72,10 +84,16 @@ struct sender {
 	int inotify;
 	int backoff_ms;
 	int connected;
+	int failback;        /* due: once nothing is in flight */
 	int64_t failover_ms; /* when we moved off the first address, or 0 */
 	/* the collectors and the webhook run alongside (collect.h) */
 	struct agent_collect *collect;
 	struct agent_webhook *webhook;
+	/* Positions: everything before acked is committed (the cursor);
+	 * reading goes on at read, past the batches in flight. */
+	struct spool_pos acked, read;
+	struct sender_flight flight[SENDER_IN_FLIGHT];
+	size_t head, count; /* the oldest in flight, and how many */
 	/* the batch being built */
 	op_event **events;
 	size_t n, bytes;
@@ -119,27 +137,22 @@ sender_clear(struct sender *s)
 	s->bytes = 0;
 }
 
-/* Reads the next batch from the spool after the cursor. */
+/* Reads the next batch from the spool, from s->read on.  s->n is 0 when
+ * there is nothing (valid) to send. */
 static int
 sender_fill(struct sender *s)
 {
-	struct spool_pos pos;
+	struct spool_pos pos = s->read;
 	uint64_t skipped = 0;
 	long got;
-	int rv;
 
 	sender_clear(s);
-	if ((rv = spool_cursor(s->spool, &pos)) != OP_OK)
-		return rv;
 	s->first = pos;
 	got = spool_read(s->spool, &pos, (size_t)s->conf->batch_events,
 	                 sender_collect, s, &skipped);
 	if (got < 0)
 		return (int)-got;
 	s->next = pos;
-	/* Nothing to send but damaged records passed over: move past them. */
-	if (s->n == 0 && SPOOL_SEQ(pos) != SPOOL_SEQ(s->first))
-		return spool_ack(s->spool, pos);
 	return OP_OK;
 }
 
@@ -203,28 +216,36 @@ sender_connected(struct sender *s, int up)
 	sender_write_state(s);
 }
 
-/* Away from the first address for sender.failback_ms: try it again. */
+/* Notes when we moved off the first address; after sender.failback_ms
+ * away, the first is tried again once nothing is in flight. */
 static void
-sender_failback(struct sender *s)
+sender_failback_check(struct sender *s)
 {
 	int64_t now = op_time_mono_ms();
 
-	if (op_client_index(s->client) == 0) {
+	if (op_client_index(s->client) == 0)
 		s->failover_ms = 0;
-	} else if (s->failover_ms == 0) {
+	else if (s->failover_ms == 0)
 		s->failover_ms = now;
-	} else if (now - s->failover_ms >= s->conf->failback_ms) {
-		op_info(MOD, "trying the first aggregator %s again",
-		        s->conf->aggregators.items[0]);
-		op_client_restart(s->client);
-		s->connected = 0;
-		s->failover_ms = 0;
-	}
+	else if (now - s->failover_ms >= s->conf->failback_ms)
+		s->failback = 1;
+}
+
+static void
+sender_failback(struct sender *s)
+{
+	op_info(MOD, "trying the first aggregator %s again",
+	        s->conf->aggregators.items[0]);
+	op_client_restart(s->client);
+	s->connected = 0;
+	s->failover_ms = 0;
+	s->failback = 0;
 }
 
 /* Interprets the aggregator's answer.  OP_OK means acknowledged. */
 static int
-sender_answer(struct sender *s, const uint8_t *buf, size_t len)
+sender_answer(struct sender *s, const struct sender_flight *f,
+              const uint8_t *buf, size_t len)
 {
 	op_reply *r = opspulse__v1__reply__unpack(NULL, len, buf);
 	int rv = OP_EPROTO;
@@ -234,13 +255,13 @@ sender_answer(struct sender *s, const uint8_t *buf, size_t len)
 		        op_client_address(s->client));
 	} else if (r->error != NULL && r->error->code != 0) {
 		op_warn(MOD, "%s refused a batch of %zu events: %s",
-		        op_client_address(s->client), s->n, r->error->message);
+		        op_client_address(s->client), f->n, r->error->message);
 		rv = OP_EREJECTED;
 	} else if (r->body_case == OPSPULSE__V1__REPLY__BODY_ACK &&
 	           r->ack->spool_id == spool_id(s->spool) &&
-	           r->ack->committed_seq == SPOOL_SEQ(s->last)) {
+	           r->ack->committed_seq == SPOOL_SEQ(f->last)) {
 		op_debug(MOD, "acknowledged %zu events (%u new, %u duplicates)",
-		         s->n, r->ack->stored, r->ack->duplicates);
+		         f->n, r->ack->stored, r->ack->duplicates);
 		rv = OP_OK;
 	} else {
 		op_warn(MOD,
@@ -253,30 +274,119 @@ sender_answer(struct sender *s, const uint8_t *buf, size_t len)
 	return rv;
 }
 
-static int
-sender_ship(struct sender *s)
+static void
+sender_send_failed(struct sender *s, int rv)
 {
-	uint8_t *req = NULL, *rep = NULL;
-	size_t reqlen, replen;
+	if (s->connected || s->backoff_ms == BACKOFF_MIN_MS)
+		op_warn(MOD, "cannot deliver to %s: %s; retrying",
+		        op_client_address(s->client), op_strerror(rv));
+	sender_connected(s, 0);
+}
+
+/* Encodes the batch read and sends it, behind those in flight. */
+static int
+sender_send(struct sender *s)
+{
+	struct sender_flight *f =
+	    &s->flight[(s->head + s->count) % SENDER_IN_FLIGHT];
+	uint8_t *req = NULL;
+	size_t len;
 	int rv;
 
-	if ((rv = sender_encode(s, &req, &reqlen)) != OP_OK)
+	if ((rv = sender_encode(s, &req, &len)) != OP_OK)
 		return rv;
-	rv = op_client_call(s->client, req, reqlen, &rep, &replen);
+	rv = op_client_send(s->client, req, len, &f->call);
 	free(req);
 	if (rv != OP_OK) {
-		if (s->connected || s->backoff_ms == BACKOFF_MIN_MS)
-			op_warn(MOD, "cannot deliver to %s: %s; retrying",
-			        op_client_address(s->client), op_strerror(rv));
-		sender_connected(s, 0);
+		sender_send_failed(s, rv);
+		return rv;
+	}
+	f->n = s->n;
+	f->last = s->last;
+	f->next = s->next;
+	s->count++;
+	s->read = s->next;
+	sender_clear(s);
+	return OP_OK;
+}
+
+/* Waits for the oldest batch in flight and moves the cursor past it when
+ * the aggregator committed it: acknowledgements in spool order. */
+static int
+sender_settle(struct sender *s)
+{
+	struct sender_flight *f = &s->flight[s->head];
+	uint8_t *rep = NULL;
+	size_t len;
+	int rv = op_call_wait(s->client, f->call, &rep, &len);
+
+	f->call = NULL;
+	s->head = (s->head + 1) % SENDER_IN_FLIGHT;
+	s->count--;
+	if (rv != OP_OK) {
+		sender_send_failed(s, rv);
 		return rv;
 	}
 	sender_connected(s, 1);
-	rv = sender_answer(s, rep, replen);
+	rv = sender_answer(s, f, rep, len);
 	free(rep);
-	if (rv == OP_OK && (rv = spool_ack(s->spool, s->next)) == OP_OK)
-		sender_failback(s);
+	if (rv == OP_OK && (rv = spool_ack(s->spool, f->next)) == OP_OK) {
+		s->acked = f->next;
+		sender_failback_check(s);
+	}
 	return rv;
+}
+
+/* A batch failed: the ones behind it are abandoned (their replies, if any,
+ * are dropped) and reading starts again at the cursor.  The aggregator
+ * stores each event once, however often it is sent. */
+static void
+sender_abandon(struct sender *s)
+{
+	while (s->count > 0) {
+		struct sender_flight *f = &s->flight[s->head];
+		uint8_t *rep = NULL;
+		size_t len;
+
+		if (op_call_wait(s->client, f->call, &rep, &len) == OP_OK)
+			free(rep);
+		f->call = NULL;
+		s->head = (s->head + 1) % SENDER_IN_FLIGHT;
+		s->count--;
+	}
+	s->read = s->acked;
+}
+
+/*
+ * Reads and sends batches until SENDER_IN_FLIGHT are out or the spool has
+ * no more.  Returns OP_OK, or the error of a spool read or a send.
+ */
+static int
+sender_top_up(struct sender *s)
+{
+	int rv = OP_OK;
+
+	while (s->count < SENDER_IN_FLIGHT && !s->failback && !sender_stop) {
+		if ((rv = sender_fill(s)) != OP_OK) {
+			op_error(MOD, "cannot read spool %s: %s",
+			         s->conf->spool_dir, op_strerror(rv));
+			return rv;
+		}
+		if (s->n == 0) {
+			/* Only damaged records passed over, if any: read on
+			 * after them, and once nothing is in flight before
+			 * them, move the cursor past them too. */
+			s->read = s->next;
+			if (s->count == 0 &&
+			    spool_pos_before(s->acked, s->next) &&
+			    (rv = spool_ack(s->spool, s->next)) == OP_OK)
+				s->acked = s->next;
+			return rv;
+		}
+		if ((rv = sender_send(s)) != OP_OK)
+			return rv;
+	}
+	return OP_OK;
 }
 
 /* ---- waiting ------------------------------------------------------- */
@@ -388,6 +498,9 @@ sender_open(struct sender *s, struct agent_conf *c)
 		return rv;
 	if ((rv = sender_client(s)) != OP_OK)
 		return rv;
+	if ((rv = spool_cursor(s->spool, &s->acked)) != OP_OK)
+		return rv;
+	s->read = s->acked;
 	s->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->inotify < 0 ||
 	    inotify_add_watch(s->inotify, c->spool_dir,
@@ -402,6 +515,7 @@ sender_open(struct sender *s, struct agent_conf *c)
 static void
 sender_close(struct sender *s)
 {
+	sender_abandon(s);
 	sender_clear(s);
 	free(s->events);
 	op_client_free(s->client);
@@ -434,6 +548,34 @@ sender_extras(struct sender *s, int start)
 		         s->conf->webhook_listen, op_strerror(rv));
 }
 
+/* One turn of the daemon's loop: reload when asked (with nothing in
+ * flight), top up the batches in flight, then wait for the oldest, for new
+ * spool data when there is none, or out a failure's backoff. */
+static void
+sender_step(struct sender *s, const char *config_file)
+{
+	int rv;
+
+	if (s->count == 0 && s->failback)
+		sender_failback(s);
+	if (sender_reload && s->count == 0) {
+		sender_extras(s, 0);
+		sender_do_reload(s, config_file);
+		sender_extras(s, 1);
+	}
+	rv = sender_reload ? OP_OK : sender_top_up(s);
+	if (s->count > 0 && (rv = sender_settle(s)) == OP_OK) {
+		s->backoff_ms = BACKOFF_MIN_MS;
+		return;
+	}
+	if (rv != OP_OK) {
+		sender_abandon(s);
+		sender_backoff(s);
+	} else if (s->count == 0 && !s->failback && !sender_reload) {
+		sender_wait(s, -1);
+	}
+}
+
 int
 agent_cmd_daemon(struct agent_conf *c, const char *config_file)
 {
@@ -455,24 +597,8 @@ agent_cmd_daemon(struct agent_conf *c, const char *config_file)
 		op_warn(MOD, "tls.insecure is set: events travel unencrypted "
 		             "and unauthenticated");
 	sender_extras(&s, 1);
-	while (!sender_stop) {
-		if (sender_reload) {
-			sender_extras(&s, 0);
-			sender_do_reload(&s, config_file);
-			sender_extras(&s, 1);
-		}
-		if ((rv = sender_fill(&s)) != OP_OK) {
-			op_error(MOD, "cannot read spool %s: %s", c->spool_dir,
-			         op_strerror(rv));
-			sender_backoff(&s);
-		} else if (s.n == 0) {
-			sender_wait(&s, -1);
-		} else if (sender_ship(&s) == OP_OK) {
-			s.backoff_ms = BACKOFF_MIN_MS;
-		} else {
-			sender_backoff(&s);
-		}
-	}
+	while (!sender_stop)
+		sender_step(&s, config_file);
 	op_info(MOD, "stopping");
 	sender_extras(&s, 0);
 	sender_close(&s);
