@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -94,9 +95,9 @@ struct sender {
 	struct spool_pos acked, read;
 	struct sender_flight flight[SENDER_IN_FLIGHT];
 	size_t head, count; /* the oldest in flight, and how many */
-	/* the batch being built */
+	/* the batch being built, in room for cap events */
 	op_event **events;
-	size_t n, bytes;
+	size_t n, bytes, cap;
 	struct spool_pos first, last, next;
 };
 
@@ -108,7 +109,7 @@ sender_collect(void *arg, struct spool_pos at, const uint8_t *data, size_t len)
 	struct sender *s = arg;
 	op_event *e;
 
-	if (s->n > 0 && s->bytes + len > SENDER_MAX_BYTES)
+	if (s->n == s->cap || (s->n > 0 && s->bytes + len > SENDER_MAX_BYTES))
 		return 1;
 	e = opspulse__v1__event__unpack(NULL, len, data);
 	if (e == NULL) {
@@ -450,6 +451,23 @@ sender_client(struct sender *s)
 	                       (int)s->conf->timeout_ms);
 }
 
+/* Makes room for a batch of sender.batch_events: that many, not the
+ * protocol's maximum, so that an idle daemon holds a few KiB for it. */
+static int
+sender_reserve(struct sender *s)
+{
+	size_t want = (size_t)s->conf->batch_events;
+	op_event **ev;
+
+	if (want <= s->cap)
+		return OP_OK;
+	if ((ev = realloc(s->events, want * sizeof(*ev))) == NULL)
+		return OP_ENOMEM;
+	s->events = ev;
+	s->cap = want;
+	return OP_OK;
+}
+
 /* SIGHUP: reread the configuration; a bad one keeps the old. */
 static void
 sender_do_reload(struct sender *s, const char *file)
@@ -477,6 +495,11 @@ sender_do_reload(struct sender *s, const char *file)
 		s->client = oldc;
 		return;
 	}
+	if (sender_reserve(s) != OP_OK)
+		op_warn(MOD,
+		        "out of memory for batches of %lld events; "
+		        "sending smaller ones",
+		        s->conf->batch_events);
 	op_client_free(oldc);
 	agent_conf_free(&old);
 	s->connected = 0;
@@ -490,9 +513,8 @@ sender_open(struct sender *s, struct agent_conf *c)
 
 	s->conf = c;
 	s->backoff_ms = BACKOFF_MIN_MS;
-	s->events = calloc(OP_MAX_BATCH_EVENTS, sizeof(*s->events));
-	if (s->events == NULL)
-		return OP_ENOMEM;
+	if ((rv = sender_reserve(s)) != OP_OK)
+		return rv;
 	if ((rv = spool_open(&s->spool, c->spool_dir,
 	                     (uint64_t)c->spool_max_mb << 20)) != OP_OK)
 		return rv;
@@ -582,6 +604,10 @@ agent_cmd_daemon(struct agent_conf *c, const char *config_file)
 	struct sender s;
 	int rv;
 
+	/* One malloc arena for every thread: each of nng's threads that
+	 * allocates would otherwise get an arena of its own, with resident
+	 * pages for the few bytes it holds. */
+	mallopt(M_ARENA_MAX, 1);
 	memset(&s, 0, sizeof(s));
 	s.inotify = -1;
 	srand((unsigned)(op_time_now_us() ^ getpid()));

@@ -22,12 +22,13 @@ and, in this order:
                    backoff ends first)
 
 Every phase checks that PostgreSQL holds each of its events exactly once.
-With --strace the end-to-end phase runs a second time with
-`strace -f -c` attached to the daemon, and prints its summary (strace
+With --strace SECONDS the end-to-end phase runs a second time with
+`strace -f -c` attached to the daemon for its first SECONDS, and prints
+its summary beside the number of batches acknowledged meanwhile (strace
 slows the daemon: that pass is not timed).
 
 usage: bench/pipeline.py [--build DIR] [--events 200000] [--services 200]
-                         [--catchup 1000000] [--senders 4] [--strace]
+                         [--catchup 1000000] [--senders 4] [--strace SECONDS]
                          [--fsync-off]
 """
 import argparse
@@ -62,13 +63,17 @@ def write_jsonl(path, n, services, tag):
 
 
 def busy(cl, before):
-    """Aggregator batches and seconds spent in them since before."""
-    m = cl.metrics(0)
+    """Aggregator batches and seconds spent in them since before (None
+    when /metrics does not answer: it computes indicator gauges too)."""
+    try:
+        m = cl.metrics(0)
+    except OSError:
+        return None
     b = sum(v for k, v in m.items() if k.startswith("opspulse_ingest_batches_total"))
     s = m.get("opspulse_ingest_batch_seconds_sum", 0.0)
     if before is None:
         return b, s
-    return b - before[0], s - before[1]
+    return (b - before[0], s - before[1]) if before else None
 
 
 def read_cursor(spool):
@@ -109,16 +114,52 @@ def catch_up(h, cl, n, timeout):
     return done - t0, done - (first or t0)
 
 
-def strace_pass(h, cl, path, timeout):
+def strace_pass(h, cl, path, seconds, timeout):
+    """Imports events, then attaches `strace -f -c` to the daemon for
+    seconds while it delivers them: (summary, events stored meanwhile)."""
     out = cl.path("strace.txt")
+    cl.agent("import", path, timeout=timeout)
+    fl = subprocess.Popen([h.AGENT, "-c", cl.path("agent.conf"), "flush", "--timeout",
+                           str(timeout)], stdout=subprocess.DEVNULL)
     st = subprocess.Popen(["strace", "-f", "-c", "-o", out, "-p", str(cl.agent_proc.p.pid)],
                           stderr=subprocess.DEVNULL)
-    time.sleep(1)
-    end_to_end(h, cl, path, timeout)
+    time.sleep(1)  # attached
+    n0 = cl.count("toil", "service LIKE 'strace-%'")
+    time.sleep(seconds)
     st.send_signal(signal.SIGINT)
     st.wait(timeout=60)
+    n1 = cl.count("toil", "service LIKE 'strace-%'")
+    h.check(fl.wait(timeout=timeout) == 0, "flush after the strace pass failed")
     with open(out) as f:
-        return f.read()
+        return f.read(), n1 - n0
+
+
+def report(a, res):
+    agg = (res["agg1"] + res["agg2"]) / 2
+    imp, fl, b = res["e2e"]
+    e2e = a.events / (imp + fl)
+    print("PostgreSQL: %s; load average %s" % (
+        "fsync=off (--fsync-off)" if a.fsync_off else "defaults, every commit flushed",
+        " ".join(open("/proc/loadavg").read().split()[:3])))
+    print()
+    print("| measure | events/s | against aggregator only (%.0f events/s) |" % agg)
+    print("|---|---:|---:|")
+    print("| aggregator only, %d senders (before, after) | %.0f, %.0f | 1.00 |"
+          % (a.senders, res["agg1"], res["agg2"]))
+    print("| end to end: import %.2f s + flush %.2f s of %d events | %.0f | %.2f× |"
+          % (imp, fl, a.events, e2e, e2e / agg))
+    print("| import alone (into the spool) | %.0f | — |" % (a.events / imp))
+    if "catchup" in res:
+        total, drain = res["catchup"]
+        print("| catching up %d events, from the aggregator's start (%.1f s) | %.0f | %.2f× |"
+              % (a.catchup, total, a.catchup / total, a.catchup / total / agg))
+        print("| catching up, from the first acknowledgement (%.1f s) | %.0f | %.2f× |"
+              % (drain, a.catchup / drain, a.catchup / drain / agg))
+    if b:
+        print()
+        print("aggregator during end to end: %d batches, %.2f s inside them over %.2f s of "
+              "flush (%.0f %% of one worker)" % (b[0], b[1], fl, 100.0 * b[1] / fl if fl else 0))
+    sys.stdout.flush()
 
 
 def main():
@@ -128,7 +169,8 @@ def main():
     ap.add_argument("--services", type=int, default=200)
     ap.add_argument("--catchup", type=int, default=1000000)
     ap.add_argument("--senders", type=int, default=4)
-    ap.add_argument("--strace", action="store_true")
+    ap.add_argument("--strace", type=int, default=0, metavar="SECONDS",
+                    help="attach strace -f -c to the daemon for SECONDS of a second flush")
     ap.add_argument("--fsync-off", action="store_true")
     a = ap.parse_args()
     if min(a.events, a.services, a.senders) < 1 or a.catchup < 0:
@@ -158,7 +200,7 @@ def main():
         benchlib.progress("end to end: import then flush of %d events" % a.events)
         b0 = busy(cl, None)
         imp, fl = end_to_end(h, cl, path, timeout)
-        res["e2e"] = (imp, fl, busy(cl, b0))
+        res["e2e"] = (imp, fl, busy(cl, b0) if b0 else None)
         h.check_eq(cl.count("toil", "service LIKE 'e2e-%'"), a.events, "end-to-end events stored")
 
         benchlib.progress("aggregator only, again")
@@ -170,40 +212,20 @@ def main():
             res["catchup"] = catch_up(h, cl, a.catchup, timeout)
             h.check_eq(cl.count("toil", "service = 'catchup'"), a.catchup,
                        "caught-up events stored")
+        report(a, res)
         if a.strace:
-            benchlib.progress("end to end again under strace -f -c")
+            benchlib.progress("end to end again, strace -f -c attached for %d s" % a.strace)
             write_jsonl(path, a.events, a.services, "strace")
-            res["strace"] = strace_pass(h, cl, path, timeout)
+            res["strace"] = strace_pass(h, cl, path, a.strace, timeout)
     finally:
         cl.stop()
 
-    agg = (res["agg1"] + res["agg2"]) / 2
-    imp, fl, (batches, secs) = res["e2e"]
-    e2e = a.events / (imp + fl)
-    print("PostgreSQL: %s; load average %s" % (
-        "fsync=off (--fsync-off)" if a.fsync_off else "defaults, every commit flushed",
-        " ".join(open("/proc/loadavg").read().split()[:3])))
-    print()
-    print("| measure | events/s | against aggregator only (%.0f events/s) |" % agg)
-    print("|---|---:|---:|")
-    print("| aggregator only, %d senders (before, after) | %.0f, %.0f | 1.00 |"
-          % (a.senders, res["agg1"], res["agg2"]))
-    print("| end to end: import %.2f s + flush %.2f s of %d events | %.0f | %.2f× |"
-          % (imp, fl, a.events, e2e, e2e / agg))
-    print("| import alone (into the spool) | %.0f | — |" % (a.events / imp))
-    if "catchup" in res:
-        total, drain = res["catchup"]
-        print("| catching up %d events, from the aggregator's start (%.1f s) | %.0f | %.2f× |"
-              % (a.catchup, total, a.catchup / total, a.catchup / total / agg))
-        print("| catching up, from the first acknowledgement (%.1f s) | %.0f | %.2f× |"
-              % (drain, a.catchup / drain, a.catchup / drain / agg))
-    print()
-    print("aggregator during end to end: %d batches, %.2f s inside them over %.2f s of flush "
-          "(busy %.0f %% of one worker)" % (batches, secs, fl, 100.0 * secs / fl if fl else 0))
     if "strace" in res:
+        summary, n = res["strace"]
         print()
-        print("strace -f -c of the daemon during a second import + flush:")
-        print(res["strace"])
+        print("strace -f -c of the daemon for %d s of a second flush, during which %d events "
+              "were stored:" % (a.strace, n))
+        print(summary)
 
 
 if __name__ == "__main__":
