@@ -95,9 +95,11 @@ struct sender {
 	struct spool_pos acked, read;
 	struct sender_flight flight[SENDER_IN_FLIGHT];
 	size_t head, count; /* the oldest in flight, and how many */
-	/* the batch being built, in room for cap events */
+	/* the batch being built, in room for cap events; full when it
+	 * stopped at a limit rather than at the end of the spool */
 	op_event **events;
 	size_t n, bytes, cap;
+	int full;
 	struct spool_pos first, last, next;
 };
 
@@ -109,8 +111,10 @@ sender_collect(void *arg, struct spool_pos at, const uint8_t *data, size_t len)
 	struct sender *s = arg;
 	op_event *e;
 
-	if (s->n == s->cap || (s->n > 0 && s->bytes + len > SENDER_MAX_BYTES))
+	if (s->n == s->cap || (s->n > 0 && s->bytes + len > SENDER_MAX_BYTES)) {
+		s->full = 1;
 		return 1;
+	}
 	e = opspulse__v1__event__unpack(NULL, len, data);
 	if (e == NULL) {
 		/* The checksum matched, so this was written this way: keep it
@@ -149,10 +153,13 @@ sender_fill(struct sender *s)
 
 	sender_clear(s);
 	s->first = pos;
+	s->full = 0;
 	got = spool_read(s->spool, &pos, (size_t)s->conf->batch_events,
 	                 sender_collect, s, &skipped);
 	if (got < 0)
 		return (int)-got;
+	if (got >= s->conf->batch_events)
+		s->full = 1;
 	s->next = pos;
 	return OP_OK;
 }
@@ -383,6 +390,13 @@ sender_top_up(struct sender *s)
 			    (rv = spool_ack(s->spool, s->next)) == OP_OK)
 				s->acked = s->next;
 			return rv;
+		}
+		/* A batch short of full is the spool's tail: it goes out
+		 * once nothing is in flight, having grown meanwhile, so that
+		 * a steady trickle still travels in batches. */
+		if (!s->full && s->count > 0) {
+			sender_clear(s);
+			return OP_OK;
 		}
 		if ((rv = sender_send(s)) != OP_OK)
 			return rv;
