@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -65,6 +66,18 @@ sender_signals(void)
 	return OP_OK;
 }
 
+/* Batches sent and not yet acknowledged, oldest first.  Four keep the
+ * aggregator's default four workers busy while the sender waits for the
+ * oldest reply, reads the next batch and encodes it. */
+#define SENDER_IN_FLIGHT 4
+
+struct sender_flight {
+	struct op_call *call;
+	size_t n;              /* events */
+	struct spool_pos last; /* of its last event: the ack names it */
+	struct spool_pos next; /* just past it: the cursor once acked */
+};
+
 struct sender {
 	struct agent_conf *conf;
 	struct spool *spool;
@@ -72,13 +85,21 @@ struct sender {
 	int inotify;
 	int backoff_ms;
 	int connected;
+	int failback;        /* due: once nothing is in flight */
 	int64_t failover_ms; /* when we moved off the first address, or 0 */
 	/* the collectors and the webhook run alongside (collect.h) */
 	struct agent_collect *collect;
 	struct agent_webhook *webhook;
-	/* the batch being built */
+	/* Positions: everything before acked is committed (the cursor);
+	 * reading goes on at read, past the batches in flight. */
+	struct spool_pos acked, read;
+	struct sender_flight flight[SENDER_IN_FLIGHT];
+	size_t head, count; /* the oldest in flight, and how many */
+	/* the batch being built, in room for cap events; full when it
+	 * stopped at a limit rather than at the end of the spool */
 	op_event **events;
-	size_t n, bytes;
+	size_t n, bytes, cap;
+	int full;
 	struct spool_pos first, last, next;
 	unsigned long long refused; /* batches refused since start */
 };
@@ -91,8 +112,10 @@ sender_collect(void *arg, struct spool_pos at, const uint8_t *data, size_t len)
 	struct sender *s = arg;
 	op_event *e;
 
-	if (s->n > 0 && s->bytes + len > SENDER_MAX_BYTES)
+	if (s->n == s->cap || (s->n > 0 && s->bytes + len > SENDER_MAX_BYTES)) {
+		s->full = 1;
 		return 1;
+	}
 	e = opspulse__v1__event__unpack(NULL, len, data);
 	if (e == NULL) {
 		/* The checksum matched, so this was written this way: keep it
@@ -120,27 +143,25 @@ sender_clear(struct sender *s)
 	s->bytes = 0;
 }
 
-/* Reads the next batch from the spool after the cursor. */
+/* Reads the next batch from the spool, from s->read on.  s->n is 0 when
+ * there is nothing (valid) to send. */
 static int
 sender_fill(struct sender *s)
 {
-	struct spool_pos pos;
+	struct spool_pos pos = s->read;
 	uint64_t skipped = 0;
 	long got;
-	int rv;
 
 	sender_clear(s);
-	if ((rv = spool_cursor(s->spool, &pos)) != OP_OK)
-		return rv;
 	s->first = pos;
+	s->full = 0;
 	got = spool_read(s->spool, &pos, (size_t)s->conf->batch_events,
 	                 sender_collect, s, &skipped);
 	if (got < 0)
 		return (int)-got;
+	if (got >= s->conf->batch_events)
+		s->full = 1;
 	s->next = pos;
-	/* Nothing to send but damaged records passed over: move past them. */
-	if (s->n == 0 && SPOOL_SEQ(pos) != SPOOL_SEQ(s->first))
-		return spool_ack(s->spool, pos);
 	return OP_OK;
 }
 
@@ -204,23 +225,30 @@ sender_connected(struct sender *s, int up)
 	sender_write_state(s);
 }
 
-/* Away from the first address for sender.failback_ms: try it again. */
+/* Notes when we moved off the first address; after sender.failback_ms
+ * away, the first is tried again once nothing is in flight. */
 static void
-sender_failback(struct sender *s)
+sender_failback_check(struct sender *s)
 {
 	int64_t now = op_time_mono_ms();
 
-	if (op_client_index(s->client) == 0) {
+	if (op_client_index(s->client) == 0)
 		s->failover_ms = 0;
-	} else if (s->failover_ms == 0) {
+	else if (s->failover_ms == 0)
 		s->failover_ms = now;
-	} else if (now - s->failover_ms >= s->conf->failback_ms) {
-		op_info(MOD, "trying the first aggregator %s again",
-		        s->conf->aggregators.items[0]);
-		op_client_restart(s->client);
-		s->connected = 0;
-		s->failover_ms = 0;
-	}
+	else if (now - s->failover_ms >= s->conf->failback_ms)
+		s->failback = 1;
+}
+
+static void
+sender_failback(struct sender *s)
+{
+	op_info(MOD, "trying the first aggregator %s again",
+	        s->conf->aggregators.items[0]);
+	op_client_restart(s->client);
+	s->connected = 0;
+	s->failover_ms = 0;
+	s->failback = 0;
 }
 
 /* Records a refused batch for `opspulse-agent status` and `flush`, in
@@ -244,7 +272,8 @@ sender_write_refused(struct sender *s, const char *reason)
 
 /* Interprets the aggregator's answer.  OP_OK means acknowledged. */
 static int
-sender_answer(struct sender *s, const uint8_t *buf, size_t len)
+sender_answer(struct sender *s, const struct sender_flight *f,
+              const uint8_t *buf, size_t len)
 {
 	op_reply *r = opspulse__v1__reply__unpack(NULL, len, buf);
 	int rv = OP_EPROTO;
@@ -254,14 +283,14 @@ sender_answer(struct sender *s, const uint8_t *buf, size_t len)
 		        op_client_address(s->client));
 	} else if (r->error != NULL && r->error->code != 0) {
 		op_warn(MOD, "%s refused a batch of %zu events: %s",
-		        op_client_address(s->client), s->n, r->error->message);
+		        op_client_address(s->client), f->n, r->error->message);
 		rv = OP_EREJECTED;
 		sender_write_refused(s, r->error->message);
 	} else if (r->body_case == OPSPULSE__V1__REPLY__BODY_ACK &&
 	           r->ack->spool_id == spool_id(s->spool) &&
-	           r->ack->committed_seq == SPOOL_SEQ(s->last)) {
+	           r->ack->committed_seq == SPOOL_SEQ(f->last)) {
 		op_debug(MOD, "acknowledged %zu events (%u new, %u duplicates)",
-		         s->n, r->ack->stored, r->ack->duplicates);
+		         f->n, r->ack->stored, r->ack->duplicates);
 		rv = OP_OK;
 	} else {
 		op_warn(MOD,
@@ -274,30 +303,126 @@ sender_answer(struct sender *s, const uint8_t *buf, size_t len)
 	return rv;
 }
 
-static int
-sender_ship(struct sender *s)
+static void
+sender_send_failed(struct sender *s, int rv)
 {
-	uint8_t *req = NULL, *rep = NULL;
-	size_t reqlen, replen;
+	if (s->connected || s->backoff_ms == BACKOFF_MIN_MS)
+		op_warn(MOD, "cannot deliver to %s: %s; retrying",
+		        op_client_address(s->client), op_strerror(rv));
+	sender_connected(s, 0);
+}
+
+/* Encodes the batch read and sends it, behind those in flight. */
+static int
+sender_send(struct sender *s)
+{
+	struct sender_flight *f =
+	    &s->flight[(s->head + s->count) % SENDER_IN_FLIGHT];
+	uint8_t *req = NULL;
+	size_t len;
 	int rv;
 
-	if ((rv = sender_encode(s, &req, &reqlen)) != OP_OK)
+	if ((rv = sender_encode(s, &req, &len)) != OP_OK)
 		return rv;
-	rv = op_client_call(s->client, req, reqlen, &rep, &replen);
+	rv = op_client_send(s->client, req, len, &f->call);
 	free(req);
 	if (rv != OP_OK) {
-		if (s->connected || s->backoff_ms == BACKOFF_MIN_MS)
-			op_warn(MOD, "cannot deliver to %s: %s; retrying",
-			        op_client_address(s->client), op_strerror(rv));
-		sender_connected(s, 0);
+		sender_send_failed(s, rv);
+		return rv;
+	}
+	f->n = s->n;
+	f->last = s->last;
+	f->next = s->next;
+	s->count++;
+	s->read = s->next;
+	sender_clear(s);
+	return OP_OK;
+}
+
+/* Waits for the oldest batch in flight and moves the cursor past it when
+ * the aggregator committed it: acknowledgements in spool order. */
+static int
+sender_settle(struct sender *s)
+{
+	struct sender_flight *f = &s->flight[s->head];
+	uint8_t *rep = NULL;
+	size_t len;
+	int rv = op_call_wait(s->client, f->call, &rep, &len);
+
+	f->call = NULL;
+	s->head = (s->head + 1) % SENDER_IN_FLIGHT;
+	s->count--;
+	if (rv != OP_OK) {
+		sender_send_failed(s, rv);
 		return rv;
 	}
 	sender_connected(s, 1);
-	rv = sender_answer(s, rep, replen);
+	rv = sender_answer(s, f, rep, len);
 	free(rep);
-	if (rv == OP_OK && (rv = spool_ack(s->spool, s->next)) == OP_OK)
-		sender_failback(s);
+	if (rv == OP_OK && (rv = spool_ack(s->spool, f->next)) == OP_OK) {
+		s->acked = f->next;
+		sender_failback_check(s);
+	}
 	return rv;
+}
+
+/* A batch failed: the ones behind it are abandoned (their replies, if any,
+ * are dropped) and reading starts again at the cursor.  The aggregator
+ * stores each event once, however often it is sent. */
+static void
+sender_abandon(struct sender *s)
+{
+	while (s->count > 0) {
+		struct sender_flight *f = &s->flight[s->head];
+		uint8_t *rep = NULL;
+		size_t len;
+
+		if (op_call_wait(s->client, f->call, &rep, &len) == OP_OK)
+			free(rep);
+		f->call = NULL;
+		s->head = (s->head + 1) % SENDER_IN_FLIGHT;
+		s->count--;
+	}
+	s->read = s->acked;
+}
+
+/*
+ * Reads and sends batches until SENDER_IN_FLIGHT are out or the spool has
+ * no more.  Returns OP_OK, or the error of a spool read or a send.
+ */
+static int
+sender_top_up(struct sender *s)
+{
+	int rv = OP_OK;
+
+	while (s->count < SENDER_IN_FLIGHT && !s->failback && !sender_stop) {
+		if ((rv = sender_fill(s)) != OP_OK) {
+			op_error(MOD, "cannot read spool %s: %s",
+			         s->conf->spool_dir, op_strerror(rv));
+			return rv;
+		}
+		if (s->n == 0) {
+			/* Only damaged records passed over, if any: read on
+			 * after them, and once nothing is in flight before
+			 * them, move the cursor past them too. */
+			s->read = s->next;
+			if (s->count == 0 &&
+			    spool_pos_before(s->acked, s->next) &&
+			    (rv = spool_ack(s->spool, s->next)) == OP_OK)
+				s->acked = s->next;
+			return rv;
+		}
+		/* A batch short of full is the spool's tail: it goes out
+		 * once nothing is in flight, having grown meanwhile, so that
+		 * a steady trickle still travels in batches. */
+		if (!s->full && s->count > 0) {
+			sender_clear(s);
+			return OP_OK;
+		}
+		if ((rv = sender_send(s)) != OP_OK)
+			return rv;
+	}
+	return OP_OK;
 }
 
 /* ---- waiting ------------------------------------------------------- */
@@ -361,6 +486,23 @@ sender_client(struct sender *s)
 	                       (int)s->conf->timeout_ms);
 }
 
+/* Makes room for a batch of sender.batch_events: that many, not the
+ * protocol's maximum, so that an idle daemon holds a few KiB for it. */
+static int
+sender_reserve(struct sender *s)
+{
+	size_t want = (size_t)s->conf->batch_events;
+	op_event **ev;
+
+	if (want <= s->cap)
+		return OP_OK;
+	if ((ev = realloc(s->events, want * sizeof(*ev))) == NULL)
+		return OP_ENOMEM;
+	s->events = ev;
+	s->cap = want;
+	return OP_OK;
+}
+
 /* SIGHUP: reread the configuration; a bad one keeps the old. */
 static void
 sender_do_reload(struct sender *s, const char *file)
@@ -388,6 +530,11 @@ sender_do_reload(struct sender *s, const char *file)
 		s->client = oldc;
 		return;
 	}
+	if (sender_reserve(s) != OP_OK)
+		op_warn(MOD,
+		        "out of memory for batches of %lld events; "
+		        "sending smaller ones",
+		        s->conf->batch_events);
 	op_client_free(oldc);
 	agent_conf_free(&old);
 	s->connected = 0;
@@ -401,14 +548,16 @@ sender_open(struct sender *s, struct agent_conf *c)
 
 	s->conf = c;
 	s->backoff_ms = BACKOFF_MIN_MS;
-	s->events = calloc(OP_MAX_BATCH_EVENTS, sizeof(*s->events));
-	if (s->events == NULL)
-		return OP_ENOMEM;
+	if ((rv = sender_reserve(s)) != OP_OK)
+		return rv;
 	if ((rv = spool_open(&s->spool, c->spool_dir,
 	                     (uint64_t)c->spool_max_mb << 20)) != OP_OK)
 		return rv;
 	if ((rv = sender_client(s)) != OP_OK)
 		return rv;
+	if ((rv = spool_cursor(s->spool, &s->acked)) != OP_OK)
+		return rv;
+	s->read = s->acked;
 	s->inotify = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (s->inotify < 0 ||
 	    inotify_add_watch(s->inotify, c->spool_dir,
@@ -423,6 +572,7 @@ sender_open(struct sender *s, struct agent_conf *c)
 static void
 sender_close(struct sender *s)
 {
+	sender_abandon(s);
 	sender_clear(s);
 	free(s->events);
 	op_client_free(s->client);
@@ -455,12 +605,44 @@ sender_extras(struct sender *s, int start)
 		         s->conf->webhook_listen, op_strerror(rv));
 }
 
+/* One turn of the daemon's loop: reload when asked (with nothing in
+ * flight), top up the batches in flight, then wait for the oldest, for new
+ * spool data when there is none, or out a failure's backoff. */
+static void
+sender_step(struct sender *s, const char *config_file)
+{
+	int rv;
+
+	if (s->count == 0 && s->failback)
+		sender_failback(s);
+	if (sender_reload && s->count == 0) {
+		sender_extras(s, 0);
+		sender_do_reload(s, config_file);
+		sender_extras(s, 1);
+	}
+	rv = sender_reload ? OP_OK : sender_top_up(s);
+	if (s->count > 0 && (rv = sender_settle(s)) == OP_OK) {
+		s->backoff_ms = BACKOFF_MIN_MS;
+		return;
+	}
+	if (rv != OP_OK) {
+		sender_abandon(s);
+		sender_backoff(s);
+	} else if (s->count == 0 && !s->failback && !sender_reload) {
+		sender_wait(s, -1);
+	}
+}
+
 int
 agent_cmd_daemon(struct agent_conf *c, const char *config_file)
 {
 	struct sender s;
 	int rv;
 
+	/* One malloc arena for every thread: each of nng's threads that
+	 * allocates would otherwise get an arena of its own, with resident
+	 * pages for the few bytes it holds. */
+	mallopt(M_ARENA_MAX, 1);
 	memset(&s, 0, sizeof(s));
 	s.inotify = -1;
 	srand((unsigned)(op_time_now_us() ^ getpid()));
@@ -476,24 +658,8 @@ agent_cmd_daemon(struct agent_conf *c, const char *config_file)
 		op_warn(MOD, "tls.insecure is set: events travel unencrypted "
 		             "and unauthenticated");
 	sender_extras(&s, 1);
-	while (!sender_stop) {
-		if (sender_reload) {
-			sender_extras(&s, 0);
-			sender_do_reload(&s, config_file);
-			sender_extras(&s, 1);
-		}
-		if ((rv = sender_fill(&s)) != OP_OK) {
-			op_error(MOD, "cannot read spool %s: %s", c->spool_dir,
-			         op_strerror(rv));
-			sender_backoff(&s);
-		} else if (s.n == 0) {
-			sender_wait(&s, -1);
-		} else if (sender_ship(&s) == OP_OK) {
-			s.backoff_ms = BACKOFF_MIN_MS;
-		} else {
-			sender_backoff(&s);
-		}
-	}
+	while (!sender_stop)
+		sender_step(&s, config_file);
 	op_info(MOD, "stopping");
 	sender_extras(&s, 0);
 	sender_close(&s);

@@ -18,6 +18,20 @@
 #define SPOOL_MAGIC  0x314f5053u /* "SPO1" little-endian */
 #define SPOOL_HDR    12u
 #define SPOOL_WINDOW (SPOOL_MAX_RECORD + SPOOL_HDR + (1u << 20))
+/* What a read takes from a segment at a time: a batch of small records. */
+#define SPOOL_CHUNK (256u << 10)
+
+/* Where spool_read left off.  Its segment stays open between calls, so
+ * that draining a spool costs an open and a directory listing per
+ * segment, not per record. */
+struct spool_reader {
+	int fd; /* -1: none open */
+	uint64_t seg;
+	uint64_t size;   /* of the segment file, as last measured */
+	uint64_t wstart; /* file offset of window[0] */
+	size_t wlen;     /* bytes valid in the window */
+	uint8_t *window; /* SPOOL_WINDOW bytes, or NULL between reads */
+};
 
 struct spool {
 	char *dir;
@@ -26,8 +40,10 @@ struct spool {
 	uint64_t max_bytes;
 	uint64_t id;
 	int lockfd;
-	uint8_t *window; /* read buffer, SPOOL_WINDOW bytes */
+	struct spool_reader rd;
 };
+
+static void spool_reader_close(struct spool_reader *r);
 
 /* ---- CRC-32C ------------------------------------------------------------ */
 
@@ -385,6 +401,7 @@ spool_open(struct spool **out, const char *dir, uint64_t max_bytes)
 		return OP_ENOMEM;
 	}
 	s->max_bytes = max_bytes;
+	s->rd.fd = -1;
 	spool_owner(s);
 	snprintf(path, sizeof(path), "%s/lock", dir);
 	if ((s->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0660)) < 0) {
@@ -414,7 +431,8 @@ spool_close(struct spool *s)
 		return;
 	if (s->lockfd >= 0)
 		close(s->lockfd);
-	free(s->window);
+	spool_reader_close(&s->rd);
+	free(s->rd.window);
 	free(s->dir);
 	free(s);
 }
@@ -671,72 +689,100 @@ spool_end(struct spool *s, struct spool_pos *out)
 
 /* ---- read --------------------------------------------------------------- */
 
-struct spool_reader {
-	struct spool *s;
-	int fd;
-	uint64_t seg;
-	uint64_t size;   /* of the segment file */
-	uint64_t wstart; /* file offset of window[0] */
-	size_t wlen;     /* bytes valid in the window */
-};
-
+/* Reads the window from off: size bytes, or fewer at the end of the file. */
 static int
-spool_window(struct spool_reader *r, uint64_t off)
+spool_window(struct spool *s, uint64_t off, size_t size)
 {
-	ssize_t n = pread(r->fd, r->s->window, SPOOL_WINDOW, (off_t)off);
+	struct spool_reader *r = &s->rd;
+	ssize_t n = pread(r->fd, r->window, size, (off_t)off);
 
-	if (n < 0)
+	if (n < 0) {
+		r->wlen = 0;
 		return OP_EIO;
+	}
 	r->wstart = off;
 	r->wlen = (size_t)n;
 	return OP_OK;
 }
 
-/* Checks the record at off, refilling the window as needed. */
+/*
+ * Checks the record at off: in the window when it holds the whole record,
+ * else read from the file (a chunk; the whole window for a record longer
+ * than a chunk).  Bytes that look damaged in the window are read again:
+ * they may be a torn tail that was cut and written over since.  Returns as
+ * spool_check, or -3 on a read error.
+ */
 static long
-spool_check_at(struct spool_reader *r, uint64_t off)
+spool_check_at(struct spool *s, uint64_t off)
 {
-	long v;
+	struct spool_reader *r = &s->rd;
+	long v = -2;
 
-	if (off < r->wstart || off - r->wstart + SPOOL_HDR > r->wlen ||
-	    (v = spool_check(r->s->window + (off - r->wstart),
-	                     r->wlen - (size_t)(off - r->wstart))) == -2) {
-		if (spool_window(r, off) != OP_OK)
+	if (off >= r->wstart && off - r->wstart < r->wlen)
+		v = spool_check(r->window + (off - r->wstart),
+		                r->wlen - (size_t)(off - r->wstart));
+	if (v >= 0)
+		return v;
+	if (spool_window(s, off, SPOOL_CHUNK) != OP_OK)
+		return -3;
+	v = spool_check(r->window, r->wlen);
+	if (v == -2 && r->wlen == SPOOL_CHUNK) {
+		if (spool_window(s, off, SPOOL_WINDOW) != OP_OK)
 			return -3;
-		v = spool_check(r->s->window, r->wlen);
+		v = spool_check(r->window, r->wlen);
 	}
 	return v;
 }
 
 /* Finds the next valid record after a damaged one; returns its offset or
- * r->size when there is none. */
+ * the segment's size when there is none. */
 static uint64_t
-spool_resync(struct spool_reader *r, uint64_t off)
+spool_resync(struct spool *s, uint64_t off)
 {
+	struct spool_reader *r = &s->rd;
+
 	for (uint64_t o = off + 1; o + SPOOL_HDR <= r->size; o++) {
-		if (o - r->wstart + 4 > r->wlen && spool_window(r, o) != OP_OK)
-			break;
-		if (spool_get32(r->s->window + (o - r->wstart)) ==
-		        SPOOL_MAGIC &&
-		    spool_check_at(r, o) >= 0)
+		if (o < r->wstart || o - r->wstart + 4 > r->wlen) {
+			if (spool_window(s, o, SPOOL_CHUNK) != OP_OK ||
+			    r->wlen < 4)
+				break;
+		}
+		if (spool_get32(r->window + (o - r->wstart)) == SPOOL_MAGIC &&
+		    spool_check_at(s, o) >= 0)
 			return o;
 	}
 	return r->size;
 }
 
-/* Cuts a torn tail off the newest segment, under the writers' lock. */
-static void
-spool_cut_tail(struct spool_reader *r, uint64_t off)
+/* The size of the open segment, into r->size.  Returns OP_OK, OP_ENOTFOUND
+ * when the segment was deleted (the bound dropped it), or OP_EIO. */
+static int
+spool_seg_size(struct spool_reader *r)
 {
-	char path[4096];
-	long v;
+	struct stat st;
 
-	if (spool_lock(r->s) != OP_OK)
+	if (fstat(r->fd, &st) != 0)
+		return OP_EIO;
+	if (st.st_nlink == 0)
+		return OP_ENOTFOUND;
+	r->size = (uint64_t)st.st_size;
+	return OP_OK;
+}
+
+/* Cuts a torn tail off the newest segment, under the writers' lock,
+ * after reading it again there (a writer may have been finishing it). */
+static void
+spool_cut_tail(struct spool *s, uint64_t off)
+{
+	struct spool_reader *r = &s->rd;
+	char path[4096];
+
+	if (spool_lock(s) != OP_OK)
 		return;
-	r->size = (uint64_t)lseek(r->fd, 0, SEEK_END);
-	v = spool_check_at(r, off);
-	if (v < 0 && spool_resync(r, off) >= r->size) {
-		spool_seg_path(r->s, r->seg, path, sizeof(path));
+	r->wlen = 0;
+	if (spool_seg_size(r) == OP_OK && spool_check_at(s, off) < 0 &&
+	    spool_resync(s, off) >= r->size) {
+		spool_seg_path(s, r->seg, path, sizeof(path));
 		op_warn(MOD,
 		        "%s: cutting %" PRIu64 " bytes of a torn record "
 		        "at offset %" PRIu64 " (left by a crash)",
@@ -744,114 +790,168 @@ spool_cut_tail(struct spool_reader *r, uint64_t off)
 		if (truncate(path, (off_t)off) == 0)
 			r->size = off;
 	}
-	spool_unlock(r->s);
+	r->wlen = 0;
+	spool_unlock(s);
+}
+
+static void
+spool_reader_close(struct spool_reader *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	r->wlen = 0;
 }
 
 static int
-spool_open_seg(struct spool_reader *r, uint64_t seg)
+spool_open_seg(struct spool *s, uint64_t seg)
 {
+	struct spool_reader *r = &s->rd;
 	char path[4096];
 
-	if (r->fd >= 0)
-		close(r->fd);
-	spool_seg_path(r->s, seg, path, sizeof(path));
+	spool_reader_close(r);
+	spool_seg_path(s, seg, path, sizeof(path));
 	if ((r->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return errno == ENOENT ? OP_ENOTFOUND : OP_EIO;
 	r->seg = seg;
-	r->size = (uint64_t)lseek(r->fd, 0, SEEK_END);
-	r->wstart = 0;
-	r->wlen = 0;
-	return OP_OK;
+	return spool_seg_size(r);
 }
 
-/* Moves pos to the first existing segment at or after it; returns
- * OP_ENOTFOUND when there is none, *last when it is the newest. */
+/* The first segment at or after seg (after it, when after is set), from a
+ * listing of the directory.  Returns OP_ENOTFOUND when there is none. */
 static int
-spool_seek_seg(struct spool_reader *r, struct spool_pos *pos, int *last)
+spool_find_seg(struct spool *s, uint64_t seg, int after, uint64_t *out)
 {
 	uint64_t *segs;
 	size_t n, i;
 	int rv;
 
-	if ((rv = spool_segments(r->s, &segs, &n)) != OP_OK)
+	if ((rv = spool_segments(s, &segs, &n)) != OP_OK)
 		return rv;
-	for (i = 0; i < n && segs[i] < pos->seg; i++)
+	for (i = 0; i < n && (segs[i] < seg || (after && segs[i] == seg)); i++)
 		;
-	if (i == n) {
-		free(segs);
-		return OP_ENOTFOUND;
+	rv = i < n ? OP_OK : OP_ENOTFOUND;
+	if (rv == OP_OK)
+		*out = segs[i];
+	free(segs);
+	return rv;
+}
+
+/*
+ * Points the reader at pos: the segment already open when it is pos's and
+ * still there (no listing, no open), else the first segment at or after
+ * pos->seg (pos moves to its start).  The window is emptied: each read
+ * sees the files as they are now.  Returns OP_ENOTFOUND when no segment is
+ * left at or after pos.
+ */
+static int
+spool_reader_at(struct spool *s, struct spool_pos *pos)
+{
+	struct spool_reader *r = &s->rd;
+	uint64_t seg;
+	int rv;
+
+	r->wlen = 0;
+	if (r->fd >= 0 && r->seg == pos->seg &&
+	    (rv = spool_seg_size(r)) != OP_ENOTFOUND)
+		return rv;
+	if ((rv = spool_find_seg(s, pos->seg, 0, &seg)) != OP_OK) {
+		spool_reader_close(r);
+		return rv;
 	}
-	if (segs[i] != pos->seg) {
-		pos->seg = segs[i];
+	if (seg != pos->seg) {
+		pos->seg = seg;
 		pos->off = 0;
 	}
-	*last = i + 1 == n;
-	free(segs);
-	return spool_open_seg(r, pos->seg);
+	return spool_open_seg(s, seg);
+}
+
+/*
+ * pos is at the end of the open segment as last measured.  Lists the
+ * directory first (a segment with a successor no longer grows), then
+ * measures the segment again: reading goes on in it when it grew, else in
+ * the next one.  Returns OP_OK, or OP_ENOTFOUND at the end of the spool.
+ */
+static int
+spool_reader_advance(struct spool *s, struct spool_pos *pos)
+{
+	uint64_t next;
+	int rv = spool_find_seg(s, pos->seg, 1, &next);
+
+	if (rv != OP_OK && rv != OP_ENOTFOUND)
+		return rv;
+	if (spool_seg_size(&s->rd) == OP_OK && pos->off < s->rd.size)
+		return OP_OK;
+	if (rv == OP_ENOTFOUND)
+		return rv;
+	pos->seg = next;
+	pos->off = 0;
+	return spool_open_seg(s, next);
+}
+
+/*
+ * The record at pos is damaged or incomplete.  Skips to the next valid
+ * record; at the tail of the newest segment it may be a write in progress
+ * or a crash's torn record, which spool_cut_tail tells apart.  Returns
+ * OP_OK to read on, OP_ENOTFOUND when that was the end.
+ */
+static int
+spool_damaged(struct spool *s, struct spool_pos *pos, uint64_t *skipped)
+{
+	uint64_t next = spool_resync(s, pos->off), later;
+
+	if (next >= s->rd.size &&
+	    spool_find_seg(s, pos->seg, 1, &later) == OP_ENOTFOUND) {
+		spool_cut_tail(s, pos->off);
+		if (pos->off >= s->rd.size && skipped)
+			(*skipped)++;
+		return OP_ENOTFOUND;
+	}
+	op_warn(MOD,
+	        "segment %" PRIu64 ": skipping %" PRIu64
+	        " damaged bytes at offset %" PRIu64,
+	        pos->seg, next - pos->off, pos->off);
+	if (skipped)
+		(*skipped)++;
+	pos->off = next;
+	return OP_OK;
 }
 
 long
 spool_read(struct spool *s, struct spool_pos *pos, size_t max_records,
            spool_record_fn fn, void *arg, uint64_t *skipped)
 {
-	struct spool_reader r = {.s = s, .fd = -1};
-	long count = 0;
-	int last, rv;
+	struct spool_reader *r = &s->rd;
+	long count = 0, v;
+	int rv;
 
-	if (s->window == NULL && (s->window = malloc(SPOOL_WINDOW)) == NULL)
+	if (r->window == NULL && (r->window = malloc(SPOOL_WINDOW)) == NULL)
 		return -OP_ENOMEM;
-	while ((size_t)count < max_records) {
-		long v;
-
-		if ((rv = spool_seek_seg(&r, pos, &last)) != OP_OK) {
-			if (rv != OP_ENOTFOUND)
-				count = -rv;
-			break;
-		}
-		if (pos->off >= r.size) {
-			if (last)
-				break;
-			pos->seg++;
-			pos->off = 0;
+	rv = spool_reader_at(s, pos);
+	while (rv == OP_OK && (size_t)count < max_records) {
+		if (pos->off >= r->size) {
+			rv = spool_reader_advance(s, pos);
 			continue;
 		}
-		v = spool_check_at(&r, pos->off);
-		if (v == -3) {
-			count = -OP_EIO;
-			break;
-		}
-		if (v >= 0) {
-			const uint8_t *p = s->window + (pos->off - r.wstart);
+		if ((v = spool_check_at(s, pos->off)) == -3) {
+			rv = OP_EIO;
+		} else if (v < 0) {
+			rv = spool_damaged(s, pos, skipped);
+		} else {
+			const uint8_t *p = r->window + (pos->off - r->wstart);
 			if (fn(arg, *pos, p + SPOOL_HDR, (size_t)v))
 				break;
 			pos->off += SPOOL_HDR + (uint64_t)v;
 			count++;
-			continue;
-		}
-		/* Damaged or incomplete.  Skip to the next valid record; at the
-		 * tail of the newest segment it may be a write in progress. */
-		{
-			uint64_t next = spool_resync(&r, pos->off);
-			if (next >= r.size && last) {
-				spool_cut_tail(&r, pos->off);
-				if (pos->off >= r.size) {
-					if (skipped)
-						(*skipped)++;
-				}
-				break;
-			}
-			op_warn(MOD,
-			        "segment %" PRIu64 ": skipping %" PRIu64
-			        " damaged bytes at offset %" PRIu64,
-			        pos->seg, next - pos->off, pos->off);
-			if (skipped)
-				(*skipped)++;
-			pos->off = next;
 		}
 	}
-	if (r.fd >= 0)
-		close(r.fd);
-	return count;
+	if (rv == OP_ENOTFOUND) {
+		/* Caught up: give the window's pages back until next time. */
+		free(r->window);
+		r->window = NULL;
+		r->wlen = 0;
+	}
+	return rv == OP_OK || rv == OP_ENOTFOUND ? count : -rv;
 }
 
 /* ---- bound -------------------------------------------------------------- */

@@ -67,6 +67,11 @@ typedef int (*spool_record_fn)(void *arg, struct spool_pos at,
  * On return *pos is just past the last record consumed.  Damaged records are
  * skipped and counted in *skipped (may be NULL).  Returns the number of
  * records consumed, or a negative op_err on an I/O error.
+ *
+ * s keeps the segment it read last open (closed by spool_close), so that
+ * reading on from where the previous call stopped costs no open and no
+ * directory listing until that segment is exhausted.  One thread at a
+ * time per spool handle.
  */
 OP_MUSTCHECK long spool_read(struct spool *s, struct spool_pos *pos,
                              size_t max_records, spool_record_fn fn, void *arg,

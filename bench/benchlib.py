@@ -108,6 +108,24 @@ def pss_kib(pid):
     return 0
 
 
+def smaps_breakdown(pid):
+    """Resident KiB of pid by what holds it, from /proc/PID/smaps: the
+    program itself, each shared library, [heap], [stack] (the main
+    thread's) and anonymous mappings (other threads' stacks, malloc arenas
+    and large allocations)."""
+    out = {}
+    name = None
+    with open("/proc/%d/smaps" % pid) as f:
+        for line in f:
+            head = line.split(None, 1)[0]
+            if not head.endswith(":"):
+                fields = line.split()
+                name = os.path.basename(fields[5]) if len(fields) > 5 else "[anon]"
+            elif head == "Rss:":
+                out[name] = out.get(name, 0) + int(line.split()[1])
+    return out
+
+
 def threads(pid):
     return len(os.listdir("/proc/%d/task" % pid))
 

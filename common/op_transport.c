@@ -158,6 +158,7 @@ struct op_client {
 	int timeout_ms;
 	size_t current;
 	int connected;
+	unsigned gen; /* counts connections, so that a failure drops one once */
 	nng_socket sock;
 	struct op_auth_signer *signer; /* made on the first tls+ dial */
 };
@@ -269,6 +270,7 @@ op_client_connect(struct op_client *c)
 		if ((rv = op_client_dial(c, c->addrs.items[k])) == OP_OK) {
 			c->current = k;
 			c->connected = 1;
+			c->gen++;
 			return OP_OK;
 		}
 		if (rv == OP_ECONFIG || rv == OP_ENOMEM)
@@ -330,6 +332,106 @@ op_client_call(struct op_client *c, const uint8_t *req, size_t len,
 	op_client_drop(c);
 	c->current = (c->current + 1) % c->addrs.n;
 	return op_nng_err(rv);
+}
+
+struct op_call {
+	nng_ctx ctx;
+	nng_aio *aio;
+	unsigned gen; /* of the connection it went out on */
+};
+
+static void
+op_call_free(struct op_call *call)
+{
+	if (call == NULL)
+		return;
+	if (call->aio != NULL) {
+		nng_aio_stop(call->aio);
+		nng_aio_free(call->aio);
+	}
+	nng_ctx_close(call->ctx); /* already closed with its socket: harmless */
+	free(call);
+}
+
+/* A call failed: fail over, unless its connection is gone already. */
+static int
+op_call_failed(struct op_client *c, const struct op_call *call, int rv)
+{
+	if (c->connected && call->gen == c->gen) {
+		op_client_drop(c);
+		c->current = (c->current + 1) % c->addrs.n;
+	}
+	return op_nng_err(rv);
+}
+
+static int
+op_call_start(struct op_client *c, struct op_call *call, nng_msg *msg)
+{
+	int rv;
+
+	call->gen = c->gen;
+	if ((rv = nng_ctx_open(&call->ctx, c->sock)) != 0 ||
+	    (rv = nng_aio_alloc(&call->aio, NULL, NULL)) != 0) {
+		nng_msg_free(msg);
+		return op_nng_err(rv);
+	}
+	nng_aio_set_timeout(call->aio, c->timeout_ms);
+	nng_aio_set_msg(call->aio, msg);
+	nng_ctx_send(call->ctx, call->aio);
+	nng_aio_wait(call->aio);
+	if ((rv = nng_aio_result(call->aio)) != 0) {
+		nng_msg_free(msg);
+		return op_call_failed(c, call, rv);
+	}
+	nng_ctx_recv(call->ctx, call->aio);
+	return OP_OK;
+}
+
+int
+op_client_send(struct op_client *c, const uint8_t *req, size_t len,
+               struct op_call **out)
+{
+	struct op_call *call;
+	nng_msg *msg;
+	int rv;
+
+	if (!c->connected && (rv = op_client_connect(c)) != OP_OK)
+		return rv;
+	if ((rv = op_client_msg(c, req, len, &msg)) != OP_OK)
+		return rv;
+	if ((call = calloc(1, sizeof(*call))) == NULL) {
+		nng_msg_free(msg);
+		return OP_ENOMEM;
+	}
+	if ((rv = op_call_start(c, call, msg)) != OP_OK) {
+		op_call_free(call);
+		return rv;
+	}
+	*out = call;
+	return OP_OK;
+}
+
+int
+op_call_wait(struct op_client *c, struct op_call *call, uint8_t **reply,
+             size_t *reply_len)
+{
+	nng_msg *msg;
+	int rv;
+
+	nng_aio_wait(call->aio);
+	if ((rv = nng_aio_result(call->aio)) != 0) {
+		rv = op_call_failed(c, call, rv);
+		op_call_free(call);
+		return rv;
+	}
+	msg = nng_aio_get_msg(call->aio);
+	*reply_len = nng_msg_len(msg);
+	*reply = malloc(*reply_len ? *reply_len : 1);
+	if (*reply != NULL)
+		memcpy(*reply, nng_msg_body(msg), *reply_len);
+	nng_msg_free(msg);
+	op_call_free(call);
+	return *reply ? OP_OK : OP_ENOMEM;
 }
 
 const char *

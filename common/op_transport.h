@@ -44,6 +44,31 @@ OP_MUSTCHECK int op_client_alloc(struct op_client **out,
 OP_MUSTCHECK int op_client_call(struct op_client *c, const uint8_t *req,
                                 size_t len, uint8_t **reply, size_t *reply_len);
 
+/*
+ * One request in flight on a context of its own: several may be
+ * outstanding on one connection at once, so that a sender can keep the
+ * aggregator's workers busy while it waits for the oldest reply.
+ */
+struct op_call;
+
+/*
+ * Sends req (signed as op_client_call does) and returns once it is on its
+ * way, without waiting for the reply; op_call_wait collects it and must be
+ * called for every call started.  Returns OP_OK, or as op_client_call (no
+ * call is started then).
+ */
+OP_MUSTCHECK int op_client_send(struct op_client *c, const uint8_t *req,
+                                size_t len, struct op_call **out);
+
+/*
+ * Waits for call's reply (the caller frees it with free()) and frees call.
+ * A failure drops the connection, as op_client_call's does; calls started
+ * on the same connection then fail too, without moving to the address
+ * after next.  Returns as op_client_call.
+ */
+OP_MUSTCHECK int op_call_wait(struct op_client *c, struct op_call *call,
+                              uint8_t **reply, size_t *reply_len);
+
 /* The address connected to, or the one tried last.  Never NULL. */
 const char *op_client_address(const struct op_client *c);
 
