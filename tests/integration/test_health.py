@@ -229,6 +229,12 @@ def check_windows(c, records, what, only_whole_hours=False):
     return n
 
 
+# Rows whose key (computed by the aggregator in C) is not the SQL one.
+KEYS_DIFFER = ("SELECT count(*) FROM request_minutes WHERE content_key <> "
+               "opspulse.request_minute_key(service, env, host, minute, part, part_end, "
+               "requests, errors, timed, latency_upper, latency_count)")
+
+
 def dirty_hours(c):
     return int(c.scalar("SELECT count(*) FROM request_hours_dirty"))
 
@@ -257,6 +263,7 @@ def test_health_matches_independent_computation():
         records = dedupe(records)
         check_eq(int(c.scalar("SELECT count(*) FROM request_minutes")), len(records),
                  "stored parts (each once)")
+        check_eq(c.scalar(KEYS_DIFFER), "0", "content keys computed in C and in SQL agree")
 
         # Straight from the minutes, then from the rollup once built.
         prod = [r for r in records if r["env"] == "production"]
@@ -330,6 +337,7 @@ def test_tailer_parts_replace_only_when_longer():
         send("src:2:0", 40, 3, 3, "4095:3")
         check_eq(row(), [13, 5, 8, Decimal("4.095")], "other parts add up")
         check_eq(c.scalar("SELECT count(*) FROM request_minutes"), "3", "one row per part")
+        check_eq(c.scalar(KEYS_DIFFER), "0", "a named part's key is all zeros, in C and SQL")
 
 
 def test_bad_requests_lines():
