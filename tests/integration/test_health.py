@@ -10,6 +10,7 @@ tailer sends them: a resend with a larger part_end replaces the part,
 anything else is ignored.  Bad import lines are refused with their exact
 reason."""
 import json
+import math
 import os
 import random
 import subprocess
@@ -53,7 +54,7 @@ def percentile_ms(buckets, q):
     n = sum(buckets.values())
     if n == 0:
         return None
-    rank = -(-(Decimal(q) * n) // 1)   # ceil, exact
+    rank = math.ceil(Decimal(q) * n)   # exact
     cum = 0
     for u in sorted(buckets):
         cum += buckets[u]
@@ -141,6 +142,13 @@ def dataset():
                 out.append(make_record(rng, "gone", "h9", minute))
             if m % 15 == 0:
                 out.append(make_record(rng, "stage", "s1", minute, env="staging"))
+    # Eleven requests in eleven buckets: the nearest rank ceil(q n) and not
+    # floor or round (5.5, 10.45, 10.89) picks the bucket.
+    pairs = [(str(ms), 1) for ms in range(1, 12)]
+    out.append({"service": "rank", "host": "h1", "env": "production",
+                "minute_t": RECENT + timedelta(hours=10, minutes=20), "requests": 11,
+                "errors": 0, "timed": 11, "pairs": pairs,
+                "buckets": {upper_us(ms_to_us(t)): n for t, n in pairs}})
     return out
 
 
