@@ -54,8 +54,10 @@ struct agg_conf {
 	char *timezone;
 	long long noise_minutes;
 	long long workers;
-	long long retention_days; /* 0: keep every event */
-	int eol_extended_support; /* eol.extended_support */
+	long long retention_days;      /* 0: keep every event */
+	long long request_minute_days; /* 0: as retention_days */
+	long long request_rollup_days; /* 0: keep every hourly rollup */
+	int eol_extended_support;      /* eol.extended_support */
 	struct agg_team *teams;
 	size_t nteams;
 	struct agg_identity *identities;
