@@ -9,9 +9,13 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "access_log.h"
+#include "agent.h"
 
 /* 2026-12-05T09:55:16Z */
 #define T0 INT64_C(1796464516000000)
@@ -230,6 +234,106 @@ test_format_names(void **state)
 	assert_int_equal(alog_format_parse("combined", &f), -1);
 }
 
+/* ---- agent.access_logs in the configuration --------------------------- */
+
+/* Loads body as an agent configuration; its stderr into err. */
+static int
+load_conf(const char *body, struct agent_conf *c, char *err, size_t errsz)
+{
+	char path[] = "/tmp/alog_conf.XXXXXX", epath[] = "/tmp/alog_err.XXXXXX";
+	int fd = mkstemp(path), efd = mkstemp(epath), saved = dup(2), rv;
+	FILE *fp;
+	size_t n;
+
+	assert_true(fd >= 0 && efd >= 0 && saved >= 0);
+	assert_int_equal(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+	close(fd);
+	fflush(stderr);
+	dup2(efd, 2);
+	rv = agent_conf_load(c, path, NULL);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	fp = fdopen(efd, "r");
+	rewind(fp);
+	n = fread(err, 1, errsz - 1, fp);
+	err[n] = '\0';
+	fclose(fp);
+	unlink(path);
+	unlink(epath);
+	return rv;
+}
+
+static void
+expect_conf_error(const char *entries, const char *msg)
+{
+	char body[2048], err[2048];
+	struct agent_conf c;
+
+	snprintf(body, sizeof(body),
+	         "agent = {\n  access_logs = (\n%s  );\n};\n", entries);
+	assert_int_equal(load_conf(body, &c, err, sizeof(err)), OP_ECONFIG);
+	if (strstr(err, msg) == NULL)
+		fail_msg("wanted \"%s\" in: %s", msg, err);
+	agent_conf_free(&c);
+}
+
+static void
+test_config(void **state)
+{
+	static const char good[] =
+	    "agent = {\n access_logs = (\n"
+	    "  { path = \"/var/log/nginx/access.log\"; format = "
+	    "\"nginx_timed\"; service = \"billing\"; },\n"
+	    "  { path = \"/var/log/app/r.json\"; format = \"json\"; env = "
+	    "\"staging\";\n"
+	    "    fields = { time = \"ts\"; duration = \"ms\"; duration_unit = "
+	    "\"ms\"; }; }\n );\n};\n";
+	struct agent_conf c;
+	char err[2048];
+
+	(void)state;
+	assert_int_equal(load_conf(good, &c, err, sizeof(err)), OP_OK);
+	assert_int_equal(c.access_logs.n, 2);
+	assert_int_equal(c.access_logs.items[0].format, ALOG_NGINX_TIMED);
+	assert_string_equal(c.access_logs.items[0].service, "billing");
+	assert_null(c.access_logs.items[0].env);
+	assert_int_equal(c.access_logs.items[1].format, ALOG_JSON);
+	assert_null(c.access_logs.items[1].service);
+	assert_string_equal(c.access_logs.items[1].env, "staging");
+	assert_string_equal(c.access_logs.items[1].json_time, "ts");
+	assert_string_equal(c.access_logs.items[1].json_status, "status");
+	assert_string_equal(c.access_logs.items[1].json_duration, "ms");
+	assert_int_equal(c.access_logs.items[1].unit_exp, 3);
+	agent_conf_free(&c);
+}
+
+static void
+test_config_errors(void **state)
+{
+	(void)state;
+	expect_conf_error("    { path = \"/a.log\"; format = \"json\";\n"
+	                  "      fields = { duration_unit = \"min\"; }; }\n",
+	                  "fields.duration_unit must be \"s\", \"ms\" or "
+	                  "\"us\" (line 4)");
+	expect_conf_error("    { path = \"/a.log\"; format = \"combined\"; }\n",
+	                  "format must be \"nginx_timed\", \"apache_timed\" or "
+	                  "\"json\" (line 3)");
+	expect_conf_error(
+	    "    { path = \"a.log\"; format = \"json\"; }\n",
+	    "each entry needs path = \"/absolute/path\" (line 3)");
+	expect_conf_error("    { path = \"/a.log\"; format = \"nginx_timed\";\n"
+	                  "      fields = { time = \"t\"; }; }\n",
+	                  "fields applies to format \"json\" only (line 4)");
+	expect_conf_error("    { path = \"/a.log\"; format = \"json\"; },\n"
+	                  "    { path = \"/a.log\"; format = \"json\"; }\n",
+	                  "/a.log is listed twice (line 4); each file may be "
+	                  "followed once");
+	expect_conf_error("    { path = \"/a.log\"; format = \"json\"; "
+	                  "servce = \"x\"; }\n",
+	                  "unknown key 'servce' in access_logs at line 3");
+}
+
 int
 main(void)
 {
@@ -242,6 +346,8 @@ main(void)
 	    cmocka_unit_test(test_skips),
 	    cmocka_unit_test(test_bad_bytes),
 	    cmocka_unit_test(test_format_names),
+	    cmocka_unit_test(test_config),
+	    cmocka_unit_test(test_config_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
