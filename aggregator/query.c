@@ -33,6 +33,7 @@ static const struct query_def {
     {"maintenance", NULL, QUERY_STD("maintenance")},
     {"capacity", NULL, QUERY_STD("capacity")},
     {"batches", NULL, QUERY_STD("batches")},
+    {"health", NULL, QUERY_STD("health")},
     {"scorecard", NULL, QUERY_STD("scorecard")},
     {"services", NULL, QUERY_STD("service_list")},
     {"agents", NULL, "SELECT * FROM opspulse.agents()"},

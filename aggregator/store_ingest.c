@@ -21,16 +21,29 @@
 #include "store_int.h"
 
 #define STORE_MAX_COLS 13
+/* bigint[] columns of one kind, at most. */
+#define STORE_MAX_INTS 2
 /* PostgreSQL's binary timestamps count from 2000-01-01 00:00:00 UTC. */
 #define STORE_PG_EPOCH_US INT64_C(946684800000000)
 
-enum store_type { ST_TEXT, ST_BIGINT, ST_TIME, ST_REAL, ST_BOOL, ST_KEY };
+enum store_type {
+	ST_TEXT,
+	ST_BIGINT,
+	ST_TIME,
+	ST_REAL,
+	ST_BOOL,
+	ST_KEY,
+	ST_INTS
+};
 
-/* A column type as the kinds below spell it, and as PostgreSQL names it. */
+/* A column type as the kinds below spell it, and as PostgreSQL names it.
+ * A bigint[] column travels as the text of its array literal (an array of
+ * arrays cannot be unnested row by row), cast in the INSERT. */
 static const struct store_type_name {
 	char code;
 	const char *sql;
-	unsigned oid; /* of the type, which array_recv checks */
+	unsigned oid;     /* of the type, which array_recv checks */
+	const char *cast; /* applied to the unnested value, or NULL */
 } store_types[] = {
     [ST_TEXT] = {'t', "text", 25},
     [ST_BIGINT] = {'i', "bigint", 20},
@@ -38,12 +51,13 @@ static const struct store_type_name {
     [ST_REAL] = {'r', "double precision", 701},
     [ST_BOOL] = {'b', "boolean", 16},
     [ST_KEY] = {'k', "uuid", 2950},
+    [ST_INTS] = {'a', "text", 25, "::bigint[]"},
 };
 
 struct store_row;
 typedef void store_bind_fn(struct store_row *r, const op_event *e);
 static store_bind_fn bind_deploy, bind_deploy_failure, bind_toil, bind_batch,
-    bind_alert, bind_component, bind_maintenance, bind_capacity;
+    bind_alert, bind_component, bind_maintenance, bind_capacity, bind_requests;
 
 /*
  * One row per event kind: its table; its columns in the order
@@ -70,6 +84,9 @@ static const struct store_kind {
 	const char *order;    /* ORDER BY ..., or NULL */
 	const char *conflict; /* NULL: ON CONFLICT DO NOTHING */
 	store_bind_fn *bind;  /* appends the kind's own columns */
+	/* The column naming a part (0: none).  A row whose part is not empty
+	 * is identified by it, not by its content: its key is all zeros. */
+	int part_col;
 } store_kinds[] = {
     [OPSPULSE__V1__EVENT__KIND_DEPLOY] =
         {"deploys",
@@ -124,6 +141,24 @@ static const struct store_kind {
          "service, env, host, at, cpu_pct, mem_pct, mount, "
          "disk_used_bytes, disk_total_bytes, agent_id, content_key",
          "tttTrrtiitk", NULL, NULL, NULL, bind_capacity},
+    /* A request minute part (SPEC §12.1): part "" by its content; a named
+     * part is replaced by a resend covering a longer range. */
+    [OPSPULSE__V1__EVENT__KIND_REQUESTS] =
+        {"request_minutes",
+         "service, env, host, minute, part, part_end, requests, errors, "
+         "timed, latency_upper, latency_count, agent_id, content_key",
+         "tttTtiiiiaatk",
+         "DISTINCT ON (service, env, minute, host, part, content_key)",
+         "ORDER BY service, env, minute, host, part, content_key, "
+         "part_end DESC",
+         "ON CONFLICT (service, env, minute, host, part, content_key) DO "
+         "UPDATE SET part_end = EXCLUDED.part_end, requests = "
+         "EXCLUDED.requests, errors = EXCLUDED.errors, timed = "
+         "EXCLUDED.timed, latency_upper = EXCLUDED.latency_upper, "
+         "latency_count = EXCLUDED.latency_count, agent_id = "
+         "EXCLUDED.agent_id, received_at = now() WHERE EXCLUDED.part_end > "
+         "request_minutes.part_end",
+         bind_requests, 4},
 };
 
 #define STORE_NKINDS (sizeof(store_kinds) / sizeof(store_kinds[0]))
@@ -238,6 +273,8 @@ struct store_row {
 	struct store_val v[STORE_MAX_COLS];
 	unsigned char key[STORE_KEY_BYTES];
 	int n;
+	struct sbuf *ints; /* text of the bigint[] columns, in order */
+	int nints;
 };
 
 /* Appends v as r's next column. */
@@ -373,6 +410,46 @@ bind_capacity(struct store_row *r, const op_event *e)
 	}
 }
 
+/* Appends the array literal of the n buckets' upper values (upper) or
+ * counts as r's next column. */
+static void
+r_ints(struct store_row *r, const Opspulse__V1__LatencyBucket *const *b,
+       size_t n, int upper)
+{
+	struct sbuf *out;
+	char num[24];
+
+	OP_ASSERT(r->nints < STORE_MAX_INTS);
+	out = &r->ints[r->nints++];
+	out->len = 0;
+	sb_add(out, "{", 1);
+	for (size_t i = 0; i < n; i++) {
+		int len = snprintf(
+		    num, sizeof(num), "%s%llu", i ? "," : "",
+		    (unsigned long long)(upper ? b[i]->upper_us : b[i]->count));
+		sb_add(out, num, (size_t)len);
+	}
+	sb_add(out, "}", 1);
+	r_put(r, (struct store_val){.s = out->failed ? "" : out->p});
+}
+
+static void
+bind_requests(struct store_row *r, const op_event *e)
+{
+	const Opspulse__V1__Requests *q = e->requests;
+
+	r_time(r, q->minute_us);
+	r_str(r, q->part);
+	r_int(r, (long long)q->part_end);
+	r_int(r, (long long)q->requests);
+	r_int(r, (long long)q->errors);
+	r_int(r, (long long)q->timed);
+	r_ints(r, (const Opspulse__V1__LatencyBucket *const *)q->latency,
+	       q->n_latency, 1);
+	r_ints(r, (const Opspulse__V1__LatencyBucket *const *)q->latency,
+	       q->n_latency, 0);
+}
+
 static void
 bind_deploy_failure(struct store_row *r, const op_event *e)
 {
@@ -427,6 +504,7 @@ store_canon(struct sbuf *b, enum store_type t, const struct store_val *v)
 	sb_add(b, "\1", 1);
 	switch (t) {
 	case ST_TEXT:
+	case ST_INTS:
 		len = strlen(v->s);
 		sb_be(b, len, 4);
 		sb_add(b, v->s, len);
@@ -446,6 +524,7 @@ struct store_hasher {
 	EVP_MD *md;
 	EVP_MD_CTX *ctx;
 	struct sbuf canon;
+	struct sbuf ints[STORE_MAX_INTS]; /* the current row's (store_row) */
 };
 
 static void
@@ -454,6 +533,8 @@ store_hasher_free(struct store_hasher *h)
 	EVP_MD_CTX_free(h->ctx);
 	EVP_MD_free(h->md);
 	free(h->canon.p);
+	for (int i = 0; i < STORE_MAX_INTS; i++)
+		free(h->ints[i].p);
 }
 
 /*
@@ -528,6 +609,7 @@ store_element(struct sbuf *b, enum store_type t, const struct store_val *v)
 	}
 	switch (t) {
 	case ST_TEXT:
+	case ST_INTS:
 		len = strlen(v->s);
 		sb_be(b, len, 4);
 		sb_add(b, v->s, len);
@@ -595,8 +677,11 @@ store_kind_sql(const struct store_kind *k, int safe, struct sbuf *sql)
 		sb_str(sql, " * FROM (SELECT ");
 	}
 	for (int c = 0; c < n; c++) {
-		snprintf(param, sizeof(param), "%sunnest($%d::%s[])",
-		         c ? ", " : "", c + 1, store_types[types[c]].sql);
+		const char *cast = store_types[types[c]].cast;
+
+		snprintf(param, sizeof(param), "%sunnest($%d::%s[])%s",
+		         c ? ", " : "", c + 1, store_types[types[c]].sql,
+		         cast ? cast : "");
 		sb_str(sql, param);
 	}
 	if (k->distinct) {
@@ -741,11 +826,19 @@ store_bind_row(const struct store_kind *k, const enum store_type *types,
 {
 	const int keyed = types[ncols - 1] == ST_KEY;
 
+	row->ints = h->ints;
+	row->nints = 0;
 	store_bind_event(k, row, e, agent);
 	/* Checked before the key reads the columns by their types. */
 	OP_ASSERT(row->n == ncols - keyed);
+	for (int i = 0; i < row->nints; i++) {
+		if (h->ints[i].failed)
+			return OP_ENOMEM;
+	}
 	if (keyed && store_key(k, types, row, h) != OP_OK)
 		return OP_ENOMEM;
+	if (keyed && k->part_col > 0 && row->v[k->part_col].s[0] != '\0')
+		memset(row->key, 0, sizeof(row->key));
 	return OP_OK;
 }
 

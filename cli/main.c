@@ -38,6 +38,8 @@ static const struct cli_command {
     {"maintenance", "Maintenance", "maintenance items, overdue or not"},
     {"capacity", "Capacity", "CPU and memory p95, disk used, days to full"},
     {"batches", "Batches", "runs, failures, duration p50/p95 and change"},
+    {"health", "Service health",
+     "requests, error rate, latency p50/p95/p99, peak minute"},
     {"scorecard", "Scorecard", "level 1-3 per service and area, why"},
     {"services", "Services", "known services, teams, time zones, events"},
     {"agents", "Agents",

@@ -102,6 +102,27 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
         || opspulse.ck_int(disk_total_bytes))
 $$;
 
+-- A request minute part (SPEC §12.1): part "" is identified by its
+-- content; a tailer's named part by its name (the key is all zeros), so
+-- that a resend with a larger part_end replaces it.
+CREATE OR REPLACE FUNCTION opspulse.request_minute_key(service text, env text, host text,
+                                                       minute timestamptz, part text,
+                                                       part_end bigint, requests bigint,
+                                                       errors bigint, timed bigint,
+                                                       latency_upper bigint[],
+                                                       latency_count bigint[])
+RETURNS uuid
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN part <> '' THEN '00000000-0000-0000-0000-000000000000'::uuid
+           ELSE opspulse.ck_key(opspulse.ck_text('request_minutes')
+               || opspulse.ck_text(service) || opspulse.ck_text(env)
+               || opspulse.ck_text(host) || opspulse.ck_time(minute)
+               || opspulse.ck_text(part) || opspulse.ck_int(part_end)
+               || opspulse.ck_int(requests) || opspulse.ck_int(errors)
+               || opspulse.ck_int(timed) || opspulse.ck_text(latency_upper::text)
+               || opspulse.ck_text(latency_count::text)) END
+$$;
+
 -- Fills the key of a row inserted without one (by psql, a bulk load in
 -- SQL).  The aggregator always sends it, so the trigger's WHEN clause
 -- keeps it off the ingest path.
@@ -122,6 +143,10 @@ BEGIN
         NEW.content_key := opspulse.capacity_key(NEW.service, NEW.env,
             NEW.host, NEW.at, NEW.cpu_pct, NEW.mem_pct, NEW.mount,
             NEW.disk_used_bytes, NEW.disk_total_bytes);
+    WHEN 'request_minutes' THEN
+        NEW.content_key := opspulse.request_minute_key(NEW.service, NEW.env,
+            NEW.host, NEW.minute, NEW.part, NEW.part_end, NEW.requests,
+            NEW.errors, NEW.timed, NEW.latency_upper, NEW.latency_count);
     END CASE;
     RETURN NEW;
 END
@@ -136,7 +161,8 @@ DECLARE
     t record;
     def text;
 BEGIN
-    FOR t IN SELECT * FROM (VALUES ('toil'), ('batch_runs'), ('components'), ('capacity'))
+    FOR t IN SELECT * FROM (VALUES ('toil'), ('batch_runs'), ('components'), ('capacity'),
+                                   ('request_minutes'))
                      AS v(tab)
     LOOP
         def := format('CREATE TRIGGER %I BEFORE INSERT ON opspulse.%I FOR EACH ROW '

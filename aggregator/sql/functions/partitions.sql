@@ -82,7 +82,9 @@ END
 $$;
 
 -- The aggregator's periodic maintenance, for every partitioned table:
--- drops what is older than p_retention_days (0: keep everything), creates
+-- drops what is older than p_retention_days (0: keep everything; request
+-- minutes: request_minute_days when set, see opspulse.table_cutoff, and
+-- their hourly rollups request_rollup_days), creates
 -- the partitions of this month and the p_ahead_months after it, and gives
 -- every month found in the default partition a partition of its own.
 CREATE OR REPLACE FUNCTION opspulse.maintain_partitions(p_retention_days integer,
@@ -104,11 +106,12 @@ BEGIN
     IF p_retention_days > 0 THEN
         cutoff := now() - make_interval(days => p_retention_days);
     END IF;
-    FOR t IN SELECT name, time_column FROM opspulse.partitioned_tables
-             ORDER BY position
+    FOR t IN SELECT name, time_column,
+                    opspulse.table_cutoff(name, cutoff) AS cutoff
+             FROM opspulse.partitioned_tables ORDER BY position
     LOOP
-        IF cutoff IS NOT NULL THEN
-            dropped := dropped + opspulse.drop_partitions(t.name, cutoff);
+        IF t.cutoff IS NOT NULL THEN
+            dropped := dropped + opspulse.drop_partitions(t.name, t.cutoff);
         END IF;
         FOR m IN EXECUTE format(
             'SELECT generate_series($1, $2, interval ''1 month'') '
@@ -116,12 +119,13 @@ BEGIN
             t.time_column, t.name || '_default')
             USING this_month, this_month + make_interval(months => p_ahead_months)
         LOOP
-            IF (cutoff IS NULL OR opspulse.month_start(m + interval '32 days') > cutoff)
+            IF (t.cutoff IS NULL OR opspulse.month_start(m + interval '32 days') > t.cutoff)
                AND opspulse.ensure_partition(t.name, m) THEN
                 created := created + 1;
             END IF;
         END LOOP;
     END LOOP;
+    PERFORM opspulse.request_rollup_retention();
     RETURN NEXT;
 END
 $$;

@@ -320,6 +320,8 @@ BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('opspulse.refresh_rollups')) THEN
         RETURN 0;
     END IF;
+    -- The hourly request rollup (functions/health.sql) rides along.
+    PERFORM opspulse.refresh_request_hours();
     FOR m IN SELECT DISTINCT d.month FROM opspulse.rollup_dirty d
              JOIN opspulse.rollup_ready r ON r.month = d.month
              WHERE r.zones = v_zones AND r.noise_minutes = v_noise
