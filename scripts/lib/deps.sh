@@ -10,7 +10,7 @@ OPSPULSE_BUILD_DEPS="build-essential cmake ninja-build pkg-config libnng-dev
 # it does not become the init system (that is systemd-sysv).
 OPSPULSE_TEST_DEPS="clang clang-format libclang-rt-14-dev openssl rpm
   dpkg-dev file git prometheus-alertmanager redis-server systemd
-  chromium fonts-dejavu-core prometheus"
+  chromium fonts-dejavu-core prometheus nginx logrotate"
 
 deps_install() {
     local missing=() p
