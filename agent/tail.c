@@ -94,6 +94,8 @@ tail_read(struct tail_src *s)
 	uint64_t budget = TAIL_POLL_BYTES;
 	int rv = OP_OK;
 
+	if (s->buf == NULL && (s->buf = malloc(TAIL_BUF)) == NULL)
+		return OP_ENOMEM;
 	while (rv == OP_OK && budget > 0) {
 		ssize_t n = pread(s->fd, s->buf + s->blen, TAIL_BUF - s->blen,
 		                  (off_t)(s->cur.off + s->blen));
@@ -296,6 +298,11 @@ tail_poll_src(struct tail_src *s)
 		if (rv == OP_OK)
 			rv = tail_rotation(s, &switched);
 	}
+	/* Idle between polls: hold no buffer unless a partial line waits. */
+	if (s->blen == 0) {
+		free(s->buf);
+		s->buf = NULL;
+	}
 }
 
 void
@@ -321,9 +328,7 @@ tail_src_init(struct tail_src *s, const struct agent_conf *c,
 	s->jf.duration = cfg->json_duration;
 	s->jf.unit_exp = cfg->unit_exp;
 	tail_path_id(cfg->path, s->path_id);
-	if ((s->state_path = tail_state_file(c->spool_dir, s->path_id)) ==
-	        NULL ||
-	    (s->buf = malloc(TAIL_BUF)) == NULL)
+	if ((s->state_path = tail_state_file(c->spool_dir, s->path_id)) == NULL)
 		return OP_ENOMEM;
 	rv = tail_state_load(s->state_path, &s->durable);
 	if (rv == OP_ENOTFOUND)

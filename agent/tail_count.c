@@ -90,10 +90,10 @@ tail_count_line(struct tail_src *s, const struct alog_line *l)
 void
 tail_count_reset(struct tail_src *s)
 {
+	/* Freed rather than kept: an idle tailer holds no histogram. */
 	for (size_t i = 0; i < s->nmin; i++) {
-		if (s->min[i].hist)
-			memset(s->min[i].hist, 0,
-			       TAIL_NBUCKETS * sizeof(*s->min[i].hist));
+		free(s->min[i].hist);
+		s->min[i].hist = NULL;
 	}
 	s->nmin = 0;
 }

@@ -51,7 +51,7 @@ struct tail_src {
 	int have_state;     /* durable was read from disk or written */
 	int rotation_seen;  /* another file is at the path: polls seen */
 	uint64_t read_poll; /* bytes read during this poll */
-	char *buf;          /* partial line after cur.off */
+	char *buf;          /* partial line after cur.off; NULL when idle */
 	size_t blen;
 	struct tail_minute min[TAIL_MAX_MINUTES];
 	size_t nmin;
