@@ -27,6 +27,23 @@ struct agent_probe_list {
 	size_t n;
 };
 
+/* One entry of agent.access_logs (SPEC §12.1): a web server's access log
+ * the daemon follows (tail.h).  format is an enum alog_format
+ * (access_log.h); the json_* names and unit_exp apply to format json. */
+struct agent_access_log {
+	char *path;
+	int format;
+	char *service; /* NULL: the agent's default service */
+	char *env;     /* NULL: the agent's environment */
+	char *json_time, *json_status, *json_duration;
+	int unit_exp; /* 6: seconds, 3: milliseconds, 0: microseconds */
+};
+
+struct agent_access_log_list {
+	struct agent_access_log *items;
+	size_t n;
+};
+
 struct agent_conf {
 	char *id;          /* agent id; default: the host name */
 	char *host;        /* host name recorded with events */
@@ -55,6 +72,7 @@ struct agent_conf {
 	int sessions_enabled;
 	long long sessions_interval_s;
 	char *sessions_wtmp, *sessions_task;
+	struct agent_access_log_list access_logs;
 	char *config_file; /* where it was read from */
 };
 

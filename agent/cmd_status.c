@@ -15,6 +15,7 @@
 #include "op_error.h"
 #include "op_time.h"
 #include "spool.h"
+#include "tail.h"
 
 /* The daemon's last refused batch (<spool>/refused, written by the
  * sender): the count since the daemon started, when, and the
@@ -219,6 +220,37 @@ status_print_refusal(const struct agent_conf *c)
 		       r.current ? " (not delivered since)" : "", r.reason);
 }
 
+/* One line per access log: where reading stands and the lines skipped,
+ * by reason, since the file was first read. */
+static void
+status_access_logs(const struct agent_conf *c)
+{
+	for (size_t i = 0; i < c->access_logs.n; i++) {
+		struct tail_status st;
+		int rv = tail_status_read(c, i, &st), any = 0;
+
+		printf("access log:     %s: ", c->access_logs.items[i].path);
+		if (rv == OP_ENOTFOUND) {
+			printf("not read yet\n");
+			continue;
+		}
+		if (rv != OP_OK) {
+			printf("state unreadable (%s)\n", op_strerror(rv));
+			continue;
+		}
+		printf("offset %" PRIu64 " (generation %" PRIu64 "), skipped:",
+		       st.offset, st.generation);
+		for (int r = 1; r < ALOG_NSKIP; r++) {
+			if (st.skips[r])
+				printf(" %s %" PRIu64,
+				       alog_skip_name((enum alog_skip)r),
+				       st.skips[r]);
+			any |= st.skips[r] != 0;
+		}
+		printf("%s\n", any ? "" : " none");
+	}
+}
+
 int
 agent_cmd_status(const struct agent_conf *c, int argc, char **argv)
 {
@@ -260,6 +292,7 @@ agent_cmd_status(const struct agent_conf *c, int argc, char **argv)
 	status_print_refusal(c);
 	printf("dropped events: %" PRIu64 "%s\n", dropped,
 	       dropped ? " (spool was full; see spool.max_mb)" : "");
+	status_access_logs(c);
 	spool_close(s);
 	return 0;
 }

@@ -22,10 +22,11 @@
 
 /* Every collector, once.  Adding one is one file and one line here. */
 static const struct agent_collector *const agent_collectors[] = {
-    &agent_collector_os_release, &agent_collector_kernel,
-    &agent_collector_packages,   &agent_collector_commands,
-    &agent_collector_postgresql, &agent_collector_redis,
-    &agent_collector_capacity,   &agent_collector_sessions,
+    &agent_collector_os_release,  &agent_collector_kernel,
+    &agent_collector_packages,    &agent_collector_commands,
+    &agent_collector_postgresql,  &agent_collector_redis,
+    &agent_collector_capacity,    &agent_collector_sessions,
+    &agent_collector_access_logs,
 };
 
 #define NCOLLECTORS (sizeof(agent_collectors) / sizeof(agent_collectors[0]))

@@ -52,6 +52,7 @@ extern const struct agent_collector agent_collector_postgresql;
 extern const struct agent_collector agent_collector_redis;
 extern const struct agent_collector agent_collector_capacity;
 extern const struct agent_collector agent_collector_sessions;
+extern const struct agent_collector agent_collector_access_logs;
 
 /* The running set of collectors. */
 struct agent_collect;

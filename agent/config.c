@@ -6,6 +6,7 @@
 
 #include <libconfig.h>
 
+#include "access_log.h"
 #include "agent.h"
 #include "op_error.h"
 
@@ -147,6 +148,234 @@ PROBE_LIST(commands, probe_commands, probe_commands_keys)
 PROBE_LIST(postgresql, probe_postgresql, probe_pg_keys)
 PROBE_LIST(redis, probe_redis, probe_redis_keys)
 
+/* ---- access_logs: ( { path; format; service; env; fields = {...}; } ) - */
+
+static void
+alog_conf_free(struct agent_access_log_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct agent_access_log *a = &l->items[i];
+		free(a->path);
+		free(a->service);
+		free(a->env);
+		free(a->json_time);
+		free(a->json_status);
+		free(a->json_duration);
+	}
+	free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
+/* Checks that every member of g is one of keys (NULL-terminated). */
+static int
+alog_conf_keys(const config_setting_t *g, const char *const *keys,
+               const char *where, char *err, size_t errsz)
+{
+	int n = config_setting_length(g);
+
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *m = config_setting_get_elem(g, i);
+		const char *name = config_setting_name(m);
+		size_t k = 0;
+
+		while (keys[k] && strcmp(keys[k], name) != 0)
+			k++;
+		if (keys[k] == NULL) {
+			snprintf(err, errsz,
+			         "unknown key '%s' in %s at line %d", name,
+			         where, config_setting_source_line(m));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* A string member into *out (a copy; def when absent, NULL for none). */
+static int
+alog_conf_str(const config_setting_t *g, const char *key, const char *def,
+              char **out, char *err, size_t errsz)
+{
+	const config_setting_t *m =
+	    g ? config_setting_get_member(g, key) : NULL;
+	const char *v = def;
+
+	if (m != NULL && config_setting_type(m) != CONFIG_TYPE_STRING) {
+		snprintf(err, errsz, "%s must be a string (line %d)", key,
+		         config_setting_source_line(m));
+		return 1;
+	}
+	if (m != NULL)
+		v = config_setting_get_string(m);
+	if (m != NULL && *v == '\0') {
+		snprintf(err, errsz, "%s must not be empty (line %d)", key,
+		         config_setting_source_line(m));
+		return 1;
+	}
+	free(*out);
+	*out = v ? strdup(v) : NULL;
+	return v && *out == NULL;
+}
+
+static int
+alog_conf_unit(const char *u, int *exp)
+{
+	if (strcmp(u, "s") == 0)
+		*exp = 6;
+	else if (strcmp(u, "ms") == 0)
+		*exp = 3;
+	else if (strcmp(u, "us") == 0)
+		*exp = 0;
+	else
+		return 1;
+	return 0;
+}
+
+/* fields = { time; status; duration; duration_unit; } of a json entry;
+ * f may be NULL (every name takes its default). */
+static int
+alog_conf_fields(const config_setting_t *f, struct agent_access_log *a,
+                 char *err, size_t errsz)
+{
+	static const char *const keys[] = {"time", "status", "duration",
+	                                   "duration_unit", NULL};
+	char *unit = NULL;
+	int bad;
+
+	if (f != NULL && !config_setting_is_group(f)) {
+		snprintf(err, errsz, "fields must be a group { ... } (line %d)",
+		         config_setting_source_line(f));
+		return 1;
+	}
+	if (f != NULL && alog_conf_keys(f, keys, "fields", err, errsz))
+		return 1;
+	if (alog_conf_str(f, "time", "time", &a->json_time, err, errsz) ||
+	    alog_conf_str(f, "status", "status", &a->json_status, err, errsz) ||
+	    alog_conf_str(f, "duration", "request_time", &a->json_duration, err,
+	                  errsz) ||
+	    alog_conf_str(f, "duration_unit", "s", &unit, err, errsz))
+		return 1;
+	bad = alog_conf_unit(unit, &a->unit_exp);
+	free(unit);
+	if (bad)
+		snprintf(err, errsz,
+		         "fields.duration_unit must be \"s\", \"ms\" or \"us\" "
+		         "(line %d)",
+		         config_setting_source_line(f));
+	return bad;
+}
+
+/* path and format of entry g into a. */
+static int
+alog_conf_path_format(const config_setting_t *g, struct agent_access_log *a,
+                      char *err, size_t errsz)
+{
+	char *format = NULL;
+	enum alog_format f;
+	int bad;
+
+	if (alog_conf_str(g, "path", NULL, &a->path, err, errsz) ||
+	    alog_conf_str(g, "format", NULL, &format, err, errsz))
+		return 1;
+	if (a->path == NULL || a->path[0] != '/') {
+		free(format);
+		snprintf(err, errsz,
+		         "each entry needs path = \"/absolute/path\" (line %d)",
+		         config_setting_source_line(g));
+		return 1;
+	}
+	bad = format == NULL || alog_format_parse(format, &f) != 0;
+	free(format);
+	if (bad) {
+		snprintf(err, errsz,
+		         "format must be \"nginx_timed\", \"apache_timed\" or "
+		         "\"json\" (line %d)",
+		         config_setting_source_line(g));
+		return 1;
+	}
+	a->format = (int)f;
+	return 0;
+}
+
+static int
+alog_conf_entry(const config_setting_t *g, struct agent_access_log *a,
+                char *err, size_t errsz)
+{
+	static const char *const keys[] = {"path", "format", "service",
+	                                   "env",  "fields", NULL};
+	const config_setting_t *f;
+
+	if (!config_setting_is_group(g)) {
+		snprintf(err, errsz, "entry at line %d is not a group { ... }",
+		         config_setting_source_line(g));
+		return 1;
+	}
+	if (alog_conf_keys(g, keys, "access_logs", err, errsz) ||
+	    alog_conf_path_format(g, a, err, errsz) ||
+	    alog_conf_str(g, "service", NULL, &a->service, err, errsz) ||
+	    alog_conf_str(g, "env", NULL, &a->env, err, errsz))
+		return 1;
+	f = config_setting_get_member(g, "fields");
+	if (f != NULL && a->format != ALOG_JSON) {
+		snprintf(err, errsz,
+		         "fields applies to format \"json\" only (line %d)",
+		         config_setting_source_line(f));
+		return 1;
+	}
+	a->unit_exp = 6;
+	return a->format == ALOG_JSON ? alog_conf_fields(f, a, err, errsz) : 0;
+}
+
+/* An error when path was configured before entry i. */
+static int
+alog_conf_dup(const struct agent_access_log_list *l, size_t i,
+              const config_setting_t *g, char *err, size_t errsz)
+{
+	for (size_t k = 0; k < i; k++) {
+		if (strcmp(l->items[k].path, l->items[i].path) == 0) {
+			snprintf(err, errsz,
+			         "%s is listed twice (line %d); "
+			         "each file may be followed once",
+			         l->items[i].path,
+			         config_setting_source_line(g));
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static int
+access_logs_parse(const config_setting_t *s, void *t, char *err, size_t errsz)
+{
+	struct agent_access_log_list *l =
+	    &((struct agent_conf *)t)->access_logs;
+	int n = config_setting_length(s);
+
+	alog_conf_free(l);
+	if (!config_setting_is_list(s)) {
+		snprintf(err, errsz,
+		         "a list of groups such as ( { path = \"...\"; "
+		         "format = \"nginx_timed\"; service = \"...\"; } )");
+		return 1;
+	}
+	if (n > 0 && (l->items = calloc((size_t)n, sizeof(*l->items))) == NULL)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, i);
+		l->n++;
+		if (alog_conf_entry(g, &l->items[i], err, errsz) ||
+		    alog_conf_dup(l, (size_t)i, g, err, errsz))
+			return 1;
+	}
+	return 0;
+}
+
+static void
+access_logs_free(void *t)
+{
+	alog_conf_free(&((struct agent_conf *)t)->access_logs);
+}
+
 /* Every agent setting, once (SPEC §8).  Keep config/agent.conf in step. */
 static const struct op_cfg_option agent_options[] = {
     {"agent.id", OP_CFG_STRING, NULL, F(id),
@@ -215,6 +444,11 @@ static const struct op_cfg_option agent_options[] = {
      "login records file"},
     {"agent.sessions.task", OP_CFG_STRING, "interactive session",
      F(sessions_task), "task name of session toil"},
+    {"agent.access_logs", OP_CFG_CUSTOM, NULL, 0,
+     "access logs to count (SPEC 12.1): ( { path; format = nginx_timed | "
+     "apache_timed | json; service; env; fields = { time; status; duration; "
+     "duration_unit = s | ms | us; }; } )",
+     access_logs_parse, access_logs_free},
 };
 
 #define NOPTS (sizeof(agent_options) / sizeof(agent_options[0]))

@@ -23,6 +23,7 @@
 #include "op_log.h"
 #include "op_time.h"
 #include "spool.h"
+#include "tail.h"
 
 #define MOD              "sender"
 #define SENDER_MAX_BYTES (4u << 20)
@@ -167,12 +168,55 @@ sender_fill(struct sender *s)
 
 /* ---- sending ------------------------------------------------------- */
 
+/*
+ * The access logs' skipped-line totals (tail.h) into b->line_skips: one
+ * entry per file and reason with a count.  Returns the memory to free
+ * after encoding (NULL when there is none).
+ */
+static void *
+sender_line_skips(const struct agent_conf *c, op_batch *b)
+{
+	static char reasons[ALOG_NSKIP][16];
+	size_t max = c->access_logs.n * ALOG_NSKIP, n = 0;
+	Opspulse__V1__LineSkips *ls, **ptrs;
+	void *mem;
+
+	if (max == 0 ||
+	    (mem = calloc(max, sizeof(*ls) + sizeof(*ptrs))) == NULL)
+		return NULL;
+	ls = mem;
+	ptrs = (Opspulse__V1__LineSkips **)(ls + max);
+	for (size_t i = 0; i < c->access_logs.n; i++) {
+		struct tail_status st;
+
+		if (tail_status_read(c, i, &st) != OP_OK)
+			continue;
+		for (int r = 1; r < ALOG_NSKIP && n < 1024; r++) {
+			if (st.skips[r] == 0)
+				continue;
+			snprintf(reasons[r], sizeof(reasons[r]), "%s",
+			         alog_skip_name((enum alog_skip)r));
+			opspulse__v1__line_skips__init(&ls[n]);
+			ls[n].path = c->access_logs.items[i].path;
+			ls[n].reason = reasons[r];
+			ls[n].count = st.skips[r];
+			ptrs[n] = &ls[n];
+			n++;
+		}
+	}
+	b->line_skips = ptrs;
+	b->n_line_skips = n;
+	return mem;
+}
+
 static int
 sender_encode(struct sender *s, uint8_t **buf, size_t *len)
 {
 	op_envelope env;
 	op_batch b;
 	uint64_t dropped = 0;
+	void *skips;
+	int rv;
 
 	opspulse__v1__envelope__init(&env);
 	opspulse__v1__batch__init(&b);
@@ -192,7 +236,10 @@ sender_encode(struct sender *s, uint8_t **buf, size_t *len)
 	env.protocol_version = OP_PROTOCOL_VERSION;
 	env.body_case = OPSPULSE__V1__ENVELOPE__BODY_BATCH;
 	env.batch = &b;
-	return op_pack(&env.base, buf, len);
+	skips = sender_line_skips(s->conf, &b);
+	rv = op_pack(&env.base, buf, len);
+	free(skips);
+	return rv;
 }
 
 /* Records the connection state for `opspulse-agent status`.  Written

@@ -738,6 +738,15 @@ static const char store_sql_agent[] =
     "greatest(a.dropped_total, EXCLUDED.dropped_total), events = a.events + "
     "EXCLUDED.events, last_seen = now()";
 
+/* Skipped access-log lines: the greatest total per file and reason (a
+ * batch repeating a pair counts once, with its largest total). */
+static const char store_sql_line_skips[] =
+    "INSERT INTO opspulse.agent_line_skips AS l (agent_id, path, reason, "
+    "skipped) SELECT $1, p, r, max(c) FROM unnest($2::text[], $3::text[], "
+    "$4::bigint[]) AS u(p, r, c) GROUP BY p, r ON CONFLICT (agent_id, path, "
+    "reason) DO UPDATE SET skipped = greatest(l.skipped, EXCLUDED.skipped), "
+    "last_seen = now()";
+
 static int
 store_prepare_kind(struct store *s, const struct store_kind *k, int safe,
                    char *err, size_t errsz)
@@ -780,7 +789,9 @@ store_prepare(struct store *s, char *err, size_t errsz)
 	if ((rv = store_prepare_one(s, "ins_agent", store_sql_agent, err,
 	                            errsz)) != OP_OK ||
 	    (rv = store_prepare_one(s, "ins_services", store_sql_services, err,
-	                            errsz)) != OP_OK)
+	                            errsz)) != OP_OK ||
+	    (rv = store_prepare_one(s, "ins_line_skips", store_sql_line_skips,
+	                            err, errsz)) != OP_OK)
 		return rv;
 	s->prepared = 1;
 	return OP_OK;
@@ -1046,6 +1057,40 @@ store_agent(struct store *s, const op_batch *b, char *err, size_t errsz)
 	return store_run(s, "ins_agent", 6, v, NULL, NULL, &rows, err, errsz);
 }
 
+/* The batch's skipped-line totals onto the agent's rows. */
+static int
+store_line_skips(struct store *s, const op_batch *b, char *err, size_t errsz)
+{
+	struct sbuf a[3] = {{0}, {0}, {0}};
+	const char *v[4];
+	char num[24];
+	long rows;
+	int rv;
+
+	for (int k = 0; k < 3; k++)
+		sb_add(&a[k], "{", 1);
+	for (size_t i = 0; i < b->n_line_skips; i++) {
+		snprintf(num, sizeof(num), "%llu",
+		         (unsigned long long)b->line_skips[i]->count);
+		sb_element(&a[0], b->line_skips[i]->path);
+		sb_element(&a[1], b->line_skips[i]->reason);
+		sb_element(&a[2], num);
+	}
+	for (int k = 0; k < 3; k++)
+		sb_add(&a[k], "}", 1);
+	v[0] = b->agent_id;
+	v[1] = a[0].p;
+	v[2] = a[1].p;
+	v[3] = a[2].p;
+	rv = a[0].failed || a[1].failed || a[2].failed
+	         ? OP_ENOMEM
+	         : store_run(s, "ins_line_skips", 4, v, NULL, NULL, &rows, err,
+	                     errsz);
+	for (int k = 0; k < 3; k++)
+		free(a[k].p);
+	return rv;
+}
+
 static int
 store_batch_write(struct store *s, const op_batch *b, int safe,
                   uint32_t *stored, uint32_t *dups, char *err, size_t errsz)
@@ -1064,6 +1109,8 @@ store_batch_write(struct store *s, const op_batch *b, int safe,
 		rv = store_services(s, b, err, errsz);
 	if (rv == OP_OK)
 		rv = store_agent(s, b, err, errsz);
+	if (rv == OP_OK && b->n_line_skips > 0)
+		rv = store_line_skips(s, b, err, errsz);
 	return rv;
 }
 

@@ -11,7 +11,7 @@ OPSPULSE_BUILD_DEPS="build-essential cmake ninja-build pkg-config libnng-dev
 OPSPULSE_TEST_DEPS="clang clang-format libclang-rt-14-dev openssl rpm
   dpkg-dev file git prometheus-alertmanager redis-server systemd
   chromium fonts-dejavu-core prometheus libnss3-tools apache2-utils whois
-  curl nginx groff-base"
+  curl nginx groff-base logrotate"
 
 deps_install() {
     local missing=() p

@@ -80,11 +80,14 @@ END
 $$;
 
 -- One row per agent: its newest version, spools, events delivered, events
--- its spools dropped when full (summed over its spools) and when it was
+-- its spools dropped when full (summed over its spools), access-log lines
+-- its tailer skipped (in total, and per file and reason) and when it was
 -- first and last seen.
+DROP FUNCTION IF EXISTS opspulse.agents();
 CREATE OR REPLACE FUNCTION opspulse.agents()
 RETURNS TABLE (agent text, version text, spools bigint, events bigint,
-               dropped bigint, first_seen timestamptz, last_seen timestamptz)
+               dropped bigint, skipped_lines bigint, skipped_by_reason text,
+               first_seen timestamptz, last_seen timestamptz)
 LANGUAGE plpgsql STABLE
 SET jit = off SET work_mem = '64MB' SET plan_cache_mode = force_custom_plan AS $$
 #variable_conflict use_column
@@ -93,8 +96,15 @@ RETURN QUERY
 SELECT a.agent_id,
        (array_agg(a.version ORDER BY a.last_seen DESC))[1],
        count(*), sum(a.events)::bigint, sum(a.dropped_total)::bigint,
+       coalesce(max(l.total), 0)::bigint, coalesce(max(l.detail), ''),
        min(a.first_seen), max(a.last_seen)
 FROM opspulse.agent_spools a
+LEFT JOIN (SELECT k.agent_id, sum(k.skipped) AS total,
+                  string_agg(k.path || ' ' || k.reason || ' ' || k.skipped,
+                             ', ' ORDER BY k.path, k.reason) AS detail
+           FROM opspulse.agent_line_skips k
+           WHERE k.skipped > 0
+           GROUP BY k.agent_id) l ON l.agent_id = a.agent_id
 GROUP BY a.agent_id
 ORDER BY a.agent_id;
 END
