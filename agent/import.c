@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -24,6 +25,7 @@ enum imp_type {
 	T_OUTCOME,  /* outcome name */
 	T_SOURCE,   /* toil source name */
 	T_STATUS,   /* maintenance status name */
+	T_LATENCY,  /* [[duration_ms, count], ...], into the line's histogram */
 };
 
 /* Where a value goes: the event's common part or the kind's message. */
@@ -47,6 +49,7 @@ struct imp_field {
 #define COMPONENT(f) K(Opspulse__V1__Component, f)
 #define MAINT(f)     K(Opspulse__V1__Maintenance, f)
 #define CAPACITY(f)  K(Opspulse__V1__Capacity, f)
+#define REQUESTS(f)  K(Opspulse__V1__Requests, f)
 
 /* Fields every type may carry. */
 static const struct imp_field imp_common[] = {
@@ -125,6 +128,14 @@ static const struct imp_field imp_capacity[] = {
     {NULL},
 };
 
+static const struct imp_field imp_requests[] = {
+    {"minute", T_TIME, REQUESTS(minute_us), 1},
+    {"requests", T_U64, REQUESTS(requests), 1},
+    {"errors", T_U64, REQUESTS(errors), 1},
+    {"latency_ms", T_LATENCY, IN_KIND, 0, 0},
+    {NULL},
+};
+
 static void *
 imp_set_deploy(struct agent_event *e)
 {
@@ -180,6 +191,13 @@ imp_set_capacity(struct agent_event *e)
 	return agent_event_capacity(e);
 }
 
+static void *
+imp_set_requests(struct agent_event *e)
+{
+	e->ev.operator_ = (char *)"";
+	return agent_event_requests(e);
+}
+
 struct imp_kind {
 	const char *name;
 	void *(*set)(struct agent_event *e);
@@ -195,6 +213,7 @@ static const struct imp_kind imp_kinds[] = {
     {"component", imp_set_component, imp_component},
     {"maintenance", imp_set_maintenance, imp_maintenance},
     {"capacity", imp_set_capacity, imp_capacity},
+    {"requests", imp_set_requests, imp_requests},
 };
 
 #define IMP_NKINDS (sizeof(imp_kinds) / sizeof(imp_kinds[0]))
@@ -237,6 +256,9 @@ imp_want(enum imp_type t)
 		return "run, manual, session or import";
 	case T_STATUS:
 		return "scheduled, done or cancelled";
+	case T_LATENCY:
+		return "an array of [milliseconds, count] pairs such as "
+		       "[[12.5,1100],[480,97]]";
 	}
 	return "?";
 }
@@ -326,10 +348,105 @@ imp_find(const struct imp_field *fields, const char *name)
 	return NULL;
 }
 
-/* Applies every member of obj except "type". */
+/*
+ * The decimal text of a JSON number: what jansson read, for an integer;
+ * for a real, the shortest text that reads back as the same double, which
+ * is the text of the line for up to 15 significant digits.  Written
+ * without an exponent, as op_latency_parse_us reads it.  Returns OP_OK,
+ * or OP_EINVAL for a negative or huge value.
+ */
+static int
+imp_number_text(json_t *v, char *buf, size_t size)
+{
+	char e[40], digits[24];
+	double d = json_number_value(v);
+	int exp, nd = 0, prec;
+	size_t len;
+
+	if (json_is_integer(v)) {
+		snprintf(buf, size, "%lld", (long long)json_integer_value(v));
+		return buf[0] == '-' ? OP_EINVAL : OP_OK;
+	}
+	if (!(d >= 0) || d > 1e15 || size < 48)
+		return OP_EINVAL;
+	for (prec = 1; prec <= 17; prec++) {
+		snprintf(e, sizeof(e), "%.*e", prec - 1, d);
+		if (strtod(e, NULL) == d)
+			break;
+	}
+	for (const char *p = e; *p && *p != 'e'; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits[nd++] = *p;
+	}
+	digits[nd] = '\0';
+	exp = atoi(strchr(e, 'e') + 1);
+	if (exp < -20)
+		return OP_EINVAL;
+	if (exp >= nd - 1) { /* a whole number: digits, then zeros */
+		len = (size_t)snprintf(buf, size, "%s", digits);
+		for (int z = 0; z < exp - nd + 1; z++)
+			buf[len++] = '0';
+		buf[len] = '\0';
+	} else if (exp >= 0) {
+		snprintf(buf, size, "%.*s.%s", exp + 1, digits,
+		         digits + exp + 1);
+	} else { /* 0.000ddd */
+		len = (size_t)snprintf(buf, size, "0.");
+		for (int z = 0; z < -exp - 1; z++)
+			buf[len++] = '0';
+		snprintf(buf + len, size - len, "%s", digits);
+	}
+	return OP_OK;
+}
+
+/* One [duration_ms, count] pair of latency_ms into h. */
+static int
+imp_latency_pair(json_t *pair, struct agent_hist *h, char *err, size_t errsz)
+{
+	json_t *d = json_array_get(pair, 0), *n = json_array_get(pair, 1);
+	char text[64];
+	const char *s = text;
+	int rv;
+
+	if (!json_is_array(pair) || json_array_size(pair) != 2 ||
+	    !json_is_integer(n) || json_integer_value(n) < 1 ||
+	    !(json_is_number(d) || json_is_string(d)))
+		return imp_fail(err, errsz,
+		                "latency_ms must be %s, each count "
+		                "a positive integer",
+		                imp_want(T_LATENCY));
+	if (json_is_string(d))
+		s = json_string_value(d);
+	else if (imp_number_text(d, text, sizeof(text)) != OP_OK)
+		snprintf(text, sizeof(text), "%g", json_number_value(d));
+	rv = agent_hist_add(h, s, strlen(s), (uint64_t)json_integer_value(n),
+	                    err, errsz);
+	return rv == OP_ENOMEM ? imp_fail(err, errsz, "out of memory") : rv;
+}
+
+/* latency_ms into h. */
+static int
+imp_latency(json_t *v, struct agent_hist *h, char *err, size_t errsz)
+{
+	size_t i;
+	json_t *pair;
+	int rv;
+
+	if (!json_is_array(v))
+		return imp_fail(err, errsz, "latency_ms must be %s",
+		                imp_want(T_LATENCY));
+	json_array_foreach(v, i, pair)
+	{
+		if ((rv = imp_latency_pair(pair, h, err, errsz)) != OP_OK)
+			return rv;
+	}
+	return OP_OK;
+}
+
+/* Applies every member of obj except "type"; latency_ms goes into h. */
 static int
 imp_fields(json_t *obj, const struct imp_kind *k, struct agent_event *e,
-           void *msg, char *err, size_t errsz)
+           void *msg, struct agent_hist *h, char *err, size_t errsz)
 {
 	const char *key;
 	json_t *v;
@@ -349,6 +466,11 @@ imp_fields(json_t *obj, const struct imp_kind *k, struct agent_event *e,
 			return imp_fail(err, errsz,
 			                "unknown field \"%s\" for %s", key,
 			                k->name);
+		if (f->type == T_LATENCY) {
+			if (imp_latency(v, h, err, errsz) != OP_OK)
+				return OP_EINVAL;
+			continue;
+		}
 		if (imp_convert(f->type, v, base + f->offset) != OP_OK)
 			return imp_fail(err, errsz, "%s must be %s", key,
 			                imp_want(f->type));
@@ -369,7 +491,7 @@ imp_kind(json_t *obj, char *err, size_t errsz)
 		imp_fail(err, errsz,
 		         "\"type\" is missing; it names the event: deploy, "
 		         "deploy_failure, toil, batch, alert, component, "
-		         "maintenance or capacity");
+		         "maintenance, capacity or requests");
 		return NULL;
 	}
 	for (size_t i = 0; i < IMP_NKINDS; i++) {
@@ -421,8 +543,12 @@ import_parse_line(const char *line, size_t len, const struct agent_conf *c,
 	agent_event_init(&out->e, c);
 	/* The kind first: its defaults are then overridden by the line. */
 	msg = k->set(&out->e);
-	if ((rv = imp_fields(doc, k, &out->e, msg, err, errsz)) != OP_OK)
+	if ((rv = imp_fields(doc, k, &out->e, msg, &out->hist, err, errsz)) !=
+	    OP_OK)
 		return rv;
+	if (out->e.ev.kind_case == OPSPULSE__V1__EVENT__KIND_REQUESTS &&
+	    agent_hist_finish(&out->hist, msg) != OP_OK)
+		return imp_fail(err, errsz, "out of memory");
 	imp_auto_ids(out);
 	return op_event_validate(&out->e.ev, now_us, err, errsz);
 }
@@ -432,4 +558,5 @@ import_line_clear(struct import_line *l)
 {
 	json_decref(l->doc);
 	l->doc = NULL;
+	agent_hist_free(&l->hist);
 }

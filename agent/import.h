@@ -11,12 +11,14 @@
 
 #include "agent.h"
 #include "op_error.h"
+#include "requests.h"
 
 /* One parsed line.  e's strings point into the parsed document. */
 struct import_line {
 	struct agent_event e;
-	void *doc;      /* the jansson document that owns e's strings */
-	char idbuf[32]; /* a derived deploy or maintenance id */
+	void *doc;              /* the jansson document that owns e's strings */
+	char idbuf[32];         /* a derived deploy or maintenance id */
+	struct agent_hist hist; /* a requests line's latency buckets */
 };
 
 /*

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "requests.h"
 #include "op_error.h"
 #include "op_log.h"
 #include "op_main.h"
@@ -33,6 +34,8 @@ agent_usage(FILE *fp)
 	    "  toil record ...        log manual operational work\n"
 	    "  component record ...   declare a component and its version\n"
 	    "  maintenance record ... record a maintenance item\n"
+	    "  requests record ...    record one minute's requests, errors, "
+	    "latency\n"
 	    "  import FILE|-          load JSON Lines history (see --help)\n"
 	    "  flush [--timeout S]    wait until everything recorded is "
 	    "delivered\n"
@@ -77,6 +80,7 @@ static const struct agent_command agent_commands[] = {
     {"toil", agent_cmd_toil, 0},
     {"component", agent_cmd_component, 0},
     {"maintenance", agent_cmd_maintenance, 0},
+    {"requests", agent_cmd_requests, 0},
     {"import", agent_cmd_import, 0},
     {"flush", agent_cmd_flush, 0},
     {"status", agent_cmd_status, 0},

@@ -57,7 +57,9 @@ struct agg_conf {
 	char *timezone;
 	long long noise_minutes;
 	long long workers;
-	long long retention_days; /* 0: keep every event */
+	long long retention_days;      /* 0: keep every event */
+	long long request_minute_days; /* 0: as retention_days */
+	long long request_rollup_days; /* 0: keep every hourly rollup */
 	struct agg_team *teams;
 	size_t nteams;
 	struct agg_identity *identities;

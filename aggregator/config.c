@@ -36,6 +36,11 @@ static const struct op_cfg_option agg_options[] = {
      "requests handled at once (one database connection each)"},
     {"aggregator.retention_days", OP_CFG_INT, "0", F(retention_days),
      "drop months of events older than this many days (0: keep all)"},
+    {"aggregator.request_minute_days", OP_CFG_INT, "0", F(request_minute_days),
+     "drop months of per-minute request counts older than this many days "
+     "(0: as retention_days)"},
+    {"aggregator.request_rollup_days", OP_CFG_INT, "0", F(request_rollup_days),
+     "drop hourly request rollups older than this many days (0: keep all)"},
     {"aggregator.targets.delivery_level", OP_CFG_STRING, "high",
      F(targets.delivery_level),
      "scorecard delivery: DORA level at least this (medium, high, elite)"},
@@ -290,6 +295,24 @@ agg_conf_load(struct agg_conf *c, const char *file, int *warnings)
 		        "opspulse-aggregator: %s: retention_days must be "
 		        "0 (keep everything) to 365000\n",
 		        path);
+		return OP_ECONFIG;
+	}
+	if (c->request_minute_days < 0 || c->request_minute_days > 365000 ||
+	    c->request_rollup_days < 0 || c->request_rollup_days > 365000) {
+		fprintf(stderr,
+		        "opspulse-aggregator: %s: request_minute_days and "
+		        "request_rollup_days must be 0 to 365000\n",
+		        path);
+		return OP_ECONFIG;
+	}
+	if (c->request_rollup_days > 0 &&
+	    c->request_rollup_days < c->request_minute_days) {
+		fprintf(
+		    stderr,
+		    "opspulse-aggregator: %s: request_rollup_days (%lld) is "
+		    "shorter than request_minute_days (%lld); keep the "
+		    "hourly rollups at least as long as the minutes\n",
+		    path, c->request_rollup_days, c->request_minute_days);
 		return OP_ECONFIG;
 	}
 	if (c->slo_window_days < 1 || c->slo_window_days > 3650) {

@@ -139,6 +139,14 @@ teams_collect_settings(const struct agg_conf *c, struct teams_list *cols)
 
 	teams_setting(cols, "timezone", c->timezone);
 	teams_setting_num(cols, "noise_minutes", (double)c->noise_minutes);
+	/* Retention of request minutes and their hourly rollups
+	 * (functions/health.sql). */
+	teams_setting_num(cols, "request_minute_days",
+	                  (double)(c->request_minute_days
+	                               ? c->request_minute_days
+	                               : c->retention_days));
+	teams_setting_num(cols, "request_rollup_days",
+	                  (double)c->request_rollup_days);
 	teams_setting(cols, "target.delivery_level", t->delivery_level);
 	teams_setting_num(cols, "target.toil_ratio", t->toil_ratio);
 	teams_setting_num(cols, "target.noise_share", t->noise_share);
@@ -225,6 +233,11 @@ teams_take(struct agg_conf *c, struct agg_conf *next)
 	c->timezone = next->timezone;
 	c->noise_minutes = next->noise_minutes;
 	c->targets = next->targets;
+	/* Synced as settings: the request retention (teams_collect_settings).
+	 */
+	c->retention_days = next->retention_days;
+	c->request_minute_days = next->request_minute_days;
+	c->request_rollup_days = next->request_rollup_days;
 	next->teams = old.teams;
 	next->nteams = old.nteams;
 	next->timezone = old.timezone;

@@ -10,6 +10,9 @@
  *   wire_send ADDRESS query          the query behind `opspulse services`
  *   wire_send ADDRESS many N         a batch of N deploy events
  *   wire_send ADDRESS future         a deploy that starts in two days
+ *   wire_send ADDRESS requests SERVICE HOST MINUTE_US PART PART_END
+ *             REQUESTS ERRORS [UPPER_US:COUNT ...]
+ *                                    one Requests event (a tailer's part)
  *
  * Before ADDRESS, "--tls CA CERT KEY" connects over tls+tcp:// with that
  * client certificate (requests are then signed with it).
@@ -153,6 +156,46 @@ many(char *service, char *id, size_t n, size_t *len)
 	return out;
 }
 
+/* One Requests event from argv (see the usage above); argc counts from
+ * SERVICE.  The buckets are given as they go on the wire. */
+static uint8_t *
+requests(int argc, char **argv, size_t *len)
+{
+	static char env[] = "production";
+	Opspulse__V1__LatencyBucket b[64], *bp[64];
+	Opspulse__V1__Requests r;
+	op_event e, *ev = &e;
+
+	if (argc < 7 || argc - 7 > 64)
+		return NULL;
+	opspulse__v1__event__init(&e);
+	opspulse__v1__requests__init(&r);
+	e.service = argv[0];
+	e.env = env;
+	e.host = argv[1];
+	e.recorded_us = op_time_now_us();
+	e.kind_case = OPSPULSE__V1__EVENT__KIND_REQUESTS;
+	e.requests = &r;
+	r.minute_us = strtoll(argv[2], NULL, 10);
+	r.part = argv[3];
+	r.part_end = strtoull(argv[4], NULL, 10);
+	r.requests = strtoull(argv[5], NULL, 10);
+	r.errors = strtoull(argv[6], NULL, 10);
+	for (int i = 7; i < argc; i++) {
+		Opspulse__V1__LatencyBucket *x = &b[r.n_latency];
+
+		opspulse__v1__latency_bucket__init(x);
+		x->upper_us = strtoull(argv[i], NULL, 10);
+		x->count = strtoull(
+		    strchr(argv[i], ':') ? strchr(argv[i], ':') + 1 : "0", NULL,
+		    10);
+		r.timed += x->count;
+		bp[r.n_latency++] = x;
+	}
+	r.latency = bp;
+	return batch(&ev, 1, 0, len);
+}
+
 static uint8_t *
 query(size_t *len)
 {
@@ -238,6 +281,8 @@ main(int argc, char **argv)
 		req = query(&len);
 	} else if (strcmp(argv[2], "many") == 0 && argc > 3) {
 		req = many(svc_ok, id1, strtoul(argv[3], NULL, 10), &len);
+	} else if (strcmp(argv[2], "requests") == 0) {
+		req = requests(argc - 3, argv + 3, &len);
 	} else if (strcmp(argv[2], "future") == 0) {
 		deploy_event(&e[0], &d[0], svc_ok, id1, default_host);
 		d[0].started_us += 2 * 86400 * OP_US_PER_SEC;
