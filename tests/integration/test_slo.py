@@ -342,11 +342,60 @@ def test_slo_matches_independent_computation():
              month_rows(records, msince - timedelta(hours=5), UNTIL), "--by month")
         same(slo_sql(c, "slo_by_month", msince, UNTIL, "off"),
              month_rows(records, msince, UNTIL), "--by month from the minutes")
+        check_report(c, want)
         for fmt in ("table", "csv", "markdown"):
             out = c.cli("slo", "--since", iso(SINCE), "--until", iso(UNTIL), "--format",
                         fmt).stdout
             check("pager" in out and "page" in out and "exhausted" in out,
                   "slo --format %s shows the rows: %r" % (fmt, out[:300]))
+
+
+def block(html, ident):
+    start = html.find('id="%s"' % ident)
+    check(start >= 0, "report: no %s" % ident)
+    return html[start:html.find("</div>", start)]
+
+
+def pct(v):
+    """A fraction as the report writes it: at most three decimals."""
+    return ("%.3f" % (float(v) * 100)).rstrip("0").rstrip(".") + " %"
+
+
+def check_report(c, want):
+    """The review page: a row per objective with its bar, and an action
+    per exhausted budget, page or ticket, and deploys while exhausted."""
+    html = c.cli("report", "--since", iso(SINCE), "--until", iso(UNTIL), "--format",
+                 "html").stdout
+    with open(os.path.join(c.dir, "slo-report.html"), "w") as f:
+        f.write(html)
+    section = html[html.find('<section id="slo"'):]
+    section = section[:section.find("</section>")]
+    check_eq(section.count("<tr>") - 1, len(want), "report: SLO rows")
+    check_eq(section.count('<svg class="bar"'), sum(w["total"] > 0 for w in want),
+             "report: a budget bar per measured objective")
+    for w in want:
+        if w["total"]:
+            check(pct(w["budget_remaining"]) in section,
+                  "report: budget of %s %s (%s)" % (w["service"], w["objective"],
+                                                    pct(w["budget_remaining"])))
+    exhausted = block(html, "act-slo-exhausted")
+    burn = block(html, "act-slo-burn")
+    deps = block(html, "act-slo-deploys")
+    for w in want:
+        name = "<b>%s</b> %s" % (w["service"], w["objective"])
+        check_eq(name in exhausted, w["status"] == "exhausted",
+                 "report: %s %s listed as exhausted" % (w["service"], w["objective"]))
+        check_eq(name in burn, w["alert"] in ("page", "ticket"),
+                 "report: %s %s listed as burning" % (w["service"], w["objective"]))
+        check_eq(name in deps, w["deploys_while_exhausted"] > 0,
+                 "report: %s %s listed with deploys" % (w["service"], w["objective"]))
+    check("<b>3 deploys</b>" in deps, "report: deploys counted: %r" % deps)
+    check("<b>page</b>" in burn and "<b>ticket</b>" in burn,
+          "report: page and ticket: %r" % burn)
+    md = c.cli("report", "--since", iso(SINCE), "--until", iso(UNTIL), "--format",
+               "markdown").stdout
+    check("Service level objectives" in md and "`!!!" in md,
+          "markdown report: SLO table with an overspent bar")
 
 
 # ---- configuration -------------------------------------------------------------
