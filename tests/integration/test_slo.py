@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from harness import AGGREGATOR, Cluster, check, check_eq, fail, run, wait_for
+from harness import AGGREGATOR, Cluster, check, check_close, check_eq, fail, run, wait_for
 
 ENV = dict(os.environ, USER="slo-test")
 NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
@@ -343,11 +343,46 @@ def test_slo_matches_independent_computation():
         same(slo_sql(c, "slo_by_month", msince, UNTIL, "off"),
              month_rows(records, msince, UNTIL), "--by month from the minutes")
         check_report(c, want)
+        check_metrics(c, records, deps)
         for fmt in ("table", "csv", "markdown"):
             out = c.cli("slo", "--since", iso(SINCE), "--until", iso(UNTIL), "--format",
                         fmt).stdout
             check("pager" in out and "page" in out and "exhausted" in out,
                   "slo --format %s shows the rows: %r" % (fmt, out[:300]))
+
+
+def check_metrics(c, records, deps):
+    """/metrics: budgets over the last 28 days (which hold every record)
+    equal this test's; burn rates equal opspulse slo's over the same
+    default window (read between two equal scrapes)."""
+    want = expected_rows(records, deps, SINCE - timedelta(days=1), NOW + timedelta(hours=1))
+    def slo_metrics():
+        return {k: v for k, v in c.metrics().items() if k.startswith("opspulse_slo_")}
+    for _ in range(5):
+        before, rows, after = slo_metrics(), slo_cli(c), slo_metrics()
+        if before == after:
+            break
+    check_eq(before, after, "two scrapes around opspulse slo")
+    for w in want:
+        key = 'opspulse_slo_budget_remaining{service="%s",objective="%s"}' % (
+            w["service"], w["objective"])
+        if w["total"] == 0:
+            check(key not in before, "no sample without data: %s" % key)
+        else:
+            check_close(before.get(key), float(w["budget_remaining"]), key)
+    check_eq(len(rows), len(OBJECTIVES), "opspulse slo rows over the default window")
+    samples = 0
+    for r in rows:
+        for span in SPANS:
+            key = 'opspulse_slo_burn_rate{service="%s",objective="%s",window="%s"}' % (
+                r["service"], r["objective"], span)
+            v = r["burn_rate_" + span]
+            if v is None:
+                check(key not in before, "no sample for a span without requests: %s" % key)
+            else:
+                check_close(before.get(key), float(v), key)
+                samples += 1
+    check(samples >= 10, "burn rate samples: %d" % samples)
 
 
 def block(html, ident):
