@@ -6,8 +6,10 @@
 -- status, alert, met) is taken on exact numeric products of the counts,
 -- never on a rounded ratio: bad > (1 - target) x total is overspent, and a
 -- burn rate b >= k is bad >= k x (1 - target) x total.  Counts come from
--- the hourly rollup for the whole, clean hours of a span and from the
--- request minutes for the rest, as opspulse.health_stats reads them.
+-- the daily and hourly rollups for the whole, clean days and hours of a
+-- span and from the request minutes for the rest, as
+-- opspulse.health_stats reads them, every span of a query in one pass
+-- (opspulse.slo_spans).
 
 -- Replaces the objectives and slo_window_days with the configuration's,
 -- in one statement.  p_targets are percentages as written in the file
@@ -43,88 +45,6 @@ LANGUAGE sql STABLE AS $$
                WHERE t.name = p_team AND o.service = ANY (t.services)))
 $$;
 
--- One service's requests, errors, timed requests and slow requests (timed
--- requests whose bucket upper value exceeds p_slow_us, SPEC §12.2; 0 when
--- p_slow_us is NULL) over the minutes in [p_lo, p_hi) of p_env.  Sums are
--- 0 without data.  Read as opspulse.health_stats reads: whole clean UTC
--- days from request_days, whole clean hours at the edges (and in days
--- holding a dirty hour) from request_hours, the rest from the minutes
--- (all of it when the session sets opspulse.rollups to off).
-CREATE OR REPLACE FUNCTION opspulse.slo_span(p_service text, p_env text, p_lo timestamptz,
-                                             p_hi timestamptz, p_slow_us numeric)
-RETURNS TABLE (requests numeric, errors numeric, timed numeric, slow numeric)
-LANGUAGE plpgsql STABLE
-SET jit = off AS $$
-#variable_conflict use_column
-DECLARE
-    lo_h timestamptz := opspulse.hour_ceil(p_lo);
-    hi_h timestamptz := date_trunc('hour', p_hi, 'UTC');
-    lo_d timestamptz := date_trunc('day', lo_h - interval '1 microsecond', 'UTC')
-                        + interval '1 day';
-    hi_d timestamptz := date_trunc('day', hi_h, 'UTC');
-BEGIN
-    IF coalesce(current_setting('opspulse.rollups', true), '') = 'off' OR lo_h >= hi_h THEN
-        lo_h := p_hi;   -- no whole hour: every minute from request_minutes
-        hi_h := p_hi;
-    END IF;
-    IF lo_d >= hi_d OR lo_h = p_hi THEN
-        lo_d := hi_h;   -- no whole day: the whole hours from request_hours
-        hi_d := hi_h;
-    END IF;
-    RETURN QUERY
-    WITH dirty AS (
-        SELECT DISTINCT d.hour FROM opspulse.request_hours_dirty d
-        WHERE d.service = p_service AND d.env = p_env AND d.hour >= lo_h AND d.hour < hi_h),
-    dirty_days AS (
-        SELECT DISTINCT date_trunc('day', d.hour, 'UTC') AS day FROM dirty d
-        WHERE d.hour >= lo_d AND d.hour < hi_d),
-    hour_spans AS (
-        SELECT lo_h AS lo, lo_d AS hi
-        UNION ALL
-        SELECT hi_d, hi_h
-        UNION ALL
-        SELECT d.day, d.day + interval '1 day' FROM dirty_days d),
-    minute_spans AS (
-        SELECT p_lo AS lo, lo_h AS hi
-        UNION ALL
-        SELECT hi_h, p_hi WHERE hi_h < p_hi
-        UNION ALL
-        SELECT d.hour, d.hour + interval '1 hour' FROM dirty d),
-    u AS (
-        SELECT x.requests, x.errors, x.timed, x.latency_upper, x.latency_count
-        FROM opspulse.request_days x
-        WHERE x.service = p_service AND x.env = p_env AND x.day >= lo_d AND x.day < hi_d
-          AND x.day NOT IN (SELECT d.day FROM dirty_days d)
-        UNION ALL
-        -- One index range scan per span (OFFSET 0 keeps each a nested
-        -- loop instead of a join over every row).
-        SELECT h.requests, h.errors, h.timed, h.latency_upper, h.latency_count
-        FROM hour_spans sp
-        CROSS JOIN LATERAL (
-            SELECT x.hour, x.requests, x.errors, x.timed, x.latency_upper, x.latency_count
-            FROM opspulse.request_hours x
-            WHERE x.service = p_service AND x.env = p_env
-              AND x.hour >= sp.lo AND x.hour < sp.hi
-            OFFSET 0) h
-        WHERE sp.lo < sp.hi AND h.hour NOT IN (SELECT d.hour FROM dirty d)
-        UNION ALL
-        SELECT m.requests, m.errors, m.timed, m.latency_upper, m.latency_count
-        FROM minute_spans sp
-        CROSS JOIN LATERAL (
-            SELECT x.requests, x.errors, x.timed, x.latency_upper, x.latency_count
-            FROM opspulse.request_minutes x
-            WHERE x.service = p_service AND x.env = p_env
-              AND x.minute >= sp.lo AND x.minute < sp.hi
-            OFFSET 0) m
-        WHERE sp.lo < sp.hi)
-    SELECT coalesce(sum(u.requests), 0)::numeric, coalesce(sum(u.errors), 0)::numeric,
-           coalesce(sum(u.timed), 0)::numeric,
-           coalesce(sum((SELECT sum(x.c) FROM unnest(u.latency_upper, u.latency_count) x(b, c)
-                         WHERE x.b > p_slow_us)), 0)::numeric
-    FROM u;
-END
-$$;
-
 -- Timed requests of a histogram whose bucket upper value exceeds
 -- p_slow_us (0 when p_slow_us is NULL).
 CREATE OR REPLACE FUNCTION opspulse.slo_slow(p_upper bigint[], p_count bigint[],
@@ -134,12 +54,16 @@ RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
     WHERE x.b > p_slow_us
 $$;
 
--- opspulse.slo_span for many spans at once, set-based: span i is
--- [p_los[i], p_his[i]) of service p_services[i], named p_ids[i] (unique
--- per service), slow above p_slow_us[i] (one threshold per service).
--- Each day, hour and minute row is read and its slow requests counted
--- once, however many spans hold it; the levels and dirty marks are those
--- of opspulse.slo_span, so both give the same sums.
+-- Requests, errors, timed and slow requests (timed, bucket upper value
+-- above p_slow_us[i]: SPEC §12.2) of many spans at once: span i is the
+-- minutes in [p_los[i], p_his[i]) of service p_services[i] in p_env,
+-- named p_ids[i] (unique per service); one threshold per service.  Sums
+-- are 0 without data.  Read as opspulse.health_stats reads: whole clean
+-- UTC days from request_days, whole clean hours at the edges (and in days
+-- holding a dirty hour) from request_hours, the rest (partial hours,
+-- dirty hours) from the minutes; every minute when the session sets
+-- opspulse.rollups to off.  Set-based: each day, hour and minute row is
+-- read and its slow requests counted once, however many spans hold it.
 CREATE OR REPLACE FUNCTION opspulse.slo_spans(p_env text, p_services text[], p_ids integer[],
                                               p_los timestamptz[], p_his timestamptz[],
                                               p_slow_us numeric[])
@@ -268,18 +192,6 @@ CREATE OR REPLACE FUNCTION opspulse.slo_pick(p_objective text, p_requests numeri
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE p_objective WHEN 'latency' THEN p_timed ELSE p_requests END,
            CASE p_objective WHEN 'latency' THEN p_slow ELSE p_errors END
-$$;
-
--- (total, bad) of one objective over [p_lo, p_hi).
-CREATE OR REPLACE FUNCTION opspulse.slo_counts(p_service text, p_objective text,
-                                               p_threshold_ms numeric, p_env text,
-                                               p_lo timestamptz, p_hi timestamptz,
-                                               OUT total numeric, OUT bad numeric)
-LANGUAGE sql STABLE AS $$
-    SELECT p.total, p.bad
-    FROM opspulse.slo_span(p_service, p_env, p_lo, p_hi, p_threshold_ms * 1000) s
-    CROSS JOIN LATERAL opspulse.slo_pick(p_objective, s.requests, s.errors, s.timed,
-                                         s.slow) p
 $$;
 
 -- Overspent: more bad events than the budget (1 - target) x total allows,
@@ -450,16 +362,32 @@ SET jit = off SET work_mem = '64MB' AS $$
         SELECT opspulse.month_after(m.prev) FROM m WHERE opspulse.month_after(m.prev) < p_until
     ),
     months AS (
-        SELECT opspulse.month_after(m.prev) AS lo,
+        SELECT row_number() OVER (ORDER BY m.prev)::integer AS id,
+               opspulse.month_after(m.prev) AS lo,
                least(opspulse.month_after(opspulse.month_after(m.prev)), p_until) AS hi
         FROM m WHERE opspulse.month_after(m.prev) < p_until
+    ),
+    o AS MATERIALIZED (SELECT * FROM opspulse.slo_objectives(p_services, p_team)),
+    spans AS (
+        SELECT k.service, months.id, months.lo, months.hi, k.slow
+        FROM (SELECT o.service, max(o.threshold_ms) * 1000 AS slow FROM o
+              GROUP BY o.service) k
+        CROSS JOIN months
+    ),
+    n AS (
+        SELECT x.* FROM (SELECT array_agg(s.service) AS sv, array_agg(s.id) AS ids,
+                                array_agg(s.lo) AS los, array_agg(s.hi) AS his,
+                                array_agg(s.slow) AS slows FROM spans s) a
+        CROSS JOIN LATERAL opspulse.slo_spans(p_env, a.sv, a.ids, a.los, a.his, a.slows) x
+        WHERE a.sv IS NOT NULL
     )
-    SELECT o.service, o.objective, to_char(m.lo AT TIME ZONE 'UTC', 'YYYY-MM'), o.target,
+    SELECT o.service, o.objective, to_char(mo.lo AT TIME ZONE 'UTC', 'YYYY-MM'), o.target,
            o.threshold_ms, x.total::bigint, x.bad::bigint, 1 - x.bad / nullif(x.total, 0),
            CASE WHEN x.total > 0 THEN x.bad <= (1 - o.target) * x.total END
-    FROM opspulse.slo_objectives(p_services, p_team) o
-    CROSS JOIN months m
-    CROSS JOIN LATERAL opspulse.slo_counts(o.service, o.objective, o.threshold_ms, p_env,
-                                           m.lo, m.hi) x
-    ORDER BY o.service, o.objective, m.lo
+    FROM o
+    JOIN n ON n.service = o.service
+    JOIN months mo ON mo.id = n.id
+    CROSS JOIN LATERAL opspulse.slo_pick(o.objective, n.requests, n.errors, n.timed,
+                                         n.slow) x
+    ORDER BY o.service, o.objective, mo.lo
 $$;
