@@ -342,6 +342,7 @@ def test_slo_matches_independent_computation():
              month_rows(records, msince - timedelta(hours=5), UNTIL), "--by month")
         same(slo_sql(c, "slo_by_month", msince, UNTIL, "off"),
              month_rows(records, msince, UNTIL), "--by month from the minutes")
+        check_scorecard(c, want)
         check_report(c, want)
         check_metrics(c, records, deps)
         for fmt in ("table", "csv", "markdown"):
@@ -349,6 +350,34 @@ def test_slo_matches_independent_computation():
                         fmt).stdout
             check("pager" in out and "page" in out and "exhausted" in out,
                   "slo --format %s shows the rows: %r" % (fmt, out[:300]))
+
+
+def check_scorecard(c, want):
+    """Area slo: 1 without requests, 3 when every objective's budget is
+    >= 0 (the reason names each), else 2 (it names those that fall
+    short)."""
+    rows = c.cli_json("scorecard", "--since", iso(SINCE), "--until", iso(UNTIL))["rows"]
+    got = {r["service"]: r for r in rows if r["area"] == "slo"}
+    services = {r["service"] for r in rows}
+    check_eq(sorted(got), sorted(services), "an slo area per service")
+    for svc in sorted(services):
+        objs = [w for w in want if w["service"] == svc]
+        if not objs:
+            level = 1
+        elif sum(w["total"] for w in objs) == 0:
+            level = 1
+        elif all(w["budget_remaining"] is not None and w["budget_remaining"] >= 0
+                 for w in objs):
+            level = 3
+        else:
+            level = 2
+        check_eq(got[svc]["level"], level, "scorecard slo of %s (%s)" % (svc, got[svc]["reason"]))
+        named = objs if level == 3 else [w for w in objs if w["budget_remaining"] is None
+                                             or w["budget_remaining"] < 0]
+        for w in named if level > 1 else []:
+            check(w["objective"] in got[svc]["reason"],
+                  "reason names %s: %r" % (w["objective"], got[svc]["reason"]))
+    check("-1340 %" in got["pager"]["reason"], "pager's reason: %r" % got["pager"]["reason"])
 
 
 def check_metrics(c, records, deps):
