@@ -31,6 +31,17 @@ struct agg_targets {
 	long long bus_factor;
 };
 
+/* One entry of aggregator.slos (SPEC §12.4): the numbers keep the text
+ * of the file (a float as its shortest exact decimal), so that SQL reads
+ * them as exact numerics.  availability or latency_ms may be NULL. */
+struct agg_slo {
+	char *service;
+	char *availability;   /* percent, e.g. "99.9" */
+	char *latency_ms;     /* threshold; set with latency_target */
+	char *latency_target; /* percent of timed requests within it */
+	int line;             /* in the configuration file */
+};
+
 /* Hosts an identity (certificate CN) may send events for besides its own
  * (SPEC §7): fnmatch(3) patterns. */
 struct agg_identity {
@@ -69,6 +80,9 @@ struct agg_conf {
 	struct agg_http_user *http_users;
 	size_t nhttp_users;
 	struct op_strlist http_tokens; /* bearer tokens, for scrapers */
+	struct agg_slo *slos;
+	size_t nslos;
+	long long slo_window_days;
 	char *config_file;
 };
 

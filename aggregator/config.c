@@ -13,6 +13,7 @@
 
 #include "aggregator.h"
 #include "op_error.h"
+#include "slos.h"
 
 #define F(field) offsetof(struct agg_conf, field)
 
@@ -82,6 +83,12 @@ static const struct op_cfg_option agg_options[] = {
     {"aggregator.teams", OP_CFG_CUSTOM, NULL, 0,
      "teams: name, members, hours_per_week, timezone, services",
      agg_parse_teams, agg_free_teams},
+    {"aggregator.slos", OP_CFG_CUSTOM, NULL, 0,
+     "SLOs: ( { service = \"billing\"; availability = 99.9; latency_ms = "
+     "300.0; latency_target = 99.0; } )",
+     slos_conf_parse, slos_conf_free},
+    {"aggregator.slo_window_days", OP_CFG_INT, "28", F(slo_window_days),
+     "trailing window of the error budget policy, in days"},
     {"aggregator.identities", OP_CFG_CUSTOM, NULL, 0,
      "hosts a certificate CN may send events for besides its own: "
      "( { name = \"importer\"; hosts = [ \"*\" ]; } )",
@@ -591,6 +598,15 @@ agg_conf_load(struct agg_conf *c, const char *file, int *warnings)
 		    path, c->request_rollup_days, c->request_minute_days);
 		return OP_ECONFIG;
 	}
+	if (c->slo_window_days < 1 || c->slo_window_days > 3650) {
+		fprintf(stderr,
+		        "opspulse-aggregator: %s: slo_window_days must be 1 "
+		        "to 3650\n",
+		        path);
+		return OP_ECONFIG;
+	}
+	if (warnings)
+		*warnings += slos_conf_warn(c, path);
 	c->config_file = strdup(path);
 	return c->config_file ? OP_OK : OP_ENOMEM;
 }

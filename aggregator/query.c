@@ -34,6 +34,8 @@ static const struct query_def {
     {"capacity", NULL, QUERY_STD("capacity")},
     {"batches", NULL, QUERY_STD("batches")},
     {"health", NULL, QUERY_STD("health")},
+    {"slo", NULL, QUERY_STD("slo")},
+    {"slo", "month", QUERY_STD("slo_by_month")},
     {"scorecard", NULL, QUERY_STD("scorecard")},
     {"services", NULL, QUERY_STD("service_list")},
     {"agents", NULL, "SELECT * FROM opspulse.agents()"},

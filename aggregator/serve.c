@@ -23,6 +23,7 @@
 #include "op_transport.h"
 #include "request.h"
 #include "store.h"
+#include "slos.h"
 #include "teams.h"
 
 #define MOD "serve"
@@ -43,6 +44,7 @@ struct serve_state {
 	struct request_ctx ctx; /* owns its stores and access */
 	unsigned nworkers;
 	struct teams_sync *teams; /* the main thread's */
+	struct slos_sync *slos;   /* the main thread's */
 	struct store *maint;      /* the main thread's, for partitions */
 	struct store *fresh;      /* query_database's role and lag; or NULL */
 	int fresh_standby;        /* its last role: 1 standby, 0 primary, -1 */
@@ -63,6 +65,7 @@ serve_free(struct serve_state *st)
 	free(st->ctx.queries);
 	store_free(st->fresh);
 	teams_sync_free(st->teams);
+	slos_sync_free(st->slos);
 	access_free(st->ctx.access);
 	store_free(st->maint);
 }
@@ -102,6 +105,7 @@ serve_init(struct serve_state *st, struct agg_conf *c)
 	if ((st->ctx.stores = calloc(st->nworkers, sizeof(*st->ctx.stores))) ==
 	        NULL ||
 	    teams_sync_alloc(&st->teams, c->database) != OP_OK ||
+	    slos_sync_alloc(&st->slos, c->database) != OP_OK ||
 	    store_alloc(&st->maint, c->database) != OP_OK)
 		return OP_ENOMEM;
 	if (access_alloc(&st->ctx.access, c, st->nworkers) != OP_OK)
@@ -140,6 +144,8 @@ serve_reload(struct serve_state *st, struct agg_conf *c)
 			              "certificate and credentials");
 		teams_take(c, &next);
 		teams_sync_run(st->teams, c);
+		slos_take(c, &next);
+		slos_sync_run(st->slos, c);
 		c->retention_days = next.retention_days;
 		st->maint_due_ms = op_time_mono_ms(); /* now */
 		st->rollup_due_ms = st->maint_due_ms;
@@ -269,7 +275,8 @@ serve_wait(const sigset_t *set, const struct serve_state *st)
 
 	if (st->rollup_due_ms - now < ms)
 		ms = st->rollup_due_ms - now;
-	if (teams_sync_pending(st->teams) && ms > SERVE_RETRY_MS)
+	if ((teams_sync_pending(st->teams) || slos_sync_pending(st->slos)) &&
+	    ms > SERVE_RETRY_MS)
 		ms = SERVE_RETRY_MS;
 	ms = ms < 0 ? 0 : ms;
 	wait.tv_sec = (time_t)(ms / 1000);
@@ -304,6 +311,8 @@ serve_loop(struct serve_state *st, struct agg_conf *c, const sigset_t *set)
 			serve_reload(st, c);
 		else if (teams_sync_pending(st->teams))
 			teams_sync_run(st->teams, c);
+		if (sig == 0 && slos_sync_pending(st->slos))
+			slos_sync_run(st->slos, c);
 		if (op_time_mono_ms() >= st->maint_due_ms)
 			serve_maintain(st);
 		if (op_time_mono_ms() >= st->rollup_due_ms) {
@@ -335,6 +344,7 @@ agg_serve(struct agg_conf *c)
 	}
 	/* Teams first, so that no query is answered with stale ones. */
 	teams_sync_run(st.teams, c);
+	slos_sync_run(st.slos, c);
 	serve_maintain(&st);
 	serve_freshness(&st);
 	if (op_server_start(&server, &c->listen, &c->tls, st.nworkers,

@@ -40,6 +40,10 @@ static const struct cli_command {
     {"batches", "Batches", "runs, failures, duration p50/p95 and change"},
     {"health", "Service health",
      "requests, error rate, latency p50/p95/p99, peak minute"},
+    {"slo", "SLOs and error budgets",
+     "achieved, budget remaining, burn rates, alert, deploys while "
+     "exhausted",
+     "month"},
     {"scorecard", "Scorecard", "level 1-3 per service and area, why"},
     {"services", "Services", "known services, teams, time zones, events"},
     {"agents", "Agents",
@@ -74,7 +78,8 @@ cli_usage(FILE *fp)
 	    "  --team T         only the services of this team\n"
 	    "  --env E          environment (default: production)\n"
 	    "  --by G           grouping: toil --by task|team, alerts --by "
-	    "rule\n"
+	    "rule,\n"
+	    "                   slo --by month\n"
 	    "  --format F       table, json, csv or markdown (default: table "
 	    "on\n"
 	    "                   a terminal, json otherwise); report: html or\n"
