@@ -86,6 +86,8 @@ struct agent_event {
 		Opspulse__V1__Maintenance maintenance;
 		Opspulse__V1__Capacity capacity;
 		Opspulse__V1__Requests requests;
+		Opspulse__V1__Incident incident;
+		Opspulse__V1__ActionItem action_item;
 	} u;
 };
 
@@ -104,6 +106,10 @@ Opspulse__V1__Maintenance *agent_event_maintenance(struct agent_event *e);
 Opspulse__V1__Capacity *agent_event_capacity(struct agent_event *e);
 /* The latency buckets of a Requests event are borrowed like its strings. */
 Opspulse__V1__Requests *agent_event_requests(struct agent_event *e);
+/* An incident record with no field set (fields 0); the caller sets the
+ * fields it names and their bits (OP_INCIDENT_BIT). */
+Opspulse__V1__Incident *agent_event_incident(struct agent_event *e);
+Opspulse__V1__ActionItem *agent_event_action_item(struct agent_event *e);
 
 /*
  * A stable id for a deploy that came without one, from its content, so
@@ -152,6 +158,8 @@ int agent_cmd_toil(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_component(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_maintenance(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_import(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_incident(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_action(const struct agent_conf *c, int argc, char **argv);
 
 /* Internal: the PostgreSQL version probe the daemon runs as a child
  * (collectors/postgresql.c).  Reads a connection string on stdin. */

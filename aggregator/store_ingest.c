@@ -20,7 +20,7 @@
 #include "store_encode.h"
 #include "store_int.h"
 
-#define STORE_MAX_COLS 13
+#define STORE_MAX_COLS 18
 /* bigint[] columns of one kind, at most. */
 #define STORE_MAX_INTS 2
 /* PostgreSQL's binary timestamps count from 2000-01-01 00:00:00 UTC. */
@@ -57,7 +57,8 @@ static const struct store_type_name {
 struct store_row;
 typedef void store_bind_fn(struct store_row *r, const op_event *e);
 static store_bind_fn bind_deploy, bind_deploy_failure, bind_toil, bind_batch,
-    bind_alert, bind_component, bind_maintenance, bind_capacity, bind_requests;
+    bind_alert, bind_component, bind_maintenance, bind_capacity, bind_requests,
+    bind_incident, bind_action_item, bind_toil_tail;
 
 /*
  * One row per event kind: its table; its columns in the order
@@ -87,6 +88,9 @@ static const struct store_kind {
 	/* The column naming a part (0: none).  A row whose part is not empty
 	 * is identified by it, not by its content: its key is all zeros. */
 	int part_col;
+	/* Appends the columns after agent_id (before content_key), which
+	 * the content key leaves out, or NULL. */
+	store_bind_fn *bind_tail;
 } store_kinds[] = {
     [OPSPULSE__V1__EVENT__KIND_DEPLOY] =
         {"deploys",
@@ -97,10 +101,13 @@ static const struct store_kind {
         {"deploy_failures", "service, env, host, deploy_id, at, agent_id",
          "ttttTt", NULL, NULL, NULL, bind_deploy_failure},
     [OPSPULSE__V1__EVENT__KIND_TOIL] =
-        {"toil",
-         "service, env, host, operator, task, started_at, duration_s, "
-         "source, agent_id, content_key",
-         "tttttTittk", NULL, NULL, NULL, bind_toil},
+        /* The incident a toil entry responded to is not part of its content
+         * key, so the keys of entries stored before it existed stay the same.
+         */
+    {"toil",
+     "service, env, host, operator, task, started_at, duration_s, "
+     "source, agent_id, incident_id, content_key",
+     "tttttTitttk", NULL, NULL, NULL, bind_toil, 0, bind_toil_tail},
     [OPSPULSE__V1__EVENT__KIND_BATCH] =
         {"batch_runs",
          "service, env, host, task, started_at, duration_s, outcome, "
@@ -159,6 +166,31 @@ static const struct store_kind {
          "EXCLUDED.agent_id, received_at = now() WHERE EXCLUDED.part_end > "
          "request_minutes.part_end",
          bind_requests, 4},
+    /* One record of an incident, by its content (recording time
+     * included): the incident is the merge of its records in recording
+     * order (functions/incidents.sql).  A field the record does not set
+     * is NULL. */
+    [OPSPULSE__V1__EVENT__KIND_INCIDENT] =
+        {"incident_records",
+         "service, env, host, incident_id, recorded_at, severity, title, "
+         "started_at, detected_at, acknowledged_at, mitigated_at, "
+         "resolved_at, deploy_id, commander, postmortem, postmortem_at, "
+         "agent_id, content_key",
+         "ttttTitTTTTTtttTtk", NULL, NULL, NULL, bind_incident},
+    /* An action item recorded again takes the latest content. */
+    [OPSPULSE__V1__EVENT__KIND_ACTION_ITEM] =
+        {"action_items",
+         "service, env, host, action_id, incident_id, title, owner, due_at, "
+         "status, done_at, recorded_at, agent_id",
+         "tttttttTtTTt", "DISTINCT ON (service, action_id)",
+         "ORDER BY service, action_id, recorded_at DESC",
+         "ON CONFLICT (service, action_id) DO UPDATE SET env = EXCLUDED.env, "
+         "host = EXCLUDED.host, incident_id = EXCLUDED.incident_id, title = "
+         "EXCLUDED.title, owner = EXCLUDED.owner, due_at = EXCLUDED.due_at, "
+         "status = EXCLUDED.status, done_at = EXCLUDED.done_at, "
+         "recorded_at = EXCLUDED.recorded_at, agent_id = EXCLUDED.agent_id "
+         "WHERE EXCLUDED.recorded_at > action_items.recorded_at",
+         bind_action_item},
 };
 
 #define STORE_NKINDS (sizeof(store_kinds) / sizeof(store_kinds[0]))
@@ -273,6 +305,7 @@ struct store_row {
 	struct store_val v[STORE_MAX_COLS];
 	unsigned char key[STORE_KEY_BYTES];
 	int n;
+	int keyed; /* columns the content key covers: those before agent_id */
 	struct sbuf *ints; /* text of the bigint[] columns, in order */
 	int nints;
 };
@@ -458,6 +491,64 @@ bind_deploy_failure(struct store_row *r, const op_event *e)
 }
 
 static void
+bind_toil_tail(struct store_row *r, const op_event *e)
+{
+	r_opt(r, e->toil->incident);
+}
+
+/* A string field of an incident record: NULL unless the record sets it. */
+static void
+r_inc_str(struct store_row *r, const Opspulse__V1__Incident *in, uint32_t bit,
+          const char *s)
+{
+	r_put(r, (struct store_val){.s = s, .null = !(in->fields & bit) || !s});
+}
+
+static void
+r_inc_time(struct store_row *r, const Opspulse__V1__Incident *in, uint32_t bit,
+           int64_t us)
+{
+	r_put(r, (struct store_val){.i = us, .null = !(in->fields & bit)});
+}
+
+static void
+bind_incident(struct store_row *r, const op_event *e)
+{
+	const Opspulse__V1__Incident *in = e->incident;
+
+	r_str(r, in->id);
+	r_time(r, e->recorded_us ? e->recorded_us : op_time_now_us());
+	r_put(r, (struct store_val){
+	             .i = in->severity,
+	             .null = !(in->fields & OP_INCIDENT_BIT(SEVERITY))});
+	r_inc_str(r, in, OP_INCIDENT_BIT(TITLE), in->title);
+	r_inc_time(r, in, OP_INCIDENT_BIT(STARTED), in->started_us);
+	r_inc_time(r, in, OP_INCIDENT_BIT(DETECTED), in->detected_us);
+	r_inc_time(r, in, OP_INCIDENT_BIT(ACKNOWLEDGED), in->acknowledged_us);
+	r_inc_time(r, in, OP_INCIDENT_BIT(MITIGATED), in->mitigated_us);
+	r_inc_time(r, in, OP_INCIDENT_BIT(RESOLVED), in->resolved_us);
+	r_inc_str(r, in, OP_INCIDENT_BIT(DEPLOY), in->deploy);
+	r_inc_str(r, in, OP_INCIDENT_BIT(COMMANDER), in->commander);
+	r_inc_str(r, in, OP_INCIDENT_BIT(POSTMORTEM), in->postmortem);
+	r_inc_time(r, in, OP_INCIDENT_BIT(POSTMORTEM_AT), in->postmortem_us);
+}
+
+static void
+bind_action_item(struct store_row *r, const op_event *e)
+{
+	const Opspulse__V1__ActionItem *a = e->action_item;
+
+	r_str(r, a->id);
+	r_str(r, a->incident);
+	r_str(r, a->title);
+	r_str(r, a->owner);
+	r_time(r, a->due_us);
+	r_str(r, op_action_status_name(a->status));
+	r_opt_time(r, a->done_us);
+	r_time(r, e->recorded_us ? e->recorded_us : op_time_now_us());
+}
+
+static void
 bind_component(struct store_row *r, const op_event *e)
 {
 	r_str(r, e->component->name);
@@ -475,7 +566,10 @@ store_bind_event(const struct store_kind *k, struct store_row *r,
 	r_str(r, e->env);
 	r_str(r, e->host);
 	k->bind(r, e);
+	r->keyed = r->n;
 	r_str(r, agent);
+	if (k->bind_tail)
+		k->bind_tail(r, e);
 }
 
 /* ---- content keys ------------------------------------------------------- */
@@ -557,7 +651,7 @@ store_key(const struct store_kind *k, const enum store_type *types,
 		return OP_ENOMEM;
 	h->canon.len = 0;
 	store_canon(&h->canon, ST_TEXT, &table);
-	for (int c = 0; c < r->n - 1; c++)
+	for (int c = 0; c < r->keyed; c++)
 		store_canon(&h->canon, types[c], &r->v[c]);
 	if (h->canon.failed || !EVP_DigestInit_ex2(h->ctx, h->md, NULL) ||
 	    !EVP_DigestUpdate(h->ctx, h->canon.p, h->canon.len) ||
