@@ -222,8 +222,8 @@ rep_trends(const struct rep *p, struct rep_out *o)
 /* ---- scorecard ------------------------------------------------------- */
 
 static const char *const rep_areas[] = {
-    "delivery",    "toil",     "alerting",        "incident_response",
-    "maintenance", "capacity", "knowledge_spread"};
+    "delivery",    "toil",     "alerting",         "incident_response",
+    "maintenance", "capacity", "knowledge_spread", "postmortem"};
 #define REP_NAREAS REP_COUNT(rep_areas)
 
 /* The areas as column labels, '_' shown as a space. */

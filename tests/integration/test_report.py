@@ -234,7 +234,7 @@ def check_headlines(tree):
 
 def check_scorecard(tree):
     areas = ["delivery", "toil", "alerting", "incident_response", "maintenance", "capacity",
-             "knowledge_spread"]
+             "knowledge_spread", "postmortem"]
     grid = tree.find(id="scorecard")
     for tr in grid.all("tr"):
         th = tr.find("th")

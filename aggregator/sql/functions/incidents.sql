@@ -123,9 +123,9 @@ LANGUAGE sql STABLE AS $$
     SELECT i.service, i.incident_id, i.severity, i.title, i.started_at, i.detected_at,
            i.acknowledged_at, i.mitigated_at, i.resolved_at, i.deploy_id,
            i.postmortem, i.postmortem_at,
-           i.severity <= 2 AND i.deadline < p_until,
+           coalesce(i.severity <= 2 AND i.deadline < p_until, false),
            i.postmortem_at <= i.deadline,
-           i.severity <= 2 AND i.deadline < p_until
+           coalesce(i.severity <= 2 AND i.deadline < p_until, false)
                AND NOT coalesce(i.postmortem_at <= i.deadline, false),
            coalesce((SELECT sum(t.duration_s)::double precision / 3600
                      FROM opspulse.toil t
