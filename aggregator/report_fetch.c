@@ -29,6 +29,7 @@ static const struct rep_query {
     [P_SCORECARD] = {"scorecard", NULL, 0},
     [P_ACTIONS] = {"report_actions", NULL, 0},
     [P_RULES] = {"report_rules", NULL, 0},
+    [P_SLO] = {"slo", NULL, 0},
 };
 
 /* The window (since, until) of part q of p. */

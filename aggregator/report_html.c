@@ -31,6 +31,9 @@ static const char html_css[] =
     "#fde2e0}.grid .l2{background:#fff4cc}.grid .l3{background:#dcf5e3}"
     ".grid .n{font-size:11px;color:#333}"
     ".action ul{margin:0;padding-left:20px}"
+    ".slo td{text-align:left;white-space:nowrap}.slo .bar{vertical-align:"
+    "middle;margin-right:6px}.bar .left{fill:#1a7f37}.bar .over{fill:"
+    "#b42318}.bar .rest{fill:#e4e7eb;stroke:#999;stroke-width:.5}"
     "footer{margin-top:24px;color:#666;font-size:12px}"
     "@media print{@page{size:A4 landscape;margin:12mm}body{margin:0;"
     "max-width:none;font-size:11px}section{break-inside:avoid-page}"
@@ -324,6 +327,37 @@ html_cell_spark(struct rep_out *o, const struct rep_spark *sp)
 	fprintf(o->f, "<span class=\"last\">%s</span></td>", sp->last);
 }
 
+/* An error budget as a bar 120 px wide: the remaining share filled, all
+ * of it red and hatched when overspent (so it reads in grey print). */
+static void
+html_cell_bar(struct rep_out *o, double remaining, const char *label)
+{
+	double w = remaining < 0 ? 120 : remaining > 1 ? 120 : remaining * 120;
+
+	fputs("<td><svg class=\"bar\" width=\"120\" height=\"12\" "
+	      "viewBox=\"0 0 120 12\" role=\"img\" aria-label=\"",
+	      o->f);
+	html_escape(o, label);
+	fputs(" of the error budget left\"><rect class=\"rest\" width=\"120\" "
+	      "height=\"12\"/>",
+	      o->f);
+	if (remaining < 0)
+		fputs(
+		    "<rect class=\"over\" width=\"120\" height=\"12\"/>"
+		    "<path d=\"M0 12L12 0M12 12L24 0M24 12L36 0M36 12L48 0M48 "
+		    "12L60 0M60 12L72 0M72 12L84 0M84 12L96 0M96 12L108 0M108 "
+		    "12L120 0\" stroke=\"#fff\" stroke-width=\"2\"/>",
+		    o->f);
+	else
+		fprintf(o->f,
+		        "<rect class=\"left\" width=\"%.1f\" height=\"12\"/>",
+		        w);
+	fputs("</svg>", o->f);
+	fprintf(o->f, "<span class=\"%s\">", remaining < 0 ? "worse" : "v");
+	html_escape(o, label);
+	fputs("</span></td>", o->f);
+}
+
 /* A scorecard level as dots, coloured, its reason on hover. */
 static void
 html_cell_level(struct rep_out *o, int level, const char *why)
@@ -398,6 +432,7 @@ const struct rep_emitter rep_html = {
     .cell_none = html_cell_none,
     .cell_value = html_cell_value,
     .cell_spark = html_cell_spark,
+    .cell_bar = html_cell_bar,
     .cell_level = html_cell_level,
     .list_begin = html_list_begin,
     .item_begin = html_item_begin,

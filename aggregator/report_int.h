@@ -33,6 +33,7 @@ enum rep_part {
 	P_SCORECARD,
 	P_ACTIONS, /* opspulse.report_actions: the action list */
 	P_RULES,   /* opspulse.report_rules: the numbers its headings name */
+	P_SLO,     /* opspulse.slo: the SLO section and its actions */
 	P_COUNT
 };
 
@@ -211,6 +212,10 @@ struct rep_emitter {
 	void (*cell_value)(struct rep_out *o, const char *value,
 	                   const char *change, int worse);
 	void (*cell_spark)(struct rep_out *o, const struct rep_spark *sp);
+	/* An error budget's remaining share (1 whole, 0 spent, below 0
+	 * overspent) as a bar, with label (escaped) beside it. */
+	void (*cell_bar)(struct rep_out *o, double remaining,
+	                 const char *label);
 	/* A scorecard level 1..3 with its reason (may be NULL). */
 	void (*cell_level)(struct rep_out *o, int level, const char *why);
 	/* A titled list (title plain); its items; its end, saying nothing
@@ -227,6 +232,13 @@ struct rep_emitter {
 
 extern const struct rep_emitter rep_html;
 extern const struct rep_emitter rep_md;
+
+/* ---- the SLO section and its actions (report_slo.c) ---------------------- */
+
+/* The SLO section of p; the SLO lists of the actions.  These can't
+ * fail. */
+void rep_slo(const struct rep *p, struct rep_out *o);
+void rep_slo_actions(const struct rep *p, struct rep_out *o);
 
 /* ---- layout (report_render.c) ------------------------------------------ */
 

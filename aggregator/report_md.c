@@ -225,6 +225,25 @@ md_cell_spark(struct rep_out *o, const struct rep_spark *sp)
 	fprintf(o->f, " %s |", sp->last);
 }
 
+/* An error budget as ten blocks, "!" for each tenth overspent (at most
+ * ten), then the share left. */
+static void
+md_cell_bar(struct rep_out *o, double remaining, const char *label)
+{
+	long full = lround((remaining > 1 ? 1 : remaining) * 10);
+
+	fputs(" `", o->f);
+	for (long i = 0; i < 10; i++) {
+		if (remaining < 0)
+			fputc(i < -full ? '!' : '.', o->f);
+		else
+			fputs(i < full ? "#" : ".", o->f);
+	}
+	fputs("` ", o->f);
+	md_escape(o, label);
+	fputs(" |", o->f);
+}
+
 /* A scorecard level as its digit; the reason is left out. */
 static void
 md_cell_level(struct rep_out *o, int level, const char *why)
@@ -297,6 +316,7 @@ const struct rep_emitter rep_md = {
     .cell_none = md_cell_none,
     .cell_value = md_cell_value,
     .cell_spark = md_cell_spark,
+    .cell_bar = md_cell_bar,
     .cell_level = md_cell_level,
     .list_begin = md_list_begin,
     .item_begin = md_item_begin,

@@ -222,8 +222,9 @@ rep_trends(const struct rep *p, struct rep_out *o)
 /* ---- scorecard ------------------------------------------------------- */
 
 static const char *const rep_areas[] = {
-    "delivery",    "toil",     "alerting",         "incident_response",
-    "maintenance", "capacity", "knowledge_spread", "postmortem"};
+    "delivery",          "toil",        "alerting",
+    "incident_response", "maintenance", "capacity",
+    "knowledge_spread",  "postmortem",  "slo"};
 #define REP_NAREAS REP_COUNT(rep_areas)
 
 /* The areas as column labels, '_' shown as a space. */
@@ -440,6 +441,7 @@ rep_actions(const struct rep *p, struct rep_out *o)
 	o->em->section_begin(o, "actions", "Actions");
 	for (size_t l = 0; l < REP_COUNT(rep_lists); l++)
 		rep_action_list(p, o, &rep_lists[l]);
+	rep_slo_actions(p, o);
 	o->em->section_end(o);
 }
 
@@ -503,6 +505,7 @@ rep_page(const struct rep *p, struct rep_out *o)
 	rep_headlines(p, o);
 	rep_trends(p, o);
 	rep_scorecard(p, o);
+	rep_slo(p, o);
 	rep_actions(p, o);
 	o->em->page_end(o);
 }

@@ -168,6 +168,39 @@ RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     WHERE v.applies ORDER BY v.rule LIMIT 1
 $$;
 
+-- SLO (SPEC §4.6, §12.4): level 1 without an objective or without
+-- requests in the window, 3 when every objective's budget_remaining >= 0,
+-- else 2.  p_detail names each objective's achieved, target and budget
+-- remaining, p_short the objectives that fall short.
+CREATE OR REPLACE FUNCTION opspulse.score_slo(p_objectives bigint, p_requests numeric,
+                                              p_within bigint, p_detail text, p_short text)
+RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
+    SELECT v.level, v.reason FROM (VALUES
+        (1, 1, 'no SLO configured (aggregator.slos)', coalesce(p_objectives, 0) = 0),
+        (2, 1, 'an SLO is configured, but there were no requests in the window',
+         coalesce(p_requests, 0) = 0),
+        (3, 3, format('every objective within its error budget: %s', p_detail),
+         p_within = p_objectives),
+        (4, 2, format('error budget overspent or not measured: %s', p_short), true)
+    ) AS v(rule, level, reason, applies)
+    WHERE v.applies ORDER BY v.rule LIMIT 1
+$$;
+
+-- One objective of opspulse.slo in words: "availability 99.95 % against
+-- 99.9 %, 50 % of the budget left".
+CREATE OR REPLACE FUNCTION opspulse.slo_words(p_objective text, p_achieved numeric,
+                                              p_target numeric, p_budget numeric)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN p_achieved IS NULL
+                THEN format('%s not measured (no %s in the window)', p_objective,
+                            CASE p_objective WHEN 'latency' THEN 'timed requests'
+                                             ELSE 'requests' END)
+                ELSE format('%s %s %% against %s %%, %s %% of the budget left', p_objective,
+                            trim_scale(round(p_achieved * 100, 3)),
+                            trim_scale(p_target * 100), trim_scale(round(p_budget * 100, 1)))
+           END
+$$;
+
 -- The scorecard per service and area (SPEC §4.6), each area's level from
 -- its score_* function and the targets (settings target.*).  Reads each
 -- percentile once, and no memory percentiles.
@@ -236,6 +269,18 @@ pm AS (
                    WHERE r.service = x.service) AS recorded
     FROM opspulse.incidents(p_since, p_until, p_env, p_services, p_team) x
 ),
+sl AS (
+    SELECT x.service, count(*) AS objectives, sum(x.total) AS requests,
+           count(*) FILTER (WHERE x.budget_remaining >= 0) AS within,
+           string_agg(opspulse.slo_words(x.objective, x.achieved, x.target,
+                                         x.budget_remaining), '; ' ORDER BY x.objective)
+               AS detail,
+           string_agg(opspulse.slo_words(x.objective, x.achieved, x.target,
+                                         x.budget_remaining), '; ' ORDER BY x.objective)
+               FILTER (WHERE NOT coalesce(x.budget_remaining >= 0, false)) AS short
+    FROM opspulse.slo(p_since, p_until, p_env, p_services, p_team) x
+    GROUP BY x.service
+),
 s AS (
     SELECT t.service, d.level AS dora_level, t.entries, t.team, t.toil_ratio,
            tr.slope, t.bus_factor, a.fired, a.noise_share, a.mttr_p50_minutes,
@@ -246,7 +291,9 @@ s AS (
            coalesce(m.overdue, 0) AS overdue, coalesce(c.n, 0) AS capacity_rows,
            coalesce(c.filling, 0) AS filling, c.cpu,
            pm.recorded AS pm_recorded, pm.due AS pm_due, pm.on_time AS pm_on_time,
-           pm.overdue AS pm_overdue
+           pm.overdue AS pm_overdue, sl.objectives AS slo_objectives,
+           sl.requests AS slo_requests, sl.within AS slo_within, sl.detail AS slo_detail,
+           sl.short AS slo_short
     FROM t
     JOIN d ON d.service = t.service
     JOIN a ON a.service = t.service
@@ -255,6 +302,7 @@ s AS (
     LEFT JOIN m ON m.service = t.service
     LEFT JOIN c ON c.service = t.service
     LEFT JOIN pm ON pm.service = t.service
+    LEFT JOIN sl ON sl.service = t.service
 )
 SELECT s.service, x.area, x.level, x.reason
 FROM s CROSS JOIN tg CROSS JOIN LATERAL (
@@ -280,6 +328,10 @@ FROM s CROSS JOIN tg CROSS JOIN LATERAL (
     UNION ALL
     SELECT 'postmortem', *
     FROM opspulse.score_postmortem(s.pm_recorded, s.pm_due, s.pm_on_time, s.pm_overdue)
+    UNION ALL
+    SELECT 'slo', *
+    FROM opspulse.score_slo(s.slo_objectives, s.slo_requests, s.slo_within, s.slo_detail,
+                            s.slo_short)
 ) AS x(area, level, reason)
 ORDER BY s.service, x.area;
 END
