@@ -12,10 +12,13 @@ budget consumed against imported request minutes.  Re-importing changes
 nothing; a file with one bad line imports nothing and names the line."""
 import json
 import os
+import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from harness import Cluster, check, check_eq, fail, percentile_cont, run
+from harness import Cluster, check, check_eq, fail, free_port, percentile_cont, run, wait_for
+from test_alertmanager import TOKEN, am_post, http, start_alertmanager
+from test_alertmanager import iso as am_iso
 
 ENV = dict(os.environ, USER="incident-test")
 UNTIL = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(hours=1)
@@ -442,5 +445,66 @@ def check_bad_files(c, before):
                  "starts"), "incident record resolved before started")
 
 
+def test_alertmanager_opens_and_resolves_one_incident():
+    """A real Alertmanager firing and then resolving a severity=critical
+    alert opens and then resolves exactly one incident; a warning opens
+    none."""
+    with Cluster("incidents-am") as c:
+        c.hook_port = free_port()
+        c.hook_url = "http://127.0.0.1:%d/alertmanager" % c.hook_port
+        c.write_agent_conf(collectors=True, extra="""
+  probes = { enabled = false; };
+  capacity = { enabled = false; };
+  webhook = { listen = "127.0.0.1:%d"; token = "%s";
+              incident_severities = { critical = 1; }; };
+""" % (c.hook_port, TOKEN))
+        c.start()
+        wait_for(lambda: "Alertmanager webhook on" in c.agent_proc.output(), 15,
+                 "the webhook to listen")
+        base = start_alertmanager(c)
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        starts = now - timedelta(minutes=10, seconds=30)
+        crit = {"alertname": "PaymentsDown", "service": "pay", "severity": "critical"}
+        warn = {"alertname": "DiskFilling", "service": "pay", "severity": "warning"}
+        am_post(base, [{"labels": crit, "startsAt": am_iso(starts)},
+                       {"labels": warn, "startsAt": am_iso(starts)}])
+        fps = {}
+        for a in json.loads(http("GET", base + "/api/v2/alerts")[1]):
+            fps[a["labels"]["alertname"]] = a["fingerprint"]
+        iid = "am-%s-%d" % (fps["PaymentsDown"], int(starts.timestamp()))
+
+        def rows():
+            c.flush()
+            return query_am(c)
+        deadline = time.time() + 60
+        while time.time() < deadline and not rows():
+            time.sleep(0.5)
+        got = rows()
+        check_eq([(r["service"], r["id"], r["severity"], r["title"], as_time(r["started"]),
+                   r["resolved"]) for r in got],
+                 [("pay", iid, 1, "PaymentsDown", starts, None)], "one open incident")
+        ends = now - timedelta(minutes=1)
+        am_post(base, [{"labels": crit, "startsAt": am_iso(starts), "endsAt": am_iso(ends)}])
+        deadline = time.time() + 60
+        while time.time() < deadline and not (rows() and rows()[0]["resolved"]):
+            time.sleep(0.5)
+        got = rows()
+        check_eq([(r["id"], as_time(r["started"]), as_time(r["resolved"]),
+                   r["resolve_minutes"]) for r in got],
+                 [(iid, starts, ends, (ends - starts).total_seconds() / 60)],
+                 "the incident resolved at endsAt")
+        detected = c.sql("SELECT DISTINCT detected_at = started_at FROM opspulse.incident_records")
+        check_eq(detected, [["t"]], "detected = started = startsAt")
+        check_eq(c.scalar("SELECT count(DISTINCT incident_id) FROM opspulse.incident_records"),
+                 "1", "exactly one incident")
+
+
+def query_am(c):
+    now = datetime.now(timezone.utc)
+    r = c.cli("incidents", "--by", "incident", "--since", iso(now - timedelta(days=1)),
+              "--until", iso(now + timedelta(minutes=5)), "--format", "json")
+    return json.loads(r.stdout)["rows"]
+
+
 if __name__ == "__main__":
-    run([test_incidents])
+    run([test_incidents, test_alertmanager_opens_and_resolves_one_incident])
