@@ -1,7 +1,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "metrics.h"
+#include "op_codec.h"
 
 /* Upper bounds of the latency histograms' buckets, in seconds. */
 static const double metrics_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -161,4 +163,67 @@ metrics_render(FILE *f)
 	metrics_hist_render(f, "opspulse_query_seconds",
 	                    "Time to answer an indicator query.",
 	                    &metrics.query_latency);
+}
+
+/* The index of column name in r, or -1. */
+static int
+metrics_column(const Opspulse__V1__QueryResult *r, const char *name)
+{
+	for (size_t i = 0; i < r->n_columns; i++) {
+		if (strcmp(r->columns[i]->name, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* A label value in the text format: backslash, quote and newline
+ * escaped. */
+static void
+metrics_label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static const struct metrics_incident_gauge {
+	const char *column, *metric, *help;
+} metrics_incident_gauges[] = {
+    {"incidents", "opspulse_incidents",
+     "Incidents that started in the last 28 days."},
+    {"action_items_open", "opspulse_action_items_open",
+     "Postmortem action items whose latest record says open."},
+    {"action_items_overdue", "opspulse_action_items_overdue",
+     "Open postmortem action items due before now."},
+};
+
+void
+metrics_incidents_render(FILE *f, const struct Opspulse__V1__QueryResult *r)
+{
+	const size_t n =
+	    sizeof(metrics_incident_gauges) / sizeof(*metrics_incident_gauges);
+
+	for (size_t g = 0; g < n; g++) {
+		const struct metrics_incident_gauge *m =
+		    &metrics_incident_gauges[g];
+		int sc = r ? metrics_column(r, "service") : -1;
+		int vc = r ? metrics_column(r, m->column) : -1;
+
+		metrics_help(f, m->metric, "gauge", m->help);
+		for (size_t i = 0; sc >= 0 && vc >= 0 && i < r->n_rows; i++) {
+			const Opspulse__V1__Row *row = r->rows[i];
+			if ((size_t)vc >= row->n_cells ||
+			    (size_t)sc >= row->n_cells ||
+			    row->cells[vc]->is_null)
+				continue;
+			fprintf(f, "%s{service=\"", m->metric);
+			metrics_label(f, row->cells[sc]->text);
+			fprintf(f, "\"} %s\n", row->cells[vc]->text);
+		}
+	}
 }

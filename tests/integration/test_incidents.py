@@ -395,6 +395,21 @@ def test_incidents():
             check("postmortem_late" in r.stdout and "P1" in r.stdout,
                   "incidents --by incident --format %s: %r" % (fmt, r.stdout[:200]))
 
+        # /metrics: the last 28 days before the scrape.
+        m = c.metrics()
+        now = datetime.now(timezone.utc)
+        for svc in services:
+            n = sum(1 for i in inc.values() if i["service"] == svc
+                    and now - timedelta(days=28) <= i["started_at"] < now)
+            opened = [a for a in actions.values() if a["service"] == svc
+                      and a["status"] == "open"]
+            for metric, want in (("opspulse_incidents", n),
+                                 ("opspulse_action_items_open", len(opened)),
+                                 ("opspulse_action_items_overdue",
+                                  sum(1 for a in opened if parse(a["due_at"]) < now))):
+                check_eq(m.get('%s{service="%s"}' % (metric, svc)), float(want),
+                         "%s of %s" % (metric, svc))
+
         # Re-importing the same file changes nothing.
         before = snapshot(c)
         c.agent("import", f1, env=ENV)
