@@ -46,6 +46,7 @@ static const struct query_def {
     /* The review report's action list and the rules it names. */
     {"report_actions", NULL, QUERY_STD("report_actions")},
     {"report_rules", NULL, "SELECT * FROM opspulse.report_rules()"},
+    {"report_incidents", NULL, QUERY_STD("report_incident_actions")},
 };
 
 #define QUERY_NDEFS (sizeof(query_defs) / sizeof(query_defs[0]))

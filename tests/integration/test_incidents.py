@@ -410,6 +410,8 @@ def test_incidents():
                 check_eq(m.get('%s{service="%s"}' % (metric, svc)), float(want),
                          "%s of %s" % (metric, svc))
 
+        check_report(c, inc, actions)
+
         # Re-importing the same file changes nothing.
         before = snapshot(c)
         c.agent("import", f1, env=ENV)
@@ -417,6 +419,35 @@ def test_incidents():
         check_eq(snapshot(c), before, "after re-import")
 
         check_bad_files(c, before)
+
+
+def check_report(c, inc, actions):
+    """The review page lists the window's incidents, the late postmortems
+    and the overdue action items with owner and due date."""
+    def due_text(t):
+        return t.strftime("%Y-%m-%d %H:%M UTC")
+    for fmt in ("html", "markdown"):
+        page = c.cli("report", "--since", iso(SINCE), "--until", iso(UNTIL),
+                     "--format", fmt).stdout
+        c.write("report." + fmt, page)
+        for i in inc.values():
+            if SINCE <= i["started_at"] < UNTIL:
+                check(i["id"] in page, "%s report: incident %s" % (fmt, i["id"]))
+        for i in inc.values():
+            late = (i["severity"] <= 2 and i["resolved_at"] is not None
+                    and i["resolved_at"] + timedelta(days=PM_DAYS) < UNTIL
+                    and SINCE <= i["started_at"] < UNTIL
+                    and not (i["postmortem_at"] and i["postmortem_at"]
+                             <= i["resolved_at"] + timedelta(days=PM_DAYS)))
+            text = "postmortem of incident %s (%s) \u2013 owner %s, due %s" % (
+                i["id"], i["title"], i["commander"] or "nobody named",
+                due_text(i["resolved_at"] + timedelta(days=PM_DAYS)) if i["resolved_at"] else "")
+            check_eq(text in page, bool(late), "%s report: late postmortem of %s" % (fmt, i["id"]))
+        for a in actions.values():
+            overdue = a["status"] == "open" and parse(a["due_at"]) < UNTIL
+            text = "action item %s (%s) of incident %s \u2013 owner %s, due %s" % (
+                a["id"], a["title"], a["incident"], a["owner"], due_text(parse(a["due_at"])))
+            check_eq(text in page, overdue, "%s report: overdue action %s" % (fmt, a["id"]))
 
 
 BAD = [
