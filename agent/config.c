@@ -171,7 +171,7 @@ severities_parse(const config_setting_t *s, void *t, char *err, size_t errsz)
 
 	severities_free(t);
 	if (!config_setting_is_group(s)) {
-		snprintf(err, errsz, "a group such as { critical = 1; }");
+		snprintf(err, errsz, "such as { critical = 1; }");
 		return 1;
 	}
 	m->labels = calloc((size_t)n + 1, sizeof(*m->labels));
@@ -184,11 +184,12 @@ severities_parse(const config_setting_t *s, void *t, char *err, size_t errsz)
 
 		if (config_setting_type(e) != CONFIG_TYPE_INT || v < 1 ||
 		    v > 4) {
-			snprintf(err, errsz,
-			         "%s at line %d must be an incident severity 1 "
-			         "to 4 (1 is the worst)",
-			         config_setting_name(e),
-			         config_setting_source_line(e));
+			snprintf(
+			    err, errsz,
+			    "such as { critical = 1; }, each severity 1 to 4 "
+			    "(1 is the worst); %s at line %d is not",
+			    config_setting_name(e),
+			    config_setting_source_line(e));
 			return 1;
 		}
 		if ((m->labels[i] = strdup(config_setting_name(e))) == NULL)
