@@ -78,6 +78,9 @@ rep_value(char *buf, size_t size, double v, enum rep_unit u)
 	case U_MINUTES:
 		snprintf(buf, size, "%.0f min", v);
 		break;
+	case U_MS:
+		snprintf(buf, size, fabs(v) >= 100 ? "%.0f ms" : "%.1f ms", v);
+		break;
 	}
 }
 
@@ -94,9 +97,10 @@ double
 rep_metric(const struct rep *p, const struct rep_metric *m, const char *service,
            int prev, int *recorded)
 {
-	static const enum rep_part parts[3][2] = {{P_DORA, P_DORA_PREV},
+	static const enum rep_part parts[4][2] = {{P_DORA, P_DORA_PREV},
 	                                          {P_TOIL, P_TOIL_PREV},
-	                                          {P_ALERTS, P_ALERTS_PREV}};
+	                                          {P_ALERTS, P_ALERTS_PREV},
+	                                          {P_HEALTH, P_HEALTH_PREV}};
 	const rep_result *r = p->r[parts[m->src][prev]];
 	long i = rep_row(r, service);
 	double n;

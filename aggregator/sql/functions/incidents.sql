@@ -149,9 +149,10 @@ CREATE OR REPLACE FUNCTION opspulse.incident_budgets(p_since timestamptz, p_unti
                                                      p_team text)
 RETURNS TABLE (service text, budget numeric)
 LANGUAGE sql STABLE AS $$
-    SELECT o.service, nullif((1 - o.target) * sp.requests, 0)
+    SELECT o.service, nullif((1 - o.target) * h.requests, 0)
     FROM opspulse.slo_objectives(p_services, p_team) o
-    CROSS JOIN LATERAL opspulse.slo_span(o.service, p_env, p_since, p_until, NULL) sp
+    JOIN opspulse.health(p_since, p_until, p_env, p_services, p_team) h
+      ON h.service = o.service
     WHERE o.objective = 'availability'
 $$;
 
