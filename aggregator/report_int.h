@@ -66,7 +66,8 @@ OP_MUSTCHECK int rep_fetch(struct rep *p, struct store *s, char *err,
 
 /* ---- derived values (report_derive.c) -------------------------------- */
 
-enum rep_unit { U_COUNT, U_NUM, U_PCT, U_HOURS, U_MINUTES, U_MS };
+/* U_RATE: a small share, in percent to two places (error rates). */
+enum rep_unit { U_COUNT, U_NUM, U_PCT, U_HOURS, U_MINUTES, U_MS, U_RATE };
 
 /* The text of column name in row i of r, or NULL when null or absent.
  * Borrowed from r.  r may be NULL. */
@@ -79,7 +80,7 @@ double rep_num(const rep_result *r, size_t i, const char *name);
 long rep_row(const rep_result *r, const char *service);
 
 /* v in its unit into buf: "12", "3.5", "12.5 %", "7.0 h", "2.1 d",
- * "14 min", "48.1 ms".  This can't fail (truncates to size). */
+ * "14 min", "48.1 ms", "0.02 %".  This can't fail (truncates to size). */
 void rep_value(char *buf, size_t size, double v, enum rep_unit u);
 
 /* us as "YYYY-MM-DD HH:MM UTC" into buf. */

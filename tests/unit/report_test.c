@@ -264,8 +264,9 @@ test_missing_values(void **state)
 	assert_has(md, " 25.0 % (\u25bc 25.0 pp) |");
 	assert_has(html, "<span class=\"d better\">\u25bc 25.0 pp</span>");
 	/* Error rate in points, latency p95 in ms, each with its change. */
-	assert_has(md, " 1.0 % (\u25b2 0.5 pp, worse) | 48.1 ms (\u25bc 71.9 ms) |");
-	assert_has(html, "<span class=\"d worse\">\u25b2 0.5 pp</span>");
+	assert_has(
+	    md, " 1.00 % (\u25b2 0.50 pp, worse) | 48.1 ms (\u25bc 71.9 ms) |");
+	assert_has(html, "<span class=\"d worse\">\u25b2 0.50 pp</span>");
 	assert_has(html, "<span class=\"d better\">\u25bc 71.9 ms</span>");
 	/* An area without a level is a dash. */
 	assert_has(md, "| billing | 2 | \u2013 | \u2013 |");
