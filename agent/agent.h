@@ -44,6 +44,14 @@ struct agent_access_log_list {
 	size_t n;
 };
 
+/* webhook.incident_severities: alert severity labels that open
+ * incidents, with the incident severity (1-4) each gives. */
+struct agent_severity_map {
+	char **labels;
+	int *levels;
+	size_t n;
+};
+
 struct agent_conf {
 	char *id;          /* agent id; default: the host name */
 	char *host;        /* host name recorded with events */
@@ -59,6 +67,7 @@ struct agent_conf {
 	char *webhook_listen, *webhook_token;
 	struct op_strlist webhook_labels;
 	long long webhook_max_bytes;
+	struct agent_severity_map incident_severities;
 	/* collectors (collect.h) */
 	int probes_enabled;
 	long long probes_interval_s, probes_timeout_ms;
@@ -83,6 +92,10 @@ OP_MUSTCHECK int agent_conf_load(struct agent_conf *c, const char *file,
                                  int *warnings);
 void agent_conf_free(struct agent_conf *c);
 
+/* The incident severity of an alert's severity label, or 0 when alerts
+ * of that severity do not open incidents (label may be NULL). */
+int agent_incident_severity(const struct agent_conf *c, const char *label);
+
 /* Prints every setting with its default and meaning. */
 void agent_conf_describe(void);
 
@@ -104,6 +117,8 @@ struct agent_event {
 		Opspulse__V1__Maintenance maintenance;
 		Opspulse__V1__Capacity capacity;
 		Opspulse__V1__Requests requests;
+		Opspulse__V1__Incident incident;
+		Opspulse__V1__ActionItem action_item;
 	} u;
 };
 
@@ -122,6 +137,10 @@ Opspulse__V1__Maintenance *agent_event_maintenance(struct agent_event *e);
 Opspulse__V1__Capacity *agent_event_capacity(struct agent_event *e);
 /* The latency buckets of a Requests event are borrowed like its strings. */
 Opspulse__V1__Requests *agent_event_requests(struct agent_event *e);
+/* An incident record with no field set (fields 0); the caller sets the
+ * fields it names and their bits (OP_INCIDENT_BIT). */
+Opspulse__V1__Incident *agent_event_incident(struct agent_event *e);
+Opspulse__V1__ActionItem *agent_event_action_item(struct agent_event *e);
 
 /*
  * A stable id for a deploy that came without one, from its content, so
@@ -170,6 +189,8 @@ int agent_cmd_toil(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_component(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_maintenance(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_import(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_incident(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_action(const struct agent_conf *c, int argc, char **argv);
 
 /* Internal: the PostgreSQL version probe the daemon runs as a child
  * (collectors/postgresql.c).  Reads a connection string on stdin. */

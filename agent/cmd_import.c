@@ -28,6 +28,7 @@ struct import_run {
 	int dry_run, skip_invalid, progress;
 	FILE *in, *tmp;
 	int64_t now;
+	int64_t last_recorded; /* recorded_us of the previous good line */
 	size_t lines, good, bad;
 };
 
@@ -136,6 +137,12 @@ import_line(struct import_run *r, const char *line, size_t len)
 		memset(&l, 0, sizeof(l));
 	} else if (import_parse_line(line, len, r->conf, r->now, &l, err,
 	                             sizeof(err)) == OP_OK) {
+		/* Lines are recorded in file order (SPEC §13.1): incident
+		 * records merge in recording order, so no two lines may
+		 * share a recording time. */
+		if (l.e.ev.recorded_us <= r->last_recorded)
+			l.e.ev.recorded_us = r->last_recorded + 1;
+		r->last_recorded = l.e.ev.recorded_us;
 		rv = import_keep(r, &l.e.ev);
 		r->good++;
 		import_line_clear(&l);

@@ -29,6 +29,7 @@ enum rec_opt {
 	O_DUE,
 	O_STATUS,
 	O_ID,
+	O_INCIDENT,
 	O_HELP,
 	O_COUNT
 };
@@ -49,6 +50,7 @@ static const struct option rec_all_opts[] = {
     {"due", required_argument, NULL, O_DUE},
     {"status", required_argument, NULL, O_STATUS},
     {"id", required_argument, NULL, O_ID},
+    {"incident", required_argument, NULL, O_INCIDENT},
     {"help", no_argument, NULL, O_HELP},
 };
 
@@ -197,6 +199,7 @@ rec_build_toil(struct agent_event *e, char *const *v, char *idbuf, size_t idsz)
 	(void)idsz;
 	t->task = v[O_TASK];
 	t->source = OPSPULSE__V1__TOIL_SOURCE__TOIL_SOURCE_MANUAL;
+	t->incident = v[O_INCIDENT];
 	if (rec_duration(v, &t->duration_s))
 		return 1;
 	/* Logged afterwards: by default the work ended just now. */
@@ -240,8 +243,9 @@ rec_build_maintenance(struct agent_event *e, char *const *v, char *idbuf,
 	return 0;
 }
 
-static const enum rec_opt toil_accepted[] = {
-    O_SERVICE, O_ENV, O_OPERATOR, O_TASK, O_MINUTES, O_SECONDS, O_AT, 0};
+static const enum rec_opt toil_accepted[] = {O_SERVICE, O_ENV,      O_OPERATOR,
+                                             O_TASK,    O_MINUTES,  O_SECONDS,
+                                             O_AT,      O_INCIDENT, 0};
 static const enum rec_opt toil_required[] = {O_SERVICE, O_TASK, 0};
 static const enum rec_opt component_accepted[] = {
     O_SERVICE, O_ENV, O_NAME, O_VERSION, O_HOST, O_AT, 0};
@@ -256,9 +260,10 @@ static const enum rec_opt maint_required[] = {O_SERVICE, O_COMPONENT, O_TITLE,
 static const struct rec_cmd rec_cmds[] = {
     {"toil",
      "--service S --task T (--minutes N | --seconds N)\n"
-     "           [--at START] [--operator U] [--env E]\n"
+     "           [--at START] [--operator U] [--env E] [--incident ID]\n"
      "\nLogs manual operational work.  --at is when it started "
-     "(default: the\nduration before now).",
+     "(default: the\nduration before now).  --incident names the "
+     "incident it responded to.",
      toil_accepted, toil_required, rec_build_toil},
     {"component",
      "--service S --name PRODUCT --version V [--host H]\n"

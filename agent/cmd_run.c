@@ -32,6 +32,7 @@ run_usage(FILE *fp)
 	    "usage: opspulse-agent run --kind deploy|toil|batch --service S\n"
 	    "           [--task T] [--version V] [--env E] [--commit-time T]\n"
 	    "           [--commit SHA] [--hotfix] [--operator U] [--id ID]\n"
+	    "           [--incident ID]\n"
 	    "           -- CMD [ARGS...]\n"
 	    "\n"
 	    "Runs CMD and records it: a deploy (outcome from the exit "
@@ -44,7 +45,9 @@ run_usage(FILE *fp)
 	    "fails, a warning is printed and CMD's status is still returned.\n"
 	    "--task defaults to the command line.  --commit takes the commit "
 	    "time\n"
-	    "of SHA from the git repository in the working directory.\n");
+	    "of SHA from the git repository in the working directory.\n"
+	    "--incident (toil only) names the incident the work responded "
+	    "to.\n");
 	return fp == stdout ? 0 : 1;
 }
 
@@ -147,7 +150,7 @@ run_cmdline(char **argv, char *buf, size_t size)
 
 struct run_args {
 	const char *kind;
-	char *task, *version, *id, *commit;
+	char *task, *version, *id, *commit, *incident;
 	int64_t commit_us;
 	int hotfix, have_service;
 };
@@ -163,6 +166,7 @@ enum {
 	R_HOTFIX,
 	R_OPERATOR,
 	R_ID,
+	R_INCIDENT,
 	R_HELP
 };
 
@@ -177,6 +181,7 @@ static const struct option run_opts[] = {
     {"hotfix", no_argument, NULL, R_HOTFIX},
     {"operator", required_argument, NULL, R_OPERATOR},
     {"id", required_argument, NULL, R_ID},
+    {"incident", required_argument, NULL, R_INCIDENT},
     {"help", no_argument, NULL, R_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -222,6 +227,9 @@ run_option(int opt, struct run_args *a, struct agent_event *e)
 	case R_ID:
 		a->id = optarg;
 		return 0;
+	case R_INCIDENT:
+		a->incident = optarg;
+		return 0;
 	case R_HELP:
 		return 2;
 	default:
@@ -251,6 +259,12 @@ run_parse(int argc, char **argv, struct run_args *a, struct agent_event *e)
 		fprintf(stderr,
 		        "opspulse-agent: --kind must be deploy, toil or "
 		        "batch\n");
+		return 1;
+	}
+	if (a->incident != NULL && strcmp(a->kind, "toil") != 0) {
+		fprintf(stderr,
+		        "opspulse-agent: --incident goes with --kind "
+		        "toil (time spent responding to an incident)\n");
 		return 1;
 	}
 	if (!a->have_service) {
@@ -340,6 +354,7 @@ run_fill(struct agent_event *e, const struct run_args *a, int64_t start,
 		t->duration_s =
 		    (end - start + OP_US_PER_SEC / 2) / OP_US_PER_SEC;
 		t->source = OPSPULSE__V1__TOIL_SOURCE__TOIL_SOURCE_RUN;
+		t->incident = a->incident;
 	} else {
 		Opspulse__V1__BatchRun *b = agent_event_batch(e);
 		b->task = a->task;

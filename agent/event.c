@@ -106,6 +106,24 @@ agent_event_requests(struct agent_event *e)
 	return &e->u.requests;
 }
 
+Opspulse__V1__Incident *
+agent_event_incident(struct agent_event *e)
+{
+	opspulse__v1__incident__init(&e->u.incident);
+	e->ev.kind_case = OPSPULSE__V1__EVENT__KIND_INCIDENT;
+	e->ev.incident = &e->u.incident;
+	return &e->u.incident;
+}
+
+Opspulse__V1__ActionItem *
+agent_event_action_item(struct agent_event *e)
+{
+	opspulse__v1__action_item__init(&e->u.action_item);
+	e->ev.kind_case = OPSPULSE__V1__EVENT__KIND_ACTION_ITEM;
+	e->ev.action_item = &e->u.action_item;
+	return &e->u.action_item;
+}
+
 static uint64_t
 agent_fnv1a(uint64_t h, const void *data, size_t len)
 {

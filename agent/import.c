@@ -26,6 +26,8 @@ enum imp_type {
 	T_SOURCE,   /* toil source name */
 	T_STATUS,   /* maintenance status name */
 	T_LATENCY,  /* [[duration_ms, count], ...], into the line's histogram */
+	T_SEVERITY, /* integer 1-4, into uint32_t */
+	T_ACTION,   /* action item status name */
 };
 
 /* Where a value goes: the event's common part or the kind's message. */
@@ -37,6 +39,7 @@ struct imp_field {
 	enum imp_target target;
 	size_t offset;
 	int required;
+	uint32_t bit; /* incident: the field's bit in Incident.fields */
 };
 
 #define EV(f)        IN_EVENT, offsetof(op_event, f)
@@ -50,6 +53,8 @@ struct imp_field {
 #define MAINT(f)     K(Opspulse__V1__Maintenance, f)
 #define CAPACITY(f)  K(Opspulse__V1__Capacity, f)
 #define REQUESTS(f)  K(Opspulse__V1__Requests, f)
+#define INCIDENT(f)  K(Opspulse__V1__Incident, f)
+#define ACTION(f)    K(Opspulse__V1__ActionItem, f)
 
 /* Fields every type may carry. */
 static const struct imp_field imp_common[] = {
@@ -82,6 +87,7 @@ static const struct imp_field imp_toil[] = {
     {"started_at", T_TIME, TOIL(started_us), 1},
     {"duration_s", T_INT, TOIL(duration_s), 1},
     {"source", T_SOURCE, TOIL(source), 0},
+    {"incident", T_STR, TOIL(incident), 0},
     {NULL},
 };
 
@@ -133,6 +139,39 @@ static const struct imp_field imp_requests[] = {
     {"requests", T_U64, REQUESTS(requests), 1},
     {"errors", T_U64, REQUESTS(errors), 1},
     {"latency_ms", T_LATENCY, IN_KIND, 0, 0},
+    {NULL},
+};
+
+/* Each named field sets its bit: a record sets only the fields it names. */
+static const struct imp_field imp_incident[] = {
+    {"id", T_STR, INCIDENT(id), 1, 0},
+    {"severity", T_SEVERITY, INCIDENT(severity), 0, OP_INCIDENT_BIT(SEVERITY)},
+    {"title", T_STR, INCIDENT(title), 0, OP_INCIDENT_BIT(TITLE)},
+    {"started_at", T_TIME, INCIDENT(started_us), 0, OP_INCIDENT_BIT(STARTED)},
+    {"detected_at", T_TIME, INCIDENT(detected_us), 0,
+     OP_INCIDENT_BIT(DETECTED)},
+    {"acknowledged_at", T_TIME, INCIDENT(acknowledged_us), 0,
+     OP_INCIDENT_BIT(ACKNOWLEDGED)},
+    {"mitigated_at", T_TIME, INCIDENT(mitigated_us), 0,
+     OP_INCIDENT_BIT(MITIGATED)},
+    {"resolved_at", T_TIME, INCIDENT(resolved_us), 0,
+     OP_INCIDENT_BIT(RESOLVED)},
+    {"deploy", T_STR, INCIDENT(deploy), 0, OP_INCIDENT_BIT(DEPLOY)},
+    {"commander", T_STR, INCIDENT(commander), 0, OP_INCIDENT_BIT(COMMANDER)},
+    {"postmortem", T_STR, INCIDENT(postmortem), 0, OP_INCIDENT_BIT(POSTMORTEM)},
+    {"postmortem_at", T_TIME, INCIDENT(postmortem_us), 0,
+     OP_INCIDENT_BIT(POSTMORTEM_AT)},
+    {NULL},
+};
+
+static const struct imp_field imp_action[] = {
+    {"id", T_STR, ACTION(id), 1},
+    {"incident", T_STR, ACTION(incident), 1},
+    {"title", T_STR, ACTION(title), 1},
+    {"owner", T_STR, ACTION(owner), 1},
+    {"due_at", T_TIME, ACTION(due_us), 1},
+    {"status", T_ACTION, ACTION(status), 1},
+    {"done_at", T_TIME_NUL, ACTION(done_us), 0},
     {NULL},
 };
 
@@ -198,6 +237,18 @@ imp_set_requests(struct agent_event *e)
 	return agent_event_requests(e);
 }
 
+static void *
+imp_set_incident(struct agent_event *e)
+{
+	return agent_event_incident(e);
+}
+
+static void *
+imp_set_action(struct agent_event *e)
+{
+	return agent_event_action_item(e);
+}
+
 struct imp_kind {
 	const char *name;
 	void *(*set)(struct agent_event *e);
@@ -214,6 +265,8 @@ static const struct imp_kind imp_kinds[] = {
     {"maintenance", imp_set_maintenance, imp_maintenance},
     {"capacity", imp_set_capacity, imp_capacity},
     {"requests", imp_set_requests, imp_requests},
+    {"incident", imp_set_incident, imp_incident},
+    {"action_item", imp_set_action, imp_action},
 };
 
 #define IMP_NKINDS (sizeof(imp_kinds) / sizeof(imp_kinds[0]))
@@ -256,6 +309,10 @@ imp_want(enum imp_type t)
 		return "run, manual, session or import";
 	case T_STATUS:
 		return "scheduled, done or cancelled";
+	case T_SEVERITY:
+		return "1, 2, 3 or 4 (1 is the worst)";
+	case T_ACTION:
+		return "open, done or cancelled";
 	case T_LATENCY:
 		return "an array of [milliseconds, count] pairs such as "
 		       "[[12.5,1100],[480,97]]";
@@ -294,6 +351,8 @@ imp_convert_str(enum imp_type t, const char *s, void *dst)
 		return imp_source_parse(s, dst);
 	case T_STATUS:
 		return op_maintenance_status_parse(s, dst);
+	case T_ACTION:
+		return op_action_status_parse(s, dst);
 	default:
 		return OP_EINVAL;
 	}
@@ -313,6 +372,12 @@ imp_convert(enum imp_type t, json_t *v, void *dst)
 		if (!json_is_integer(v) || json_integer_value(v) < 0)
 			return OP_EINVAL;
 		*(uint64_t *)dst = (uint64_t)json_integer_value(v);
+		return OP_OK;
+	case T_SEVERITY:
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > 4)
+			return OP_EINVAL;
+		*(uint32_t *)dst = (uint32_t)json_integer_value(v);
 		return OP_OK;
 	case T_REAL:
 		if (!json_is_number(v))
@@ -508,6 +573,8 @@ imp_fields(json_t *obj, const struct imp_kind *k, struct agent_event *e,
 		if (imp_convert(f->type, v, base + f->offset) != OP_OK)
 			return imp_fail(err, errsz, "%s must be %s", key,
 			                imp_want(f->type));
+		if (f->bit)
+			((Opspulse__V1__Incident *)msg)->fields |= f->bit;
 	}
 	for (const struct imp_field *f = k->fields; f->name; f++) {
 		if (f->required && json_object_get(obj, f->name) == NULL) {
@@ -531,7 +598,8 @@ imp_kind(json_t *obj, char *err, size_t errsz)
 		imp_fail(err, errsz,
 		         "\"type\" is missing; it names the event: deploy, "
 		         "deploy_failure, toil, batch, alert, component, "
-		         "maintenance, capacity or requests");
+		         "maintenance, capacity, requests, incident or "
+		         "action_item");
 		return NULL;
 	}
 	for (size_t i = 0; i < IMP_NKINDS; i++) {

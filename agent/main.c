@@ -37,6 +37,8 @@ agent_usage(FILE *fp)
 	    "  maintenance record ... record a maintenance item\n"
 	    "  requests record ...    record one minute's requests, errors, "
 	    "latency\n"
+	    "  incident record ...    record or update an incident\n"
+	    "  action record ...      record a postmortem action item\n"
 	    "  import FILE|-          load JSON Lines history (see --help)\n"
 	    "  flush [--timeout S]    wait until everything recorded is "
 	    "delivered\n"
@@ -148,6 +150,8 @@ static const struct agent_command agent_commands[] = {
     {"component", agent_cmd_component, 0},
     {"maintenance", agent_cmd_maintenance, 0},
     {"requests", agent_cmd_requests, 0},
+    {"incident", agent_cmd_incident, 0},
+    {"action", agent_cmd_action, 0},
     {"import", agent_cmd_import, 0},
     {"flush", agent_cmd_flush, 0},
     {"status", agent_cmd_status, 0},

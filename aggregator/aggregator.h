@@ -83,6 +83,7 @@ struct agg_conf {
 	struct agg_slo *slos;
 	size_t nslos;
 	long long slo_window_days;
+	long long postmortem_days; /* a postmortem is due this long after */
 	char *config_file;
 };
 

@@ -89,6 +89,9 @@ static const struct op_cfg_option agg_options[] = {
      slos_conf_parse, slos_conf_free},
     {"aggregator.slo_window_days", OP_CFG_INT, "28", F(slo_window_days),
      "trailing window of the error budget policy, in days"},
+    {"aggregator.postmortem_days", OP_CFG_INT, "7", F(postmortem_days),
+     "a major incident's postmortem is due this many days after it is "
+     "resolved"},
     {"aggregator.identities", OP_CFG_CUSTOM, NULL, 0,
      "hosts a certificate CN may send events for besides its own: "
      "( { name = \"importer\"; hosts = [ \"*\" ]; } )",
@@ -602,6 +605,13 @@ agg_conf_load(struct agg_conf *c, const char *file, int *warnings)
 		fprintf(stderr,
 		        "opspulse-aggregator: %s: slo_window_days must be 1 "
 		        "to 3650\n",
+		        path);
+		return OP_ECONFIG;
+	}
+	if (c->postmortem_days < 0 || c->postmortem_days > 3650) {
+		fprintf(stderr,
+		        "opspulse-aggregator: %s: postmortem_days must be 0 "
+		        "to 3650 (days after an incident is resolved)\n",
 		        path);
 		return OP_ECONFIG;
 	}

@@ -56,6 +56,15 @@ void metrics_reconnect(void);
  * called, nothing is rendered for it.  This can't fail. */
 void metrics_query_database(int standby, double lag_s);
 
+/* Writes the incident gauges of SPEC §13 (incidents that started in the
+ * window, open and overdue action items, per service) from r, the result
+ * of the "incidents" query over the last 28 days.  r may be NULL (the
+ * database did not answer): then only the HELP and TYPE lines.  This
+ * can't fail; write errors stay in f. */
+struct Opspulse__V1__QueryResult;
+void metrics_incidents_render(FILE *f,
+                              const struct Opspulse__V1__QueryResult *r);
+
 /* Writes the counters to f in Prometheus text format (version 0.0.4).
  * Write errors are left in f's error state for the caller. */
 void metrics_render(FILE *f);

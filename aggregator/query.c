@@ -36,6 +36,9 @@ static const struct query_def {
     {"health", NULL, QUERY_STD("health")},
     {"slo", NULL, QUERY_STD("slo")},
     {"slo", "month", QUERY_STD("slo_by_month")},
+    {"incidents", NULL, QUERY_STD("incidents")},
+    {"incidents", "incident", QUERY_STD("incidents_by_incident")},
+    {"actions", NULL, QUERY_STD("actions")},
     {"scorecard", NULL, QUERY_STD("scorecard")},
     {"services", NULL, QUERY_STD("service_list")},
     {"agents", NULL, "SELECT * FROM opspulse.agents()"},
@@ -43,6 +46,7 @@ static const struct query_def {
     /* The review report's action list and the rules it names. */
     {"report_actions", NULL, QUERY_STD("report_actions")},
     {"report_rules", NULL, "SELECT * FROM opspulse.report_rules()"},
+    {"report_incidents", NULL, QUERY_STD("report_incident_actions")},
 };
 
 #define QUERY_NDEFS (sizeof(query_defs) / sizeof(query_defs[0]))

@@ -32,6 +32,8 @@ static const struct rep_query {
     [P_ACTIONS] = {"report_actions", NULL, 0},
     [P_RULES] = {"report_rules", NULL, 0},
     [P_SLO] = {"slo", NULL, 0},
+    [P_INCIDENTS] = {"incidents", "incident", 0},
+    [P_INCIDENT_ACTIONS] = {"report_incidents", NULL, 0},
 };
 
 /* The window (since, until) of part q of p. */
@@ -52,7 +54,7 @@ rep_fetch_query(const struct rep *p, struct store *s, const struct rep_query *q,
                 rep_result **out, char *err, size_t errsz)
 {
 	rep_request req;
-	char name[16], by[16];
+	char name[32], by[16];
 
 	/* protobuf-c's strings are not const: give it copies. */
 	snprintf(name, sizeof(name), "%s", q->name);

@@ -35,6 +35,8 @@ static const char html_css[] =
     ".slo td{text-align:left;white-space:nowrap}.slo .bar{vertical-align:"
     "middle;margin-right:6px}.bar .left{fill:#1a7f37}.bar .over{fill:"
     "#b42318}.bar .rest{fill:#e4e7eb;stroke:#999;stroke-width:.5}"
+    ".incidents td{text-align:left}.incidents td:nth-child(3),"
+    ".incidents td:nth-child(5),.incidents td:nth-child(8){text-align:right}"
     "footer{margin-top:24px;color:#666;font-size:12px}"
     "@media print{@page{size:A4 landscape;margin:12mm}body{margin:0;"
     "max-width:none;font-size:11px}section{break-inside:avoid-page}"

@@ -33,9 +33,11 @@ enum rep_part {
 	P_HEALTH_PREV,
 	P_WEEKLY,
 	P_SCORECARD,
-	P_ACTIONS, /* opspulse.report_actions: the action list */
-	P_RULES,   /* opspulse.report_rules: the numbers its headings name */
-	P_SLO,     /* opspulse.slo: the SLO section and its actions */
+	P_ACTIONS,   /* opspulse.report_actions: the action list */
+	P_RULES,     /* opspulse.report_rules: the numbers its headings name */
+	P_SLO,       /* opspulse.slo: the SLO section and its actions */
+	P_INCIDENTS, /* opspulse.incidents_by_incident: the section */
+	P_INCIDENT_ACTIONS, /* opspulse.report_incident_actions: its actions */
 	P_COUNT
 };
 
@@ -244,6 +246,13 @@ extern const struct rep_emitter rep_md;
  * fail. */
 void rep_slo(const struct rep *p, struct rep_out *o);
 void rep_slo_actions(const struct rep *p, struct rep_out *o);
+
+/* ---- the incidents section and its actions (report_incidents.c) -------- */
+
+/* The window's incidents; the lists of late postmortems and overdue
+ * action items.  These can't fail. */
+void rep_incidents(const struct rep *p, struct rep_out *o);
+void rep_incident_actions(const struct rep *p, struct rep_out *o);
 
 /* ---- layout (report_render.c) ------------------------------------------ */
 

@@ -236,8 +236,9 @@ rep_trends(const struct rep *p, struct rep_out *o)
 /* ---- scorecard ------------------------------------------------------- */
 
 static const char *const rep_areas[] = {
-    "delivery",    "toil",     "alerting",         "incident_response",
-    "maintenance", "capacity", "knowledge_spread", "slo"};
+    "delivery",          "toil",        "alerting",
+    "incident_response", "maintenance", "capacity",
+    "knowledge_spread",  "postmortem",  "slo"};
 #define REP_NAREAS REP_COUNT(rep_areas)
 
 /* The areas as column labels, '_' shown as a space. */
@@ -503,6 +504,7 @@ rep_actions(const struct rep *p, struct rep_out *o)
 	for (size_t l = 0; l < REP_COUNT(rep_lists); l++)
 		rep_action_list(p, o, &rep_lists[l]);
 	rep_slo_actions(p, o);
+	rep_incident_actions(p, o);
 	o->em->section_end(o);
 }
 
@@ -567,6 +569,7 @@ rep_page(const struct rep *p, struct rep_out *o)
 	rep_trends(p, o);
 	rep_scorecard(p, o);
 	rep_slo(p, o);
+	rep_incidents(p, o);
 	rep_actions(p, o);
 	o->em->page_end(o);
 }

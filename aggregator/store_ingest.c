@@ -20,7 +20,7 @@
 #include "store_encode.h"
 #include "store_int.h"
 
-#define STORE_MAX_COLS 13
+#define STORE_MAX_COLS 18
 /* bigint[] columns of one kind, at most. */
 #define STORE_MAX_INTS 2
 /* PostgreSQL's binary timestamps count from 2000-01-01 00:00:00 UTC. */
@@ -58,7 +58,8 @@ struct store_row;
 typedef void store_bind_fn(struct store_row *r, const op_event *e);
 static store_bind_fn bind_deploy, bind_deploy_failure, bind_toil, bind_batch,
     bind_alert, bind_component, bind_maintenance, bind_capacity,
-    bind_component_tail, bind_requests;
+    bind_component_tail, bind_requests, bind_incident, bind_action_item,
+    bind_toil_tail;
 
 /*
  * One row per event kind: its table; its columns in the order
@@ -102,10 +103,13 @@ static const struct store_kind {
         {"deploy_failures", "service, env, host, deploy_id, at, agent_id",
          "ttttTt", NULL, NULL, NULL, bind_deploy_failure},
     [OPSPULSE__V1__EVENT__KIND_TOIL] =
-        {"toil",
-         "service, env, host, operator, task, started_at, duration_s, "
-         "source, agent_id, content_key",
-         "tttttTittk", NULL, NULL, NULL, bind_toil},
+        /* The incident a toil entry responded to is not part of its content
+         * key, so the keys of entries stored before it existed stay the same.
+         */
+    {"toil",
+     "service, env, host, operator, task, started_at, duration_s, "
+     "source, agent_id, incident_id, content_key",
+     "tttttTitttk", NULL, NULL, NULL, bind_toil, bind_toil_tail},
     [OPSPULSE__V1__EVENT__KIND_BATCH] =
         {"batch_runs",
          "service, env, host, task, started_at, duration_s, outcome, "
@@ -164,6 +168,31 @@ static const struct store_kind {
          "EXCLUDED.agent_id, received_at = now() WHERE EXCLUDED.part_end > "
          "request_minutes.part_end",
          bind_requests, NULL, 4},
+    /* One record of an incident, by its content (recording time
+     * included): the incident is the merge of its records in recording
+     * order (functions/incidents.sql).  A field the record does not set
+     * is NULL. */
+    [OPSPULSE__V1__EVENT__KIND_INCIDENT] =
+        {"incident_records",
+         "service, env, host, incident_id, recorded_at, severity, title, "
+         "started_at, detected_at, acknowledged_at, mitigated_at, "
+         "resolved_at, deploy_id, commander, postmortem, postmortem_at, "
+         "agent_id, content_key",
+         "ttttTitTTTTTtttTtk", NULL, NULL, NULL, bind_incident},
+    /* An action item recorded again takes the latest content. */
+    [OPSPULSE__V1__EVENT__KIND_ACTION_ITEM] =
+        {"action_items",
+         "service, env, host, action_id, incident_id, title, owner, due_at, "
+         "status, done_at, recorded_at, agent_id",
+         "tttttttTtTTt", "DISTINCT ON (service, action_id)",
+         "ORDER BY service, action_id, recorded_at DESC",
+         "ON CONFLICT (service, action_id) DO UPDATE SET env = EXCLUDED.env, "
+         "host = EXCLUDED.host, incident_id = EXCLUDED.incident_id, title = "
+         "EXCLUDED.title, owner = EXCLUDED.owner, due_at = EXCLUDED.due_at, "
+         "status = EXCLUDED.status, done_at = EXCLUDED.done_at, "
+         "recorded_at = EXCLUDED.recorded_at, agent_id = EXCLUDED.agent_id "
+         "WHERE EXCLUDED.recorded_at > action_items.recorded_at",
+         bind_action_item},
 };
 
 #define STORE_NKINDS (sizeof(store_kinds) / sizeof(store_kinds[0]))
@@ -461,6 +490,64 @@ bind_deploy_failure(struct store_row *r, const op_event *e)
 {
 	r_str(r, e->deploy_failure->id);
 	r_time(r, e->deploy_failure->at_us);
+}
+
+static void
+bind_toil_tail(struct store_row *r, const op_event *e)
+{
+	r_opt(r, e->toil->incident);
+}
+
+/* A string field of an incident record: NULL unless the record sets it. */
+static void
+r_inc_str(struct store_row *r, const Opspulse__V1__Incident *in, uint32_t bit,
+          const char *s)
+{
+	r_put(r, (struct store_val){.s = s, .null = !(in->fields & bit) || !s});
+}
+
+static void
+r_inc_time(struct store_row *r, const Opspulse__V1__Incident *in, uint32_t bit,
+           int64_t us)
+{
+	r_put(r, (struct store_val){.i = us, .null = !(in->fields & bit)});
+}
+
+static void
+bind_incident(struct store_row *r, const op_event *e)
+{
+	const Opspulse__V1__Incident *in = e->incident;
+
+	r_str(r, in->id);
+	r_time(r, e->recorded_us ? e->recorded_us : op_time_now_us());
+	r_put(r, (struct store_val){
+	             .i = in->severity,
+	             .null = !(in->fields & OP_INCIDENT_BIT(SEVERITY))});
+	r_inc_str(r, in, OP_INCIDENT_BIT(TITLE), in->title);
+	r_inc_time(r, in, OP_INCIDENT_BIT(STARTED), in->started_us);
+	r_inc_time(r, in, OP_INCIDENT_BIT(DETECTED), in->detected_us);
+	r_inc_time(r, in, OP_INCIDENT_BIT(ACKNOWLEDGED), in->acknowledged_us);
+	r_inc_time(r, in, OP_INCIDENT_BIT(MITIGATED), in->mitigated_us);
+	r_inc_time(r, in, OP_INCIDENT_BIT(RESOLVED), in->resolved_us);
+	r_inc_str(r, in, OP_INCIDENT_BIT(DEPLOY), in->deploy);
+	r_inc_str(r, in, OP_INCIDENT_BIT(COMMANDER), in->commander);
+	r_inc_str(r, in, OP_INCIDENT_BIT(POSTMORTEM), in->postmortem);
+	r_inc_time(r, in, OP_INCIDENT_BIT(POSTMORTEM_AT), in->postmortem_us);
+}
+
+static void
+bind_action_item(struct store_row *r, const op_event *e)
+{
+	const Opspulse__V1__ActionItem *a = e->action_item;
+
+	r_str(r, a->id);
+	r_str(r, a->incident);
+	r_str(r, a->title);
+	r_str(r, a->owner);
+	r_time(r, a->due_us);
+	r_str(r, op_action_status_name(a->status));
+	r_opt_time(r, a->done_us);
+	r_time(r, e->recorded_us ? e->recorded_us : op_time_now_us());
 }
 
 static void

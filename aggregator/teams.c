@@ -139,6 +139,7 @@ teams_collect_settings(const struct agg_conf *c, struct teams_list *cols)
 
 	teams_setting(cols, "timezone", c->timezone);
 	teams_setting_num(cols, "noise_minutes", (double)c->noise_minutes);
+	teams_setting_num(cols, "postmortem_days", (double)c->postmortem_days);
 	/* Retention of request minutes and their hourly rollups
 	 * (functions/health.sql). */
 	teams_setting_num(cols, "request_minute_days",
@@ -234,6 +235,7 @@ teams_take(struct agg_conf *c, struct agg_conf *next)
 	c->nteams = next->nteams;
 	c->timezone = next->timezone;
 	c->noise_minutes = next->noise_minutes;
+	c->postmortem_days = next->postmortem_days;
 	c->targets = next->targets;
 	c->eol_extended_support = next->eol_extended_support;
 	/* Synced as settings: the request retention (teams_collect_settings).
@@ -245,5 +247,6 @@ teams_take(struct agg_conf *c, struct agg_conf *next)
 	next->nteams = old.nteams;
 	next->timezone = old.timezone;
 	next->noise_minutes = old.noise_minutes;
+	next->postmortem_days = old.postmortem_days;
 	next->targets = old.targets;
 }

@@ -44,6 +44,11 @@ static const struct cli_command {
      "achieved, budget remaining, burn rates, alert, deploys while "
      "exhausted",
      "month"},
+    {"incidents", "Incidents",
+     "incidents, time to detect/resolve, postmortems, budget consumed",
+     "incident"},
+    {"actions", "Action items",
+     "postmortem action items: owner, due date, status, overdue"},
     {"scorecard", "Scorecard", "level 1-3 per service and area, why"},
     {"services", "Services", "known services, teams, time zones, events"},
     {"agents", "Agents",
@@ -79,7 +84,7 @@ cli_usage(FILE *fp)
 	    "  --env E          environment (default: production)\n"
 	    "  --by G           grouping: toil --by task|team, alerts --by "
 	    "rule,\n"
-	    "                   slo --by month\n"
+	    "                   slo --by month, incidents --by incident\n"
 	    "  --format F       table, json, csv or markdown (default: table "
 	    "on\n"
 	    "                   a terminal, json otherwise); report: html or\n"

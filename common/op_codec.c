@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,8 @@ op_validate_toil(const Opspulse__V1__Toil *t, int64_t now, char *err,
 	int rv;
 
 	if ((rv = op_check_str("task", t->task, OP_MAX_TEXT, 1, err, errsz)) ||
+	    (rv = op_check_str("incident", t->incident, OP_MAX_ID, 0, err,
+	                       errsz)) ||
 	    (rv =
 	         op_check_time("started_at", t->started_us, now, err, errsz)) ||
 	    (rv = op_check_duration("duration_s", t->duration_s, err, errsz)))
@@ -228,6 +231,128 @@ op_validate_maintenance(const Opspulse__V1__Maintenance *m, int64_t now,
 		    "due_at is outside 2000-01-01 .. ten years from now");
 	if (op_maintenance_status_name(m->status) == NULL)
 		return op_fail(err, errsz, "status is missing or unknown");
+	return OP_OK;
+}
+
+/* A due date lies within 2000-01-01 .. ten years from now (SPEC §3). */
+static int
+op_check_due(const char *name, int64_t t, int64_t now, char *err, size_t errsz)
+{
+	if (t < OP_TIME_MIN_US || t > now + OP_MAX_DUE_US)
+		return op_fail_limit(
+		    OP_LIMIT_TIME, err, errsz,
+		    "%s is outside 2000-01-01 .. ten years from now", name);
+	return OP_OK;
+}
+
+/* The times an incident record may set, with their names. */
+static const struct op_incident_time {
+	uint32_t bit;
+	const char *name;
+	size_t offset;
+} op_incident_times[] = {
+    {OP_INCIDENT_BIT(STARTED), "started_at",
+     offsetof(Opspulse__V1__Incident, started_us)},
+    {OP_INCIDENT_BIT(DETECTED), "detected_at",
+     offsetof(Opspulse__V1__Incident, detected_us)},
+    {OP_INCIDENT_BIT(ACKNOWLEDGED), "acknowledged_at",
+     offsetof(Opspulse__V1__Incident, acknowledged_us)},
+    {OP_INCIDENT_BIT(MITIGATED), "mitigated_at",
+     offsetof(Opspulse__V1__Incident, mitigated_us)},
+    {OP_INCIDENT_BIT(RESOLVED), "resolved_at",
+     offsetof(Opspulse__V1__Incident, resolved_us)},
+    {OP_INCIDENT_BIT(POSTMORTEM_AT), "postmortem_at",
+     offsetof(Opspulse__V1__Incident, postmortem_us)},
+};
+
+/* The set times are valid event times, and none of detected,
+ * acknowledged, mitigated and resolved lies before a started set in the
+ * same record. */
+static int
+op_check_incident_times(const Opspulse__V1__Incident *in, int64_t now,
+                        char *err, size_t errsz)
+{
+	const size_t n = sizeof(op_incident_times) / sizeof(*op_incident_times);
+	int rv;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct op_incident_time *t = &op_incident_times[i];
+		int64_t v = *(const int64_t *)(const void *)((const char *)in +
+		                                             t->offset);
+
+		if (!(in->fields & t->bit))
+			continue;
+		if ((rv = op_check_time(t->name, v, now, err, errsz)))
+			return rv;
+		if ((in->fields & OP_INCIDENT_BIT(STARTED)) &&
+		    t->bit != OP_INCIDENT_BIT(POSTMORTEM_AT) &&
+		    v < in->started_us)
+			return op_fail(err, errsz,
+			               "%s is before started_at; an incident "
+			               "is detected, acknowledged, mitigated "
+			               "and resolved after it starts",
+			               t->name);
+	}
+	return OP_OK;
+}
+
+/* Every bit of the mask names a field of Incident. */
+#define OP_INCIDENT_KNOWN_BITS                                                 \
+	(OP_INCIDENT_BIT(SEVERITY) | OP_INCIDENT_BIT(TITLE) |                  \
+	 OP_INCIDENT_BIT(STARTED) | OP_INCIDENT_BIT(DETECTED) |                \
+	 OP_INCIDENT_BIT(ACKNOWLEDGED) | OP_INCIDENT_BIT(MITIGATED) |          \
+	 OP_INCIDENT_BIT(RESOLVED) | OP_INCIDENT_BIT(DEPLOY) |                 \
+	 OP_INCIDENT_BIT(COMMANDER) | OP_INCIDENT_BIT(POSTMORTEM) |            \
+	 OP_INCIDENT_BIT(POSTMORTEM_AT))
+
+static int
+op_validate_incident(const Opspulse__V1__Incident *in, int64_t now, char *err,
+                     size_t errsz)
+{
+	int rv;
+
+	if ((rv = op_check_str("id", in->id, OP_MAX_ID, 1, err, errsz)) ||
+	    (rv = op_check_str("title", in->title, OP_MAX_TEXT, 0, err,
+	                       errsz)) ||
+	    (rv = op_check_str("deploy", in->deploy, OP_MAX_ID, 0, err,
+	                       errsz)) ||
+	    (rv = op_check_str("commander", in->commander, OP_MAX_NAME, 0, err,
+	                       errsz)) ||
+	    (rv = op_check_str("postmortem", in->postmortem, OP_MAX_TEXT, 0,
+	                       err, errsz)))
+		return rv;
+	if (in->fields & ~OP_INCIDENT_KNOWN_BITS)
+		return op_fail(err, errsz,
+		               "fields names a field incidents do not have");
+	if ((in->fields & OP_INCIDENT_BIT(SEVERITY)) &&
+	    (in->severity < 1 || in->severity > 4))
+		return op_fail(err, errsz,
+		               "severity %u is outside 1 .. 4 (1 is the worst)",
+		               (unsigned)in->severity);
+	return op_check_incident_times(in, now, err, errsz);
+}
+
+static int
+op_validate_action_item(const Opspulse__V1__ActionItem *a, int64_t now,
+                        char *err, size_t errsz)
+{
+	int rv;
+
+	if ((rv = op_check_str("id", a->id, OP_MAX_ID, 1, err, errsz)) ||
+	    (rv = op_check_str("incident", a->incident, OP_MAX_ID, 1, err,
+	                       errsz)) ||
+	    (rv =
+	         op_check_str("title", a->title, OP_MAX_TEXT, 1, err, errsz)) ||
+	    (rv =
+	         op_check_str("owner", a->owner, OP_MAX_NAME, 1, err, errsz)) ||
+	    (rv = op_check_due("due_at", a->due_us, now, err, errsz)))
+		return rv;
+	if (op_action_status_name(a->status) == NULL)
+		return op_fail(err, errsz,
+		               "status is missing or unknown; use open, done "
+		               "or cancelled");
+	if (a->done_us != 0)
+		return op_check_time("done_at", a->done_us, now, err, errsz);
 	return OP_OK;
 }
 
@@ -351,6 +476,10 @@ op_validate_kind(const op_event *e, int64_t now, char *err, size_t errsz)
 		return op_validate_capacity(e->capacity, now, err, errsz);
 	case OPSPULSE__V1__EVENT__KIND_REQUESTS:
 		return op_validate_requests(e->requests, now, err, errsz);
+	case OPSPULSE__V1__EVENT__KIND_INCIDENT:
+		return op_validate_incident(e->incident, now, err, errsz);
+	case OPSPULSE__V1__EVENT__KIND_ACTION_ITEM:
+		return op_validate_action_item(e->action_item, now, err, errsz);
 	default:
 		return op_fail(err, errsz, "event has no known type");
 	}
@@ -488,6 +617,10 @@ op_event_kind_name(const op_event *e)
 		return "capacity";
 	case OPSPULSE__V1__EVENT__KIND_REQUESTS:
 		return "requests";
+	case OPSPULSE__V1__EVENT__KIND_INCIDENT:
+		return "incident";
+	case OPSPULSE__V1__EVENT__KIND_ACTION_ITEM:
+		return "action_item";
 	default:
 		return "unknown";
 	}
@@ -513,6 +646,12 @@ static const char *const op_statuses[] = {
     [OPSPULSE__V1__MAINTENANCE_STATUS__MAINTENANCE_STATUS_DONE] = "done",
     [OPSPULSE__V1__MAINTENANCE_STATUS__MAINTENANCE_STATUS_CANCELLED] =
         "cancelled",
+};
+
+static const char *const op_action_statuses[] = {
+    [OPSPULSE__V1__ACTION_STATUS__ACTION_STATUS_OPEN] = "open",
+    [OPSPULSE__V1__ACTION_STATUS__ACTION_STATUS_DONE] = "done",
+    [OPSPULSE__V1__ACTION_STATUS__ACTION_STATUS_CANCELLED] = "cancelled",
 };
 
 #define OP_COUNT(a) (sizeof(a) / sizeof((a)[0]))
@@ -573,5 +712,24 @@ op_maintenance_status_parse(const char *name,
 	if (op_parse_name(op_statuses, OP_COUNT(op_statuses), name, &v))
 		return OP_EINVAL;
 	*s = (Opspulse__V1__MaintenanceStatus)v;
+	return OP_OK;
+}
+
+const char *
+op_action_status_name(Opspulse__V1__ActionStatus s)
+{
+	return op_name_of(op_action_statuses, OP_COUNT(op_action_statuses),
+	                  (int)s);
+}
+
+int
+op_action_status_parse(const char *name, Opspulse__V1__ActionStatus *s)
+{
+	int v;
+
+	if (op_parse_name(op_action_statuses, OP_COUNT(op_action_statuses),
+	                  name, &v))
+		return OP_EINVAL;
+	*s = (Opspulse__V1__ActionStatus)v;
 	return OP_OK;
 }

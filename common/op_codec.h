@@ -88,4 +88,13 @@ OP_MUSTCHECK int
 op_maintenance_status_parse(const char *name,
                             Opspulse__V1__MaintenanceStatus *s);
 
+/* Action item statuses: "open", "done", "cancelled". */
+const char *op_action_status_name(Opspulse__V1__ActionStatus s);
+OP_MUSTCHECK int op_action_status_parse(const char *name,
+                                        Opspulse__V1__ActionStatus *s);
+
+/* The mask bit of an Incident field (Opspulse__V1__IncidentField). */
+#define OP_INCIDENT_BIT(f)                                                     \
+	(UINT32_C(1) << (OPSPULSE__V1__INCIDENT_FIELD__INCIDENT_FIELD_##f))
+
 #endif

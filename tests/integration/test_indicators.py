@@ -108,7 +108,7 @@ def check_indicators(c):
 def check_scorecard(c):
     rows = query(c, "scorecard")["rows"]
     areas = sorted(["delivery", "toil", "alerting", "incident_response", "maintenance",
-                    "capacity", "knowledge_spread", "slo"])
+                    "capacity", "knowledge_spread", "postmortem", "slo"])
     check_eq([(r["service"], r["area"]) for r in rows],
              [(s, a) for s in D.SERVICES for a in areas], "scorecard rows")
     for r in rows:

@@ -237,7 +237,7 @@ def check_headlines(tree):
 
 def check_scorecard(tree):
     areas = ["delivery", "toil", "alerting", "incident_response", "maintenance", "capacity",
-             "knowledge_spread", "slo"]
+             "knowledge_spread", "postmortem", "slo"]
     grid = tree.find(id="scorecard")
     for tr in grid.all("tr"):
         th = tr.find("th")

@@ -167,6 +167,25 @@ RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     WHERE v.applies ORDER BY v.rule LIMIT 1
 $$;
 
+-- Postmortems (SPEC §4.6, §13.2): not measured without any incident
+-- record; met when every postmortem due in the window was on time and no
+-- action item is overdue.
+CREATE OR REPLACE FUNCTION opspulse.score_postmortem(p_recorded boolean, p_due bigint,
+                                                     p_on_time bigint, p_overdue bigint)
+RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
+    SELECT v.level, v.reason FROM (VALUES
+        (1, 1, 'no incidents recorded', NOT p_recorded),
+        (2, 2, format('%s of %s postmortems due were late', p_due - p_on_time, p_due),
+         p_on_time < p_due),
+        (3, 2, format('%s action items overdue', p_overdue), p_overdue > 0),
+        (4, 3, CASE WHEN p_due = 0 THEN 'no postmortem due, no action item overdue'
+                    ELSE format('all %s postmortems due were on time, no action item overdue',
+                                p_due) END,
+         true)
+    ) AS v(rule, level, reason, applies)
+    WHERE v.applies ORDER BY v.rule LIMIT 1
+$$;
+
 -- SLO (SPEC §4.6, §12.4): level 1 without an objective or without
 -- requests in the window, 3 when every objective's budget_remaining >= 0,
 -- else 2.  p_detail names each objective's achieved, target and budget
@@ -259,6 +278,15 @@ c AS (
     FROM opspulse.host_capacity(p_since, p_until, p_env, p_services, p_team, false) x, tg
     GROUP BY x.service
 ),
+pm AS (
+    SELECT x.service, x.postmortems_due AS due,
+           round(coalesce(x.postmortem_on_time_share * x.postmortems_due, 0))::bigint
+               AS on_time,
+           x.action_items_overdue AS overdue,
+           EXISTS (SELECT 1 FROM opspulse.incident_records r
+                   WHERE r.service = x.service) AS recorded
+    FROM opspulse.incidents(p_since, p_until, p_env, p_services, p_team) x
+),
 sl AS (
     SELECT x.service, count(*) AS objectives, sum(x.total) AS requests,
            count(*) FILTER (WHERE x.budget_remaining >= 0) AS within,
@@ -279,7 +307,9 @@ s AS (
            coalesce(e.n, 0) AS components, coalesce(e.past, 0) AS past,
            coalesce(e.urgent, 0) AS urgent, coalesce(m.n, 0) AS items,
            coalesce(m.overdue, 0) AS overdue, coalesce(c.n, 0) AS capacity_rows,
-           coalesce(c.filling, 0) AS filling, c.cpu, sl.objectives AS slo_objectives,
+           coalesce(c.filling, 0) AS filling, c.cpu,
+           pm.recorded AS pm_recorded, pm.due AS pm_due, pm.on_time AS pm_on_time,
+           pm.overdue AS pm_overdue, sl.objectives AS slo_objectives,
            sl.requests AS slo_requests, sl.within AS slo_within, sl.detail AS slo_detail,
            sl.short AS slo_short
     FROM t
@@ -289,6 +319,7 @@ s AS (
     LEFT JOIN e ON e.service = t.service
     LEFT JOIN m ON m.service = t.service
     LEFT JOIN c ON c.service = t.service
+    LEFT JOIN pm ON pm.service = t.service
     LEFT JOIN sl ON sl.service = t.service
 )
 SELECT s.service, x.area, x.level, x.reason
@@ -312,6 +343,9 @@ FROM s CROSS JOIN tg CROSS JOIN LATERAL (
                                  tg.cpu_p95_pct)
     UNION ALL
     SELECT 'knowledge_spread', * FROM opspulse.score_knowledge(s.bus_factor, tg.bus_factor)
+    UNION ALL
+    SELECT 'postmortem', *
+    FROM opspulse.score_postmortem(s.pm_recorded, s.pm_due, s.pm_on_time, s.pm_overdue)
     UNION ALL
     SELECT 'slo', *
     FROM opspulse.score_slo(s.slo_objectives, s.slo_requests, s.slo_within, s.slo_detail,
