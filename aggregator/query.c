@@ -40,6 +40,8 @@ static const struct query_def {
     {"incidents", "incident", QUERY_STD("incidents_by_incident")},
     {"actions", NULL, QUERY_STD("actions")},
     {"scorecard", NULL, QUERY_STD("scorecard")},
+    {"readiness", NULL, QUERY_STD("readiness")},
+    {"readiness", "service", QUERY_STD("readiness_by_service")},
     {"services", NULL, QUERY_STD("service_list")},
     {"agents", NULL, "SELECT * FROM opspulse.agents()"},
     {"weekly", NULL, QUERY_STD("weekly")},
