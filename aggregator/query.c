@@ -48,6 +48,9 @@ static const struct query_def {
     /* The review report's action list and the rules it names. */
     {"report_actions", NULL, QUERY_STD("report_actions")},
     {"report_rules", NULL, "SELECT * FROM opspulse.report_rules()"},
+    /* The report's readiness section and its actions. */
+    {"ready_report", NULL, QUERY_STD("report_readiness")},
+    {"ready_actions", NULL, QUERY_STD("report_readiness_actions")},
 };
 
 #define QUERY_NDEFS (sizeof(query_defs) / sizeof(query_defs[0]))

@@ -30,6 +30,8 @@ static const struct rep_query {
     [P_ACTIONS] = {"report_actions", NULL, 0},
     [P_RULES] = {"report_rules", NULL, 0},
     [P_SLO] = {"slo", NULL, 0},
+    [P_READINESS] = {"ready_report", NULL, 0},
+    [P_READINESS_ACTIONS] = {"ready_actions", NULL, 0},
 };
 
 /* The window (since, until) of part q of p. */

@@ -34,6 +34,8 @@ static const char html_css[] =
     ".slo td{text-align:left;white-space:nowrap}.slo .bar{vertical-align:"
     "middle;margin-right:6px}.bar .left{fill:#1a7f37}.bar .over{fill:"
     "#b42318}.bar .rest{fill:#e4e7eb;stroke:#999;stroke-width:.5}"
+    ".readiness td{text-align:left}.readiness td:nth-child(2){text-align:"
+    "right;white-space:nowrap}"
     "footer{margin-top:24px;color:#666;font-size:12px}"
     "@media print{@page{size:A4 landscape;margin:12mm}body{margin:0;"
     "max-width:none;font-size:11px}section{break-inside:avoid-page}"

@@ -31,9 +31,11 @@ enum rep_part {
 	P_ALERTS_PREV,
 	P_WEEKLY,
 	P_SCORECARD,
-	P_ACTIONS, /* opspulse.report_actions: the action list */
-	P_RULES,   /* opspulse.report_rules: the numbers its headings name */
-	P_SLO,     /* opspulse.slo: the SLO section and its actions */
+	P_ACTIONS,   /* opspulse.report_actions: the action list */
+	P_RULES,     /* opspulse.report_rules: the numbers its headings name */
+	P_SLO,       /* opspulse.slo: the SLO section and its actions */
+	P_READINESS, /* opspulse.report_readiness: per service */
+	P_READINESS_ACTIONS, /* opspulse.report_readiness_actions */
 	P_COUNT
 };
 
@@ -239,6 +241,13 @@ extern const struct rep_emitter rep_md;
  * fail. */
 void rep_slo(const struct rep *p, struct rep_out *o);
 void rep_slo_actions(const struct rep *p, struct rep_out *o);
+
+/* ---- the readiness section and its actions (report_readiness.c) ------- */
+
+/* The readiness section of p; the readiness lists of the actions.  These
+ * can't fail. */
+void rep_readiness(const struct rep *p, struct rep_out *o);
+void rep_readiness_actions(const struct rep *p, struct rep_out *o);
 
 /* ---- layout (report_render.c) ------------------------------------------ */
 

@@ -355,8 +355,47 @@ def test_readiness():
             check("alerts_have_runbooks" in r.stdout and "expires_at" in r.stdout,
                   "readiness --format %s: %r" % (fmt, r.stdout[:200]))
 
+        check_report(c, rows)
         check_bad_records(c)
         check_sighup(c)
+
+
+def check_report(c, rows):
+    """The report's readiness section and actions, from the rows above."""
+    md = c.cli("report", "--since", iso(SINCE), "--until", iso(UNTIL), "--format",
+               "markdown").stdout
+    html = c.cli("report", "--since", iso(SINCE), "--until", iso(UNTIL), "--format",
+                 "html").stdout
+    with open(c.path("report.html"), "w") as fp:
+        fp.write(html)
+    section = md[md.index("Production readiness"):]
+    for d in by_service(rows):
+        n = d["total"] - d["exempt"]
+        score = "%d/%d" % (d["passed"], d["total"])
+        if n:
+            score += " (%.0f %%)" % (100 * d["passed"] / n)
+        names = {st: ", ".join(sorted(r["check"] for r in rows if r["service"] == d["service"]
+                                      and r["status"] == st)) or "\u2013"
+                 for st in ("fail", "unknown", "expired")}
+        want = "| %s | %s | %s | %s | %s |" % (d["service"], score, names["fail"],
+                                              names["unknown"], names["expired"])
+        check(want in section, "report readiness row %r in %r" % (want, section[:1500]))
+    for r in rows:
+        if r["status"] == "fail":
+            item = "**%s** %s: %s" % (r["service"], r["check"], r["evidence"])
+            check(item in section, "report action %r" % item)
+    renew = [r for r in rows if r["status"] in ("pass", "exempt") and r["expires_at"]
+             and parse(r["expires_at"]) <= UNTIL + timedelta(days=30)]
+    check_eq([(r["service"], r["check"]) for r in renew], [("pay", "runbooks_reviewed")],
+             "records expiring within 30 days")
+    for r in renew:
+        left = (parse(r["expires_at"]) - UNTIL).days
+        item = "**%s** %s: **expires in %d %s** (%s)" % (
+            r["service"], r["check"], left, "day" if left == 1 else "days",
+            words(parse(r["expires_at"])))
+        check(item in section, "report renew item %r in %r" % (item, section[-1500:]))
+    check("Production readiness" in html and "act-readiness-fail" in html,
+          "the HTML report has the readiness section and actions")
 
 
 def check_bad_records(c):
