@@ -331,6 +331,30 @@ http_indicators(struct agg_http *h, FILE *f)
 	return ok;
 }
 
+/* The SLO gauges (metrics_slo_render) from opspulse.slo over the default
+ * window; 1 when the database answered. */
+static int
+http_slo(struct agg_http *h, FILE *f)
+{
+	static char slo[] = "slo";
+	Opspulse__V1__QueryResult *r = NULL;
+	Opspulse__V1__QueryRequest req;
+	char err[256];
+	int rv;
+
+	opspulse__v1__query_request__init(&req);
+	req.name = slo;
+	pthread_mutex_lock(&h->lock);
+	rv = query_run(h->store, &req, &r, err, sizeof(err));
+	pthread_mutex_unlock(&h->lock);
+	if (rv != OP_OK)
+		op_debug(MOD, "metrics: slo: %s", err);
+	else
+		metrics_slo_render(f, r);
+	store_result_free(r);
+	return rv == OP_OK;
+}
+
 /* GET /metrics: the counters, refused handshakes, indicator gauges and
  * whether the database answered; 500 only when out of memory. */
 static void
@@ -356,6 +380,7 @@ http_metrics(void *arg, const struct op_http_request *r,
 	        "opspulse_tls_handshakes_refused_total %llu\n",
 	        (unsigned long long)op_server_refused(h->transport));
 	up = http_indicators(h, f);
+	up = up && http_slo(h, f);
 	fprintf(f,
 	        "# HELP opspulse_database_up Whether the indicator queries "
 	        "of this scrape reached the database.\n"

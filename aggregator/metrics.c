@@ -1,5 +1,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "op_codec.h"
 
 #include "metrics.h"
 
@@ -161,4 +165,86 @@ metrics_render(FILE *f)
 	metrics_hist_render(f, "opspulse_query_seconds",
 	                    "Time to answer an indicator query.",
 	                    &metrics.query_latency);
+}
+
+/* ---- SLO gauges ------------------------------------------------------- */
+
+/* The index of r's column name, or -1. */
+static int
+metrics_column(const Opspulse__V1__QueryResult *r, const char *name)
+{
+	for (size_t i = 0; r && i < r->n_columns; i++)
+		if (strcmp(r->columns[i]->name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The text of cell c of row i, or NULL when null or absent. */
+static const char *
+metrics_cell(const Opspulse__V1__QueryResult *r, size_t i, int c)
+{
+	const Opspulse__V1__Row *row = r->rows[i];
+
+	if (c < 0 || (size_t)c >= row->n_cells || row->cells[c]->is_null)
+		return NULL;
+	return row->cells[c]->text;
+}
+
+/* A label value: backslash, quote and newline escaped. */
+static void
+metrics_label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* One sample of metric for row i, window (NULL: none) and column col;
+ * nothing when the value is null. */
+static void
+metrics_slo_sample(FILE *f, const Opspulse__V1__QueryResult *r, size_t i,
+                   const char *metric, const char *window, const char *col)
+{
+	const char *svc = metrics_cell(r, i, metrics_column(r, "service"));
+	const char *obj = metrics_cell(r, i, metrics_column(r, "objective"));
+	const char *v = metrics_cell(r, i, metrics_column(r, col));
+
+	if (svc == NULL || obj == NULL || v == NULL)
+		return;
+	fprintf(f, "%s{service=\"", metric);
+	metrics_label(f, svc);
+	fputs("\",objective=\"", f);
+	metrics_label(f, obj);
+	if (window)
+		fprintf(f, "\",window=\"%s", window);
+	fprintf(f, "\"} %.17g\n", strtod(v, NULL));
+}
+
+void
+metrics_slo_render(FILE *f, const Opspulse__V1__QueryResult *r)
+{
+	static const char *const windows[] = {"5m", "30m", "1h", "6h", "3d"};
+	char col[32];
+
+	metrics_help(f, "opspulse_slo_budget_remaining", "gauge",
+	             "Share of the error budget left (1 untouched, 0 spent, "
+	             "below 0 overspent). Window: the last 28 days.");
+	for (size_t i = 0; r && i < r->n_rows; i++)
+		metrics_slo_sample(f, r, i, "opspulse_slo_budget_remaining",
+		                   NULL, "budget_remaining");
+	metrics_help(f, "opspulse_slo_burn_rate", "gauge",
+	             "Error rate over the window before now divided by the "
+	             "error budget (1 - target): 1 spends the budget exactly "
+	             "in the SLO period.");
+	for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
+		snprintf(col, sizeof(col), "burn_rate_%s", windows[w]);
+		for (size_t i = 0; r && i < r->n_rows; i++)
+			metrics_slo_sample(f, r, i, "opspulse_slo_burn_rate",
+			                   windows[w], col);
+	}
 }

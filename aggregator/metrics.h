@@ -51,4 +51,12 @@ void metrics_query(int ok, double seconds);
  * Write errors are left in f's error state for the caller. */
 void metrics_render(FILE *f);
 
+/* The SLO gauges (SPEC §12.4) from r, the rows of opspulse.slo over the
+ * last 28 days: opspulse_slo_budget_remaining{service,objective} and
+ * opspulse_slo_burn_rate{service,objective,window="5m|30m|1h|6h|3d"}; a
+ * value without data has no sample.  r may be NULL (only the HELP and
+ * TYPE lines).  Write errors are left in f's error state. */
+struct Opspulse__V1__QueryResult;
+void metrics_slo_render(FILE *f, const struct Opspulse__V1__QueryResult *r);
+
 #endif

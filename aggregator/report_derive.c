@@ -78,6 +78,12 @@ rep_value(char *buf, size_t size, double v, enum rep_unit u)
 	case U_MINUTES:
 		snprintf(buf, size, "%.0f min", v);
 		break;
+	case U_RATE:
+		snprintf(buf, size, "%.2f %%", v * 100);
+		break;
+	case U_MS:
+		snprintf(buf, size, fabs(v) >= 100 ? "%.0f ms" : "%.1f ms", v);
+		break;
 	}
 }
 
@@ -94,9 +100,10 @@ double
 rep_metric(const struct rep *p, const struct rep_metric *m, const char *service,
            int prev, int *recorded)
 {
-	static const enum rep_part parts[3][2] = {{P_DORA, P_DORA_PREV},
+	static const enum rep_part parts[4][2] = {{P_DORA, P_DORA_PREV},
 	                                          {P_TOIL, P_TOIL_PREV},
-	                                          {P_ALERTS, P_ALERTS_PREV}};
+	                                          {P_ALERTS, P_ALERTS_PREV},
+	                                          {P_HEALTH, P_HEALTH_PREV}};
 	const rep_result *r = p->r[parts[m->src][prev]];
 	long i = rep_row(r, service);
 	double n;
@@ -129,6 +136,8 @@ rep_change(char *buf, size_t size, double cur, double prev,
 	}
 	if (m->unit == U_PCT) /* points, not a percentage of the value */
 		snprintf(v, sizeof(v), "%.1f pp", fabs(d) * 100);
+	else if (m->unit == U_RATE)
+		snprintf(v, sizeof(v), "%.2f pp", fabs(d) * 100);
 	else
 		rep_value(v, sizeof(v), fabs(d), m->unit);
 	snprintf(buf, size, "%s %s", d > 0 ? "\u25b2" : "\u25bc", v);

@@ -25,6 +25,8 @@ static const struct rep_query {
     [P_TOIL_PREV] = {"toil", NULL, 1},
     [P_ALERTS] = {"alerts", NULL, 0},
     [P_ALERTS_PREV] = {"alerts", NULL, 1},
+    [P_HEALTH] = {"health", NULL, 0},
+    [P_HEALTH_PREV] = {"health", NULL, 1},
     [P_WEEKLY] = {"weekly", NULL, 2},
     [P_SCORECARD] = {"scorecard", NULL, 0},
     [P_ACTIONS] = {"report_actions", NULL, 0},

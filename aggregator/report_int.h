@@ -29,6 +29,8 @@ enum rep_part {
 	P_TOIL_PREV,
 	P_ALERTS,
 	P_ALERTS_PREV,
+	P_HEALTH, /* opspulse.health: requests, errors, latency */
+	P_HEALTH_PREV,
 	P_WEEKLY,
 	P_SCORECARD,
 	P_ACTIONS,   /* opspulse.report_actions: the action list */
@@ -64,7 +66,8 @@ OP_MUSTCHECK int rep_fetch(struct rep *p, struct store *s, char *err,
 
 /* ---- derived values (report_derive.c) -------------------------------- */
 
-enum rep_unit { U_COUNT, U_NUM, U_PCT, U_HOURS, U_MINUTES };
+/* U_RATE: a small share, in percent to two places (error rates). */
+enum rep_unit { U_COUNT, U_NUM, U_PCT, U_HOURS, U_MINUTES, U_MS, U_RATE };
 
 /* The text of column name in row i of r, or NULL when null or absent.
  * Borrowed from r.  r may be NULL. */
@@ -77,14 +80,14 @@ double rep_num(const rep_result *r, size_t i, const char *name);
 long rep_row(const rep_result *r, const char *service);
 
 /* v in its unit into buf: "12", "3.5", "12.5 %", "7.0 h", "2.1 d",
- * "14 min".  This can't fail (truncates to size). */
+ * "14 min", "48.1 ms", "0.02 %".  This can't fail (truncates to size). */
 void rep_value(char *buf, size_t size, double v, enum rep_unit u);
 
 /* us as "YYYY-MM-DD HH:MM UTC" into buf. */
 void rep_date(char *buf, size_t size, int64_t us);
 
 /* Where a headline metric is read from: the window and the previous one. */
-enum rep_src { S_DORA, S_TOIL, S_ALERTS };
+enum rep_src { S_DORA, S_TOIL, S_ALERTS, S_HEALTH };
 
 /* A headline metric: a column of one indicator. */
 struct rep_metric {

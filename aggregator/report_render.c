@@ -38,6 +38,10 @@ static const struct rep_metric rep_metrics[] = {
     {"Noise", S_ALERTS, "noise_share", -1, U_PCT, "fired", "no alerts"},
     {"MTTR p50", S_ALERTS, "mttr_p50_minutes", -1, U_MINUTES, "fired",
      "no alerts"},
+    {"Error rate", S_HEALTH, "error_rate", -1, U_RATE, "requests",
+     "no requests"},
+    {"Latency p95", S_HEALTH, "latency_p95_ms", -1, U_MS, "timed",
+     "no timings"},
 };
 #define REP_NMETRICS REP_COUNT(rep_metrics)
 

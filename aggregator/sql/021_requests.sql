@@ -53,7 +53,7 @@ $$;
 
 -- Per (service, env, UTC hour): the sums of the hour's minutes, their
 -- merged histogram, and the largest per-minute request count with every
--- host and part added.  Kept after the minutes are dropped
+-- host and part added (the rollup a dirty mark refers to).  Kept after the minutes are dropped
 -- (aggregator.request_minute_days), so that long windows still answer.
 CREATE TABLE opspulse.request_hours (
     service       text NOT NULL,
@@ -68,6 +68,23 @@ CREATE TABLE opspulse.request_hours (
     PRIMARY KEY (service, env, hour)
 );
 CREATE INDEX request_hours_env_hour ON opspulse.request_hours (env, hour);
+
+-- Per (service, env, UTC day): the same, merged from the day's hours, so
+-- that a 28-day window reads 28 rows per service and only its edges
+-- hour by hour.
+CREATE TABLE opspulse.request_days (
+    service       text NOT NULL,
+    env           text NOT NULL,
+    day           timestamptz NOT NULL,
+    requests      bigint NOT NULL,
+    errors        bigint NOT NULL,
+    timed         bigint NOT NULL,
+    latency_upper bigint[] NOT NULL,
+    latency_count bigint[] NOT NULL,
+    peak          bigint NOT NULL,
+    PRIMARY KEY (service, env, day)
+);
+CREATE INDEX request_days_env_day ON opspulse.request_days (env, day);
 
 -- Hours whose minutes changed after their rollup, appended by a statement
 -- trigger in the ingest transaction.  Append-only, no unique key: ingest

@@ -108,3 +108,46 @@ demo_history() {
     done
     wc -l <"$out"
 }
+
+# Request counts (opspulse health): every 15 minutes of the last eight
+# weeks, one host per service, as a load balancer's per-minute export
+# would give them.  billing gets slower in the last four weeks; checkout's
+# error rate doubles; search stays as it was.  Writes the import lines to
+# FILE and prints how many.
+demo_requests() {
+    local out=$1 now start t i svc reqs errs slow TZ=UTC
+    now=$(date -u +%s)
+    start=$((now - now % 900 - 56 * 86400))
+    : >"$out"
+    for ((t = start, i = 0; t < now - 900; t += 900, i++)); do
+        local recent=$((t >= now - 28 * 86400))
+        local hour=$(((t / 3600) % 24))
+        # Busier in the day (UTC 8-20).
+        local load=$((hour >= 8 && hour < 20 ? 3 : 1))
+        for svc in billing search checkout; do
+            case $svc in
+            billing)
+                reqs=$((400 * load + i % 37))
+                errs=$((i % 11 == 0 ? 2 : 0))
+                slow=$((recent ? 180 + i % 40 : 95 + i % 20))
+                ;;
+            search)
+                reqs=$((900 * load + i % 53))
+                errs=$((i % 17 == 0 ? 1 : 0))
+                slow=$((60 + i % 15))
+                ;;
+            checkout)
+                reqs=$((120 * load + i % 13))
+                errs=$((recent ? 3 + i % 4 : 1 + i % 2))
+                slow=$((320 + i % 60))
+                ;;
+            esac
+            # Most requests fast, a tenth middling, one in fifty slow.
+            local fast=$((reqs * 88 / 100)) mid=$((reqs / 10)) tail=$((reqs / 50))
+            printf '{"type":"requests","service":"%s","host":"%s-web-1","minute":"%(%Y-%m-%dT%H:%M:%SZ)T","requests":%d,"errors":%d,"latency_ms":[[%d.%d,%d],[%d.5,%d],[%d,%d]]}\n' \
+                "$svc" "$svc" "$t" "$reqs" "$errs" $((8 + i % 5)) $((i % 10)) "$fast" \
+                $((slow / 4)) "$mid" "$slow" "$tail" >>"$out"
+        done
+    done
+    wc -l <"$out"
+}

@@ -1,7 +1,7 @@
 /*
  * Fuzz target for the aggregator's own configuration: the input is loaded
  * with agg_conf_load, the real option table with its custom parsers of
- * teams and identities (the hosts an identity may write).  Loading must
+ * teams, identities (the hosts an identity may write) and SLOs.  Loading must
  * never crash or leak, and a file that loads must hold sane values: every
  * identity has a name and at least one host pattern, every team a name.
  */
@@ -68,6 +68,26 @@ fuzz_has_include(const uint8_t *data, size_t size)
 	return 0;
 }
 
+/* An SLO that loads has a service, an objective, latency_ms exactly with
+ * latency_target, and targets that are decimals inside (0, 100). */
+static void
+fuzz_check_slos(const struct agg_conf *c)
+{
+	for (size_t i = 0; i < c->nslos; i++) {
+		const struct agg_slo *o = &c->slos[i];
+		FUZZ_CHECK(o->service && *o->service);
+		FUZZ_CHECK(o->availability || o->latency_ms);
+		FUZZ_CHECK(!o->latency_ms == !o->latency_target);
+		if (o->availability)
+			FUZZ_CHECK(strtod(o->availability, NULL) > 0 &&
+			           strtod(o->availability, NULL) < 100);
+		if (o->latency_target)
+			FUZZ_CHECK(strtod(o->latency_target, NULL) > 0 &&
+			           strtod(o->latency_target, NULL) < 100);
+	}
+	FUZZ_CHECK(c->slo_window_days >= 1 && c->slo_window_days <= 3650);
+}
+
 static void
 fuzz_check(const struct agg_conf *c)
 {
@@ -80,6 +100,7 @@ fuzz_check(const struct agg_conf *c)
 	for (size_t i = 0; i < c->nteams; i++)
 		FUZZ_CHECK(c->teams[i].name && *c->teams[i].name);
 	FUZZ_CHECK(c->workers >= 1 && c->workers <= 64);
+	fuzz_check_slos(c);
 }
 
 int

@@ -10,6 +10,7 @@ tailer sends them: a resend with a larger part_end replaces the part,
 anything else is ignored.  Bad import lines are refused with their exact
 reason."""
 import json
+import math
 import os
 import random
 import subprocess
@@ -53,7 +54,7 @@ def percentile_ms(buckets, q):
     n = sum(buckets.values())
     if n == 0:
         return None
-    rank = -(-(Decimal(q) * n) // 1)   # ceil, exact
+    rank = math.ceil(Decimal(q) * n)   # exact
     cum = 0
     for u in sorted(buckets):
         cum += buckets[u]
@@ -141,6 +142,13 @@ def dataset():
                 out.append(make_record(rng, "gone", "h9", minute))
             if m % 15 == 0:
                 out.append(make_record(rng, "stage", "s1", minute, env="staging"))
+    # Eleven requests in eleven buckets: the nearest rank ceil(q n) and not
+    # floor or round (5.5, 10.45, 10.89) picks the bucket.
+    pairs = [(str(ms), 1) for ms in range(1, 12)]
+    out.append({"service": "rank", "host": "h1", "env": "production",
+                "minute_t": RECENT + timedelta(hours=10, minutes=20), "requests": 11,
+                "errors": 0, "timed": 11, "pairs": pairs,
+                "buckets": {upper_us(ms_to_us(t)): n for t, n in pairs}})
     return out
 
 
@@ -229,6 +237,12 @@ def check_windows(c, records, what, only_whole_hours=False):
     return n
 
 
+# Rows whose key (computed by the aggregator in C) is not the SQL one.
+KEYS_DIFFER = ("SELECT count(*) FROM request_minutes WHERE content_key <> "
+               "opspulse.request_minute_key(service, env, host, minute, part, part_end, "
+               "requests, errors, timed, latency_upper, latency_count)")
+
+
 def dirty_hours(c):
     return int(c.scalar("SELECT count(*) FROM request_hours_dirty"))
 
@@ -257,6 +271,7 @@ def test_health_matches_independent_computation():
         records = dedupe(records)
         check_eq(int(c.scalar("SELECT count(*) FROM request_minutes")), len(records),
                  "stored parts (each once)")
+        check_eq(c.scalar(KEYS_DIFFER), "0", "content keys computed in C and in SQL agree")
 
         # Straight from the minutes, then from the rollup once built.
         prod = [r for r in records if r["env"] == "production"]
@@ -330,6 +345,7 @@ def test_tailer_parts_replace_only_when_longer():
         send("src:2:0", 40, 3, 3, "4095:3")
         check_eq(row(), [13, 5, 8, Decimal("4.095")], "other parts add up")
         check_eq(c.scalar("SELECT count(*) FROM request_minutes"), "3", "one row per part")
+        check_eq(c.scalar(KEYS_DIFFER), "0", "a named part's key is all zeros, in C and SQL")
 
 
 def test_bad_requests_lines():

@@ -387,7 +387,8 @@ def check_empty(c):
         tr = [t for t in tree.find(id="headlines").all("tr") if t.find("th")
               and t.find("th").full_text() == svc][0]
         texts = [td.full_text() for td in tr.children if td.tag == "td"]
-        check(all(t in ("no deploys", "no toil", "no alerts") for t in texts[1:]),
+        check(all(t in ("no deploys", "no toil", "no alerts", "no requests", "no timings")
+                  for t in texts[1:]),
               "%s: empty headlines read %r" % (svc, texts))
     check(tree.find("svg") is None, "charts drawn without data")
     check("(2)" in tree.find("header").full_text(), "the page names the services it covers")

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
-from harness import AGGREGATOR, Cluster, check, check_eq, fail, run, wait_for
+from harness import AGGREGATOR, Cluster, check, check_close, check_eq, fail, run, wait_for
 
 ENV = dict(os.environ, USER="slo-test")
 NOW = datetime.now(timezone.utc).replace(second=0, microsecond=0)
@@ -342,12 +342,76 @@ def test_slo_matches_independent_computation():
              month_rows(records, msince - timedelta(hours=5), UNTIL), "--by month")
         same(slo_sql(c, "slo_by_month", msince, UNTIL, "off"),
              month_rows(records, msince, UNTIL), "--by month from the minutes")
+        check_scorecard(c, want)
         check_report(c, want)
+        check_metrics(c, records, deps)
         for fmt in ("table", "csv", "markdown"):
             out = c.cli("slo", "--since", iso(SINCE), "--until", iso(UNTIL), "--format",
                         fmt).stdout
             check("pager" in out and "page" in out and "exhausted" in out,
                   "slo --format %s shows the rows: %r" % (fmt, out[:300]))
+
+
+def check_scorecard(c, want):
+    """Area slo: 1 without requests, 3 when every objective's budget is
+    >= 0 (the reason names each), else 2 (it names those that fall
+    short)."""
+    rows = c.cli_json("scorecard", "--since", iso(SINCE), "--until", iso(UNTIL))["rows"]
+    got = {r["service"]: r for r in rows if r["area"] == "slo"}
+    services = {r["service"] for r in rows}
+    check_eq(sorted(got), sorted(services), "an slo area per service")
+    for svc in sorted(services):
+        objs = [w for w in want if w["service"] == svc]
+        if not objs:
+            level = 1
+        elif sum(w["total"] for w in objs) == 0:
+            level = 1
+        elif all(w["budget_remaining"] is not None and w["budget_remaining"] >= 0
+                 for w in objs):
+            level = 3
+        else:
+            level = 2
+        check_eq(got[svc]["level"], level, "scorecard slo of %s (%s)" % (svc, got[svc]["reason"]))
+        named = objs if level == 3 else [w for w in objs if w["budget_remaining"] is None
+                                             or w["budget_remaining"] < 0]
+        for w in named if level > 1 else []:
+            check(w["objective"] in got[svc]["reason"],
+                  "reason names %s: %r" % (w["objective"], got[svc]["reason"]))
+    check("-1340 %" in got["pager"]["reason"], "pager's reason: %r" % got["pager"]["reason"])
+
+
+def check_metrics(c, records, deps):
+    """/metrics: budgets over the last 28 days (which hold every record)
+    equal this test's; burn rates equal opspulse slo's over the same
+    default window (read between two equal scrapes)."""
+    want = expected_rows(records, deps, SINCE - timedelta(days=1), NOW + timedelta(hours=1))
+    def slo_metrics():
+        return {k: v for k, v in c.metrics().items() if k.startswith("opspulse_slo_")}
+    for _ in range(5):
+        before, rows, after = slo_metrics(), slo_cli(c), slo_metrics()
+        if before == after:
+            break
+    check_eq(before, after, "two scrapes around opspulse slo")
+    for w in want:
+        key = 'opspulse_slo_budget_remaining{service="%s",objective="%s"}' % (
+            w["service"], w["objective"])
+        if w["total"] == 0:
+            check(key not in before, "no sample without data: %s" % key)
+        else:
+            check_close(before.get(key), float(w["budget_remaining"]), key)
+    check_eq(len(rows), len(OBJECTIVES), "opspulse slo rows over the default window")
+    samples = 0
+    for r in rows:
+        for span in SPANS:
+            key = 'opspulse_slo_burn_rate{service="%s",objective="%s",window="%s"}' % (
+                r["service"], r["objective"], span)
+            v = r["burn_rate_" + span]
+            if v is None:
+                check(key not in before, "no sample for a span without requests: %s" % key)
+            else:
+                check_close(before.get(key), float(v), key)
+                samples += 1
+    check(samples >= 10, "burn rate samples: %d" % samples)
 
 
 def block(html, ident):

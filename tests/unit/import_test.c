@@ -212,6 +212,66 @@ test_refusals(void **state)
 	          "not JSON");
 }
 
+/* A requests line: durations as numbers and as strings become whole µs
+ * half up, then their §12.2 buckets (worked by hand), merged and in
+ * ascending order; timed is their sum. */
+static void
+test_requests(void **state)
+{
+	struct import_line l;
+	const Opspulse__V1__Requests *r;
+
+	(void)state;
+	parse_ok(
+	    "{\"type\":\"requests\",\"service\":\"billing\",\"host\":"
+	    "\"web-1\",\"minute\":\"2026-10-05T09:31:00Z\",\"requests\":1300,"
+	    "\"errors\":3,\"latency_ms\":[[480,97],[12.5,1100],[\"12.543\",3],"
+	    "[0.0005,2],[0.0004,1],[1.2345,4]]}",
+	    &l);
+	r = l.e.ev.requests;
+	assert_int_equal(l.e.ev.kind_case, OPSPULSE__V1__EVENT__KIND_REQUESTS);
+	assert_string_equal(l.e.ev.host, "web-1");
+	assert_int_equal(r->minute_us, NOW + S(60));
+	assert_int_equal(r->requests, 1300);
+	assert_int_equal(r->errors, 3);
+	assert_int_equal(r->timed, 1207);
+	assert_int_equal(r->n_latency, 5);
+	/* 0.0004 ms = 0.4 µs -> 0 */
+	assert_int_equal(r->latency[0]->upper_us, 0);
+	assert_int_equal(r->latency[0]->count, 1);
+	/* 0.0005 ms = 0.5 µs -> 1, half up */
+	assert_int_equal(r->latency[1]->upper_us, 1);
+	assert_int_equal(r->latency[1]->count, 2);
+	/* 1234.5 µs -> 1235, in [1232, 1248) */
+	assert_int_equal(r->latency[2]->upper_us, 1247);
+	assert_int_equal(r->latency[2]->count, 4);
+	/* 12500 and 12543 µs share [12416, 12544) */
+	assert_int_equal(r->latency[3]->upper_us, 12543);
+	assert_int_equal(r->latency[3]->count, 1103);
+	assert_int_equal(r->latency[4]->upper_us, 483327);
+	assert_int_equal(r->latency[4]->count, 97);
+	import_line_clear(&l);
+
+	parse_bad("{\"type\":\"requests\",\"minute\":\"2026-10-05T09:31:00Z\","
+	          "\"requests\":5,\"errors\":0,\"latency_ms\":[[1,2,3]]}",
+	          "latency_ms must be an array of [milliseconds, count] pairs");
+	parse_bad(
+	    "{\"type\":\"requests\",\"minute\":\"2026-10-05T09:31:00Z\","
+	    "\"requests\":5,\"errors\":0,\"latency_ms\":[[2678400000.001,1]]}",
+	    "latency '2678400000.001' is not a duration in milliseconds");
+	/* An exponent is written out: 1e-7 ms is 0 µs. */
+	parse_ok(
+	    "{\"type\":\"requests\",\"minute\":\"2026-10-05T09:31:00Z\","
+	    "\"requests\":5,\"errors\":0,\"latency_ms\":[[1e-7,1],[2E3,1]]}",
+	    &l);
+	r = l.e.ev.requests;
+	assert_int_equal(r->n_latency, 2);
+	assert_int_equal(r->latency[0]->upper_us, 0);
+	assert_int_equal(r->latency[1]->upper_us, 2015231); /* 2e6 µs */
+	assert_int_equal(r->timed, 2);
+	import_line_clear(&l);
+}
+
 int
 main(void)
 {
@@ -220,6 +280,7 @@ main(void)
 	    cmocka_unit_test_setup(test_defaults_and_derived_id, setup),
 	    cmocka_unit_test_setup(test_other_types, setup),
 	    cmocka_unit_test_setup(test_refusals, setup),
+	    cmocka_unit_test_setup(test_requests, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

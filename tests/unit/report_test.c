@@ -92,8 +92,9 @@ table(const char *cols, const char *const *cells, size_t ncells)
 #define DORA_COLS                                                              \
 	"service,deploys,deploys_per_week,lead_time_p50_hours,"                \
 	"change_failure_rate,recovery_time_p50_hours"
-#define TOIL_COLS  "service,team,entries,toil_hours,bus_factor"
-#define ALERT_COLS "service,fired,noise_share,mttr_p50_minutes"
+#define TOIL_COLS   "service,team,entries,toil_hours,bus_factor"
+#define ALERT_COLS  "service,fired,noise_share,mttr_p50_minutes"
+#define HEALTH_COLS "service,requests,timed,error_rate,latency_p95_ms"
 #define WEEK_COLS                                                              \
 	"service,deploys,change_failure_rate,toil_hours,alerts,noise_share"
 #define ACTION_COLS                                                            \
@@ -130,6 +131,11 @@ page_of(struct rep *p, const char *name)
 	/* Nothing fired: "no alerts". */
 	p->r[P_ALERTS] = TABLE(ALERT_COLS, name, "0", NULL, NULL);
 	p->r[P_ALERTS_PREV] = TABLE(ALERT_COLS, name, "0", NULL, NULL);
+	/* More errors (worse), faster (better). */
+	p->r[P_HEALTH] =
+	    TABLE(HEALTH_COLS, name, "1000", "900", "0.01", "48.127");
+	p->r[P_HEALTH_PREV] =
+	    TABLE(HEALTH_COLS, name, "2000", "1500", "0.005", "120");
 	p->r[P_WEEKLY] = TABLE(WEEK_COLS, name, "1", "0", "2", "0", NULL, name,
 	                       "3", "0.5", "4", "0", NULL);
 	p->r[P_SCORECARD] = TABLE("service,area,level,reason", name, "delivery",
@@ -257,6 +263,11 @@ test_missing_values(void **state)
 	/* Change failure went down: better, in points. */
 	assert_has(md, " 25.0 % (\u25bc 25.0 pp) |");
 	assert_has(html, "<span class=\"d better\">\u25bc 25.0 pp</span>");
+	/* Error rate in points, latency p95 in ms, each with its change. */
+	assert_has(
+	    md, " 1.00 % (\u25b2 0.50 pp, worse) | 48.1 ms (\u25bc 71.9 ms) |");
+	assert_has(html, "<span class=\"d worse\">\u25b2 0.50 pp</span>");
+	assert_has(html, "<span class=\"d better\">\u25bc 71.9 ms</span>");
 	/* An area without a level is a dash. */
 	assert_has(md, "| billing | 2 | \u2013 | \u2013 |");
 	free(html);

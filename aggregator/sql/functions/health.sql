@@ -41,6 +41,7 @@ $$;
 CREATE OR REPLACE FUNCTION opspulse.request_mark_all()
 RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    DELETE FROM opspulse.request_days;
     DELETE FROM opspulse.request_hours;
     DELETE FROM opspulse.request_hours_dirty;
     RETURN NULL;
@@ -63,32 +64,85 @@ LANGUAGE sql STABLE AS $$
     FROM opspulse.setting_days('request_minute_days') d
 $$;
 
--- Sums, merged histogram and peak minute of one service's minutes in
--- [lo, hi) in one environment; no row when it has none.
-CREATE OR REPLACE FUNCTION opspulse.request_span(p_service text, p_env text,
-                                                 p_lo timestamptz, p_hi timestamptz)
-RETURNS TABLE (requests bigint, errors bigint, timed bigint, latency_upper bigint[],
-               latency_count bigint[], peak bigint)
-LANGUAGE sql STABLE AS $$
-    WITH m AS (SELECT * FROM opspulse.request_minutes m
-               WHERE m.service = p_service AND m.env = p_env
-                 AND m.minute >= p_lo AND m.minute < p_hi),
-    b AS (SELECT x.u, sum(x.c)::bigint AS c
-          FROM m CROSS JOIN LATERAL unnest(m.latency_upper, m.latency_count) x(u, c)
-          GROUP BY x.u)
-    SELECT sum(m.requests)::bigint, sum(m.errors)::bigint, sum(m.timed)::bigint,
-           coalesce((SELECT array_agg(b.u ORDER BY b.u) FROM b), '{}'),
-           coalesce((SELECT array_agg(b.c ORDER BY b.u) FROM b), '{}'),
-           (SELECT max(p.r) FROM (SELECT sum(x.requests)::bigint AS r FROM m x
-                                  GROUP BY x.minute) p)
-    FROM m
-    HAVING count(*) > 0
+-- Recomputes the hourly rollup of the (service, env, hour) keys from the
+-- minutes, all keys in one pass: sums, merged buckets, busiest minute.
+CREATE OR REPLACE FUNCTION opspulse.request_hours_compute(p_s text[], p_e text[],
+                                                          p_h timestamptz[])
+RETURNS void LANGUAGE sql AS $$
+    DELETE FROM opspulse.request_hours r
+    USING unnest(p_s, p_e, p_h) k(s, e, h)
+    WHERE r.service = k.s AND r.env = k.e AND r.hour = k.h;
+    WITH k AS (SELECT DISTINCT * FROM unnest(p_s, p_e, p_h) k(s, e, h)),
+    m AS (SELECT x.*, k.h AS hour FROM k
+          CROSS JOIN LATERAL (
+              SELECT x.service, x.env, x.minute, x.requests, x.errors, x.timed,
+                     x.latency_upper, x.latency_count
+              FROM opspulse.request_minutes x
+              WHERE x.service = k.s AND x.env = k.e
+                AND x.minute >= k.h AND x.minute < k.h + interval '1 hour'
+              OFFSET 0) x),
+    sums AS MATERIALIZED (SELECT m.service, m.env, m.hour, sum(m.requests)::bigint AS requests,
+                    sum(m.errors)::bigint AS errors, sum(m.timed)::bigint AS timed
+             FROM m GROUP BY 1, 2, 3),
+    peaks AS MATERIALIZED (SELECT y.service, y.env, y.hour, max(y.r) AS peak
+              FROM (SELECT m.service, m.env, m.hour, sum(m.requests)::bigint AS r
+                    FROM m GROUP BY m.service, m.env, m.hour, m.minute) y
+              GROUP BY 1, 2, 3),
+    hist AS MATERIALIZED (SELECT z.service, z.env, z.hour, array_agg(z.u ORDER BY z.u) AS up,
+                    array_agg(z.c ORDER BY z.u) AS cn
+             FROM (SELECT m.service, m.env, m.hour, y.u, sum(y.c)::bigint AS c
+                   FROM m CROSS JOIN LATERAL unnest(m.latency_upper, m.latency_count) y(u, c)
+                   GROUP BY 1, 2, 3, 4) z
+             GROUP BY 1, 2, 3)
+    INSERT INTO opspulse.request_hours (service, env, hour, requests, errors, timed,
+                                        latency_upper, latency_count, peak)
+    SELECT s.service, s.env, s.hour, s.requests, s.errors, s.timed,
+           coalesce(h.up, '{}'), coalesce(h.cn, '{}'), p.peak
+    FROM sums s
+    JOIN peaks p USING (service, env, hour)
+    LEFT JOIN hist h USING (service, env, hour);
 $$;
 
--- Recomputes up to p_keys dirty (service, env, hour) keys, oldest first.
--- Hours whose minutes retention has begun to drop keep their rollup.
--- Returns how many keys it took; fewer than p_keys means none is left.
--- One refresher at a time: a second caller returns 0 at once.
+-- Recomputes the daily rollup of the (service, env, UTC day) keys from
+-- their hours.
+CREATE OR REPLACE FUNCTION opspulse.request_days_compute(p_s text[], p_e text[],
+                                                         p_d timestamptz[])
+RETURNS void LANGUAGE sql AS $$
+    DELETE FROM opspulse.request_days r
+    USING unnest(p_s, p_e, p_d) k(s, e, d)
+    WHERE r.service = k.s AND r.env = k.e AND r.day = k.d;
+    WITH k AS (SELECT DISTINCT * FROM unnest(p_s, p_e, p_d) k(s, e, d)),
+    m AS (SELECT x.*, k.d AS day FROM k
+          CROSS JOIN LATERAL (
+              SELECT x.service, x.env, x.requests, x.errors, x.timed, x.peak,
+                     x.latency_upper, x.latency_count
+              FROM opspulse.request_hours x
+              WHERE x.service = k.s AND x.env = k.e
+                AND x.hour >= k.d AND x.hour < k.d + interval '1 day'
+              OFFSET 0) x),
+    sums AS (SELECT m.service, m.env, m.day, sum(m.requests)::bigint AS requests,
+                    sum(m.errors)::bigint AS errors, sum(m.timed)::bigint AS timed,
+                    max(m.peak) AS peak
+             FROM m GROUP BY 1, 2, 3),
+    hist AS MATERIALIZED (SELECT z.service, z.env, z.day, array_agg(z.u ORDER BY z.u) AS up,
+                    array_agg(z.c ORDER BY z.u) AS cn
+             FROM (SELECT m.service, m.env, m.day, y.u, sum(y.c)::bigint AS c
+                   FROM m CROSS JOIN LATERAL unnest(m.latency_upper, m.latency_count) y(u, c)
+                   GROUP BY 1, 2, 3, 4) z
+             GROUP BY 1, 2, 3)
+    INSERT INTO opspulse.request_days (service, env, day, requests, errors, timed,
+                                       latency_upper, latency_count, peak)
+    SELECT s.service, s.env, s.day, s.requests, s.errors, s.timed,
+           coalesce(h.up, '{}'), coalesce(h.cn, '{}'), s.peak
+    FROM sums s
+    LEFT JOIN hist h USING (service, env, day);
+$$;
+
+-- Recomputes up to p_keys dirty (service, env, hour) keys, oldest first,
+-- and the days holding them.  Hours whose minutes retention has begun to
+-- drop keep their rollup.  Returns how many keys it took; fewer than
+-- p_keys means none is left.  One refresher at a time: a second caller
+-- returns 0 at once.
 CREATE OR REPLACE FUNCTION opspulse.refresh_request_hours(p_keys integer DEFAULT 5000)
 RETURNS integer LANGUAGE plpgsql
 SET jit = off SET work_mem = '64MB' AS $$
@@ -97,6 +151,7 @@ DECLARE
     v_s text[];
     v_e text[];
     v_h timestamptz[];
+    n integer;
 BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('opspulse.refresh_request_hours')) THEN
         RETURN 0;
@@ -108,40 +163,42 @@ BEGIN
     IF v_s IS NULL THEN
         RETURN 0;
     END IF;
+    n := cardinality(v_s);
     -- Every dirty row of these keys this statement sees was committed
     -- before the recompute below starts, which therefore sees its minutes.
     DELETE FROM opspulse.request_hours_dirty d
     USING unnest(v_s, v_e, v_h) k(s, e, h)
     WHERE d.service = k.s AND d.env = k.e AND d.hour = k.h;
-    DELETE FROM opspulse.request_hours r
-    USING unnest(v_s, v_e, v_h) k(s, e, h)
-    WHERE r.service = k.s AND r.env = k.e AND r.hour = k.h
-      AND (kept IS NULL OR k.h >= kept);
-    INSERT INTO opspulse.request_hours (service, env, hour, requests, errors, timed,
-                                        latency_upper, latency_count, peak)
-    SELECT k.s, k.e, k.h, x.requests, x.errors, x.timed, x.latency_upper,
-           x.latency_count, x.peak
+    SELECT array_agg(k.s), array_agg(k.e), array_agg(k.h) INTO v_s, v_e, v_h
     FROM unnest(v_s, v_e, v_h) k(s, e, h)
-    CROSS JOIN LATERAL opspulse.request_span(k.s, k.e, k.h, k.h + interval '1 hour') x
     WHERE kept IS NULL OR k.h >= kept;
-    RETURN cardinality(v_s);
+    IF v_s IS NOT NULL THEN
+        PERFORM opspulse.request_hours_compute(v_s, v_e, v_h);
+        SELECT array_agg(k.s), array_agg(k.e), array_agg(k.d) INTO v_s, v_e, v_h
+        FROM (SELECT DISTINCT k.s, k.e, date_trunc('day', k.h, 'UTC') AS d
+              FROM unnest(v_s, v_e, v_h) k(s, e, h)) k;
+        PERFORM opspulse.request_days_compute(v_s, v_e, v_h);
+    END IF;
+    RETURN n;
 END
 $$;
 
--- Drops the hourly rollups older than request_rollup_days (0: keeps
--- them).  Called by opspulse.maintain_partitions.  Returns how many.
+-- Drops the hourly and daily rollups of the UTC days that started more
+-- than request_rollup_days ago (0: keeps them).  Called by
+-- opspulse.maintain_partitions.  Returns how many hours it dropped.
 CREATE OR REPLACE FUNCTION opspulse.request_rollup_retention() RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
     d integer := opspulse.setting_days('request_rollup_days');
+    cutoff timestamptz := date_trunc('day', now() - make_interval(days => d), 'UTC');
     n integer;
 BEGIN
     IF d <= 0 THEN
         RETURN 0;
     END IF;
-    DELETE FROM opspulse.request_hours_dirty
-    WHERE hour < now() - make_interval(days => d);
-    DELETE FROM opspulse.request_hours WHERE hour < now() - make_interval(days => d);
+    DELETE FROM opspulse.request_hours_dirty WHERE hour < cutoff;
+    DELETE FROM opspulse.request_days WHERE day < cutoff;
+    DELETE FROM opspulse.request_hours WHERE hour < cutoff;
     GET DIAGNOSTICS n = ROW_COUNT;
     RETURN n;
 END
@@ -165,36 +222,35 @@ LANGUAGE sql STABLE AS $$
                 ELSE date_trunc('hour', t, 'UTC') + interval '1 hour' END
 $$;
 
--- Nearest-rank percentile q (SPEC §12.2) of a merged histogram, in ms:
--- the upper value of the bucket holding the request at rank ceil(q n).
-CREATE OR REPLACE FUNCTION opspulse.bucket_percentile_ms(p_upper bigint[], p_count bigint[],
-                                                         p_q numeric)
-RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
-    SELECT round(min(c.u)::numeric / 1000, 3)
-    FROM (SELECT x.u, sum(x.c) OVER (ORDER BY x.u) AS cum, sum(x.c) OVER () AS n
-          FROM unnest(p_upper, p_count) x(u, c)) c
-    WHERE c.cum >= ceil(p_q * c.n)
-$$;
-
 -- Per selected service with request data in p_env (ever): the sums, the
--- merged histogram and the peak minute over the minutes in [since,
--- until).  Whole clean hours come from request_hours, the rest from the
--- minutes (all of it when the session sets opspulse.rollups to off).
+-- percentiles (bucket upper values, µs) and the peak minute over the
+-- minutes in [since, until).  Read from the coarsest clean level: whole
+-- UTC days from request_days, the whole hours at the window's edges (and
+-- in days holding a dirty hour) from request_hours, and the rest -- the
+-- partial hours at the edges and the dirty hours -- from the minutes.
+-- With opspulse.rollups set to off for the session: every minute.
 CREATE OR REPLACE FUNCTION opspulse.health_stats(p_since timestamptz, p_until timestamptz,
                                                  p_env text, p_services text[],
                                                  p_team text)
 RETURNS TABLE (service text, requests bigint, errors bigint, timed bigint,
-               latency_upper bigint[], latency_count bigint[], peak bigint)
+               p50_us bigint, p95_us bigint, p99_us bigint, peak bigint)
 LANGUAGE plpgsql STABLE
 SET jit = off SET work_mem = '64MB' SET plan_cache_mode = force_custom_plan AS $$
 #variable_conflict use_column
 DECLARE
     lo_h timestamptz := opspulse.hour_ceil(p_since);
     hi_h timestamptz := date_trunc('hour', p_until, 'UTC');
+    lo_d timestamptz := date_trunc('day', lo_h - interval '1 microsecond', 'UTC')
+                        + interval '1 day';
+    hi_d timestamptz := date_trunc('day', hi_h, 'UTC');
 BEGIN
     IF coalesce(current_setting('opspulse.rollups', true), '') = 'off' OR lo_h >= hi_h THEN
         lo_h := p_until;   -- no whole hour: every minute from request_minutes
         hi_h := p_until;
+    END IF;
+    IF lo_d >= hi_d OR lo_h = p_until THEN
+        lo_d := hi_h;      -- no whole day: the whole hours from request_hours
+        hi_d := hi_h;
     END IF;
     RETURN QUERY
     WITH sel AS (
@@ -207,55 +263,97 @@ BEGIN
         SELECT DISTINCT d.service, d.hour FROM opspulse.request_hours_dirty d
         WHERE d.env = p_env AND d.hour >= lo_h AND d.hour < hi_h
           AND d.service IN (SELECT s.service FROM sel s)),
+    dirty_days AS (
+        SELECT DISTINCT d.service, date_trunc('day', d.hour, 'UTC') AS day FROM dirty d
+        WHERE d.hour >= lo_d AND d.hour < hi_d),
+    days AS (
+        SELECT x.service, x.requests, x.errors, x.timed, x.latency_upper,
+               x.latency_count, x.peak
+        FROM opspulse.request_days x
+        WHERE x.env = p_env AND x.day >= lo_d AND x.day < hi_d
+          AND x.service IN (SELECT s.service FROM sel s)
+          AND NOT EXISTS (SELECT 1 FROM dirty_days d
+                          WHERE d.service = x.service AND d.day = x.day)),
+    -- Hour ranges read hour by hour: the edges, and the days with a
+    -- dirty hour.
+    hour_spans AS (
+        SELECT s.service, lo_h AS lo, lo_d AS hi FROM sel s
+        UNION ALL
+        SELECT s.service, hi_d, hi_h FROM sel s
+        UNION ALL
+        SELECT d.service, d.day, d.day + interval '1 day' FROM dirty_days d),
     hours AS (
-        SELECT h.service, h.requests, h.errors, h.timed, h.latency_upper,
-               h.latency_count, h.peak
-        FROM opspulse.request_hours h
-        WHERE h.env = p_env AND h.hour >= lo_h AND h.hour < hi_h
-          AND h.service IN (SELECT s.service FROM sel s)
+        SELECT x.*
+        FROM hour_spans sp
+        CROSS JOIN LATERAL (
+            SELECT h.service, h.hour, h.requests, h.errors, h.timed, h.latency_upper,
+                   h.latency_count, h.peak
+            FROM opspulse.request_hours h
+            WHERE h.service = sp.service AND h.env = p_env
+              AND h.hour >= sp.lo AND h.hour < sp.hi
+            OFFSET 0) x
+        WHERE sp.lo < sp.hi
           AND NOT EXISTS (SELECT 1 FROM dirty d
-                          WHERE d.service = h.service AND d.hour = h.hour)),
+                          WHERE d.service = x.service AND d.hour = x.hour)),
     spans AS (
         SELECT s.service, p_since AS lo, lo_h AS hi FROM sel s
         UNION ALL
         SELECT s.service, hi_h, p_until FROM sel s WHERE hi_h < p_until
         UNION ALL
         SELECT d.service, d.hour, d.hour + interval '1 hour' FROM dirty d),
+    -- One index range scan per span (OFFSET 0 keeps the subquery a
+    -- nested loop instead of a join over every minute).
     mins AS (
-        SELECT m.service, m.minute, m.requests, m.errors, m.timed, m.latency_upper,
-               m.latency_count
+        SELECT m.*
         FROM spans sp
-        JOIN opspulse.request_minutes m
-          ON m.service = sp.service AND m.env = p_env
-         AND m.minute >= sp.lo AND m.minute < sp.hi
+        CROSS JOIN LATERAL (
+            SELECT x.service, x.minute, x.requests, x.errors, x.timed, x.latency_upper,
+                   x.latency_count
+            FROM opspulse.request_minutes x
+            WHERE x.service = sp.service AND x.env = p_env
+              AND x.minute >= sp.lo AND x.minute < sp.hi
+            OFFSET 0) m
         WHERE sp.lo < sp.hi),
     sums AS (
         SELECT u.service, sum(u.requests)::bigint AS requests,
                sum(u.errors)::bigint AS errors, sum(u.timed)::bigint AS timed,
                max(u.peak) AS peak
-        FROM (SELECT h.service, h.requests, h.errors, h.timed, h.peak FROM hours h
+        FROM (SELECT d.service, d.requests, d.errors, d.timed, d.peak FROM days d
+              UNION ALL
+              SELECT h.service, h.requests, h.errors, h.timed, h.peak FROM hours h
               UNION ALL
               SELECT m.service, sum(m.requests), sum(m.errors), sum(m.timed),
                      sum(m.requests)
               FROM mins m GROUP BY m.service, m.minute) u
         GROUP BY u.service),
+    -- The merged buckets, each with the requests up to it (cum) and all
+    -- of the service's timed requests (n).
     buckets AS (
-        SELECT b.service, array_agg(b.u ORDER BY b.u) AS upper,
-               array_agg(b.c ORDER BY b.u) AS count
-        FROM (SELECT x.service, x.u, sum(x.c)::bigint AS c
-              FROM (SELECT h.service, y.u, y.c FROM hours h
+        SELECT b.service, b.u,
+               sum(b.c) OVER (PARTITION BY b.service ORDER BY b.u) AS cum,
+               sum(b.c) OVER (PARTITION BY b.service) AS n
+        FROM (SELECT x.service, x.u, sum(x.c) AS c
+              FROM (SELECT d.service, y.u, y.c FROM days d
+                    CROSS JOIN LATERAL unnest(d.latency_upper, d.latency_count) y(u, c)
+                    UNION ALL
+                    SELECT h.service, y.u, y.c FROM hours h
                     CROSS JOIN LATERAL unnest(h.latency_upper, h.latency_count) y(u, c)
                     UNION ALL
                     SELECT m.service, y.u, y.c FROM mins m
                     CROSS JOIN LATERAL unnest(m.latency_upper, m.latency_count) y(u, c)) x
-              GROUP BY x.service, x.u) b
-        GROUP BY b.service)
+              GROUP BY x.service, x.u) b),
+    -- SPEC §12.2: the bucket of the request at nearest rank ceil(q n).
+    pct AS (
+        SELECT b.service,
+               min(b.u) FILTER (WHERE b.cum >= ceil(0.5 * b.n)) AS p50,
+               min(b.u) FILTER (WHERE b.cum >= ceil(0.95 * b.n)) AS p95,
+               min(b.u) FILTER (WHERE b.cum >= ceil(0.99 * b.n)) AS p99
+        FROM buckets b GROUP BY b.service)
     SELECT s.service, coalesce(t.requests, 0), coalesce(t.errors, 0),
-           coalesce(t.timed, 0), coalesce(b.upper, '{}'), coalesce(b.count, '{}'),
-           t.peak::bigint
+           coalesce(t.timed, 0), p.p50, p.p95, p.p99, t.peak::bigint
     FROM sel s
     LEFT JOIN sums t ON t.service = s.service
-    LEFT JOIN buckets b ON b.service = s.service;
+    LEFT JOIN pct p ON p.service = s.service;
 END
 $$;
 
@@ -273,10 +371,8 @@ RETURNS TABLE (service text, requests bigint, errors bigint, timed bigint,
 LANGUAGE sql STABLE AS $$
     SELECT h.service, h.requests, h.errors, h.timed,
            h.errors::double precision / nullif(h.requests, 0),
-           opspulse.bucket_percentile_ms(h.latency_upper, h.latency_count, 0.5),
-           opspulse.bucket_percentile_ms(h.latency_upper, h.latency_count, 0.95),
-           opspulse.bucket_percentile_ms(h.latency_upper, h.latency_count, 0.99),
-           h.peak
+           round(h.p50_us / 1000.0, 3), round(h.p95_us / 1000.0, 3),
+           round(h.p99_us / 1000.0, 3), h.peak
     FROM opspulse.health_stats(p_since, p_until, p_env, p_services, p_team) h
     ORDER BY h.service
 $$;

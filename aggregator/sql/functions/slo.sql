@@ -6,8 +6,10 @@
 -- status, alert, met) is taken on exact numeric products of the counts,
 -- never on a rounded ratio: bad > (1 - target) x total is overspent, and a
 -- burn rate b >= k is bad >= k x (1 - target) x total.  Counts come from
--- the hourly rollup for the whole, clean hours of a span and from the
--- request minutes for the rest, as opspulse.health_stats reads them.
+-- the daily and hourly rollups for the whole, clean days and hours of a
+-- span and from the request minutes for the rest, as
+-- opspulse.health_stats reads them, every span of a query in one pass
+-- (opspulse.slo_spans).
 
 -- Replaces the objectives and slo_window_days with the configuration's,
 -- in one statement.  p_targets are percentages as written in the file
@@ -43,52 +45,141 @@ LANGUAGE sql STABLE AS $$
                WHERE t.name = p_team AND o.service = ANY (t.services)))
 $$;
 
--- One service's requests, errors, timed requests and slow requests (timed
--- requests whose bucket upper value exceeds p_slow_us, SPEC §12.2; 0 when
--- p_slow_us is NULL) over the minutes in [p_lo, p_hi) of p_env.  Sums are
--- 0 without data.  Whole clean hours come from request_hours, the rest
--- from request_minutes (all of it when opspulse.rollups is off).
-CREATE OR REPLACE FUNCTION opspulse.slo_span(p_service text, p_env text, p_lo timestamptz,
-                                             p_hi timestamptz, p_slow_us numeric)
-RETURNS TABLE (requests numeric, errors numeric, timed numeric, slow numeric)
+-- Timed requests of a histogram whose bucket upper value exceeds
+-- p_slow_us (0 when p_slow_us is NULL).
+CREATE OR REPLACE FUNCTION opspulse.slo_slow(p_upper bigint[], p_count bigint[],
+                                             p_slow_us numeric)
+RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(sum(x.c), 0)::numeric FROM unnest(p_upper, p_count) x(b, c)
+    WHERE x.b > p_slow_us
+$$;
+
+-- Requests, errors, timed and slow requests (timed, bucket upper value
+-- above p_slow_us[i]: SPEC §12.2) of many spans at once: span i is the
+-- minutes in [p_los[i], p_his[i]) of service p_services[i] in p_env,
+-- named p_ids[i] (unique per service); one threshold per service.  Sums
+-- are 0 without data.  Read as opspulse.health_stats reads: whole clean
+-- UTC days from request_days, whole clean hours at the edges (and in days
+-- holding a dirty hour) from request_hours, the rest (partial hours,
+-- dirty hours) from the minutes; every minute when the session sets
+-- opspulse.rollups to off.  Set-based: each day, hour and minute row is
+-- read and its slow requests counted once, however many spans hold it.
+CREATE OR REPLACE FUNCTION opspulse.slo_spans(p_env text, p_services text[], p_ids integer[],
+                                              p_los timestamptz[], p_his timestamptz[],
+                                              p_slow_us numeric[])
+RETURNS TABLE (service text, id integer, requests numeric, errors numeric, timed numeric,
+               slow numeric)
 LANGUAGE plpgsql STABLE
-SET jit = off SET plan_cache_mode = force_custom_plan AS $$
+SET jit = off SET work_mem = '64MB' AS $$
 #variable_conflict use_column
 DECLARE
-    lo_h timestamptz := opspulse.hour_ceil(p_lo);
-    hi_h timestamptz := date_trunc('hour', p_hi, 'UTC');
+    off boolean := coalesce(current_setting('opspulse.rollups', true), '') = 'off';
 BEGIN
-    IF coalesce(current_setting('opspulse.rollups', true), '') = 'off' OR lo_h >= hi_h THEN
-        lo_h := p_hi;   -- no whole hour: every minute from request_minutes
-        hi_h := p_hi;
-    END IF;
-    RETURN QUERY
-    WITH dirty AS (
-        SELECT DISTINCT d.hour FROM opspulse.request_hours_dirty d
-        WHERE d.service = p_service AND d.env = p_env AND d.hour >= lo_h AND d.hour < hi_h),
-    spans AS (
-        SELECT p_lo AS lo, lo_h AS hi
-        UNION ALL
-        SELECT hi_h, p_hi WHERE hi_h < p_hi
-        UNION ALL
-        SELECT d.hour, d.hour + interval '1 hour' FROM dirty d),
-    u AS (
-        SELECT h.requests, h.errors, h.timed, h.latency_upper, h.latency_count
+RETURN QUERY
+WITH sp0 AS (
+    SELECT x.s AS service, x.i AS id, x.lo, x.hi, x.slow,
+           opspulse.hour_ceil(x.lo) AS lo_h, date_trunc('hour', x.hi, 'UTC') AS hi_h
+    FROM unnest(p_services, p_ids, p_los, p_his, p_slow_us) x(s, i, lo, hi, slow)),
+sp1 AS (
+    SELECT sp0.service, sp0.id, sp0.lo, sp0.hi, sp0.slow,
+           CASE WHEN off OR sp0.lo_h >= sp0.hi_h THEN sp0.hi ELSE sp0.lo_h END AS lo_h,
+           CASE WHEN off OR sp0.lo_h >= sp0.hi_h THEN sp0.hi ELSE sp0.hi_h END AS hi_h
+    FROM sp0),
+sp AS MATERIALIZED (
+    SELECT sp1.*,
+           CASE WHEN d.lo_d >= d.hi_d OR sp1.lo_h = sp1.hi THEN sp1.hi_h ELSE d.lo_d END AS lo_d,
+           CASE WHEN d.lo_d >= d.hi_d OR sp1.lo_h = sp1.hi THEN sp1.hi_h ELSE d.hi_d END AS hi_d
+    FROM sp1 CROSS JOIN LATERAL (
+        SELECT date_trunc('day', sp1.lo_h - interval '1 microsecond', 'UTC')
+               + interval '1 day' AS lo_d,
+               date_trunc('day', sp1.hi_h, 'UTC') AS hi_d) d),
+svc AS MATERIALIZED (
+    SELECT sp.service, max(sp.slow) AS slow, min(sp.lo) AS lo, max(sp.hi) AS hi
+    FROM sp GROUP BY sp.service),
+dirty AS MATERIALIZED (
+    SELECT DISTINCT d.service, d.hour
+    FROM svc JOIN opspulse.request_hours_dirty d
+      ON d.service = svc.service AND d.env = p_env
+     AND d.hour >= svc.lo - interval '1 hour' AND d.hour < svc.hi),
+dirty_days AS MATERIALIZED (
+    SELECT DISTINCT d.service, date_trunc('day', d.hour, 'UTC') AS day FROM dirty d),
+-- Clean days, each read once.
+day_units AS MATERIALIZED (
+    SELECT x.service, x.day, x.requests, x.errors, x.timed,
+           opspulse.slo_slow(x.latency_upper, x.latency_count, svc.slow) AS slow
+    FROM svc CROSS JOIN LATERAL (
+        SELECT r.service, r.day, r.requests, r.errors, r.timed, r.latency_upper,
+               r.latency_count
+        FROM opspulse.request_days r
+        WHERE r.service = svc.service AND r.env = p_env
+          AND r.day >= svc.lo - interval '1 day' AND r.day < svc.hi
+        OFFSET 0) x
+    WHERE NOT EXISTS (SELECT 1 FROM dirty_days d
+                      WHERE d.service = x.service AND d.day = x.day)),
+hour_ranges AS MATERIALIZED (
+    SELECT sp.service, sp.id, sp.lo_h AS lo, sp.lo_d AS hi FROM sp
+    UNION ALL
+    SELECT sp.service, sp.id, sp.hi_d, sp.hi_h FROM sp
+    UNION ALL
+    SELECT sp.service, sp.id, d.day, d.day + interval '1 day'
+    FROM sp JOIN dirty_days d
+      ON d.service = sp.service AND d.day >= sp.lo_d AND d.day < sp.hi_d),
+-- Clean hours of those ranges, each read once.
+hour_units AS MATERIALIZED (
+    SELECT DISTINCT ON (x.service, x.hour) x.service, x.hour, x.requests, x.errors, x.timed,
+           opspulse.slo_slow(x.latency_upper, x.latency_count, svc.slow) AS slow
+    FROM (SELECT DISTINCT r.service, r.lo, r.hi FROM hour_ranges r WHERE r.lo < r.hi) hr
+    JOIN svc ON svc.service = hr.service
+    CROSS JOIN LATERAL (
+        SELECT h.service, h.hour, h.requests, h.errors, h.timed, h.latency_upper,
+               h.latency_count
         FROM opspulse.request_hours h
-        WHERE h.service = p_service AND h.env = p_env AND h.hour >= lo_h AND h.hour < hi_h
-          AND h.hour NOT IN (SELECT d.hour FROM dirty d)
-        UNION ALL
-        SELECT m.requests, m.errors, m.timed, m.latency_upper, m.latency_count
-        FROM spans sp
-        JOIN opspulse.request_minutes m
-          ON m.service = p_service AND m.env = p_env
-         AND m.minute >= sp.lo AND m.minute < sp.hi
-        WHERE sp.lo < sp.hi)
-    SELECT coalesce(sum(u.requests), 0)::numeric, coalesce(sum(u.errors), 0)::numeric,
-           coalesce(sum(u.timed), 0)::numeric,
-           coalesce(sum((SELECT sum(x.c) FROM unnest(u.latency_upper, u.latency_count) x(b, c)
-                         WHERE x.b > p_slow_us)), 0)::numeric
-    FROM u;
+        WHERE h.service = hr.service AND h.env = p_env AND h.hour >= hr.lo AND h.hour < hr.hi
+        OFFSET 0) x
+    WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.service = x.service AND d.hour = x.hour)),
+minute_ranges AS MATERIALIZED (
+    SELECT sp.service, sp.id, sp.lo, sp.lo_h AS hi FROM sp
+    UNION ALL
+    SELECT sp.service, sp.id, sp.hi_h, sp.hi FROM sp
+    UNION ALL
+    SELECT sp.service, sp.id, d.hour, d.hour + interval '1 hour'
+    FROM sp JOIN dirty d
+      ON d.service = sp.service AND d.hour >= sp.lo_h AND d.hour < sp.hi_h),
+-- The minutes of those ranges, each part read once, added per minute.
+minute_units AS MATERIALIZED (
+    SELECT y.service, y.minute, sum(y.requests) AS requests, sum(y.errors) AS errors,
+           sum(y.timed) AS timed, sum(y.slow) AS slow
+    FROM (SELECT DISTINCT ON (x.service, x.minute, x.host, x.part, x.content_key)
+                 x.service, x.minute, x.requests, x.errors, x.timed,
+                 opspulse.slo_slow(x.latency_upper, x.latency_count, svc.slow) AS slow
+          FROM (SELECT DISTINCT r.service, r.lo, r.hi FROM minute_ranges r
+                WHERE r.lo < r.hi) mr
+          JOIN svc ON svc.service = mr.service
+          CROSS JOIN LATERAL (
+              SELECT m.service, m.minute, m.host, m.part, m.content_key, m.requests,
+                     m.errors, m.timed, m.latency_upper, m.latency_count
+              FROM opspulse.request_minutes m
+              WHERE m.service = mr.service AND m.env = p_env
+                AND m.minute >= mr.lo AND m.minute < mr.hi
+              OFFSET 0) x) y
+    GROUP BY y.service, y.minute),
+sums AS (
+    SELECT sp.service, sp.id, u.requests, u.errors, u.timed, u.slow
+    FROM sp JOIN day_units u
+      ON u.service = sp.service AND u.day >= sp.lo_d AND u.day < sp.hi_d
+    UNION ALL
+    SELECT r.service, r.id, u.requests, u.errors, u.timed, u.slow
+    FROM hour_ranges r JOIN hour_units u
+      ON u.service = r.service AND u.hour >= r.lo AND u.hour < r.hi
+    UNION ALL
+    SELECT r.service, r.id, u.requests, u.errors, u.timed, u.slow
+    FROM minute_ranges r JOIN minute_units u
+      ON u.service = r.service AND u.minute >= r.lo AND u.minute < r.hi)
+SELECT sp.service, sp.id, coalesce(sum(x.requests), 0)::numeric,
+       coalesce(sum(x.errors), 0)::numeric, coalesce(sum(x.timed), 0)::numeric,
+       coalesce(sum(x.slow), 0)::numeric
+FROM sp LEFT JOIN sums x ON x.service = sp.service AND x.id = sp.id
+GROUP BY sp.service, sp.id;
 END
 $$;
 
@@ -101,18 +192,6 @@ CREATE OR REPLACE FUNCTION opspulse.slo_pick(p_objective text, p_requests numeri
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE p_objective WHEN 'latency' THEN p_timed ELSE p_requests END,
            CASE p_objective WHEN 'latency' THEN p_slow ELSE p_errors END
-$$;
-
--- (total, bad) of one objective over [p_lo, p_hi).
-CREATE OR REPLACE FUNCTION opspulse.slo_counts(p_service text, p_objective text,
-                                               p_threshold_ms numeric, p_env text,
-                                               p_lo timestamptz, p_hi timestamptz,
-                                               OUT total numeric, OUT bad numeric)
-LANGUAGE sql STABLE AS $$
-    SELECT p.total, p.bad
-    FROM opspulse.slo_span(p_service, p_env, p_lo, p_hi, p_threshold_ms * 1000) s
-    CROSS JOIN LATERAL opspulse.slo_pick(p_objective, s.requests, s.errors, s.timed,
-                                         s.slow) p
 $$;
 
 -- Overspent: more bad events than the budget (1 - target) x total allows,
@@ -190,32 +269,59 @@ RETURN QUERY
 WITH o AS MATERIALIZED (
     SELECT * FROM opspulse.slo_objectives(p_services, p_team)
 ),
-c AS MATERIALIZED (
+-- The spans, per service: 0 the window, 1-5 the burn rates' (5m, 30m,
+-- 1h, 6h, 3d), 100 and up the trailing budget of each deploy.
+dep AS MATERIALIZED (
+    SELECT d.service, 99 + row_number() OVER (PARTITION BY d.service
+                                              ORDER BY d.finished_at, d.deploy_id) AS id,
+           d.finished_at
+    FROM opspulse.counted_deploys(p_since, p_until, p_env) d
+    WHERE d.service IN (SELECT o.service FROM o)
+),
+spans AS (
+    SELECT k.service, b.id, b.lo, b.hi, k.slow
+    FROM (SELECT o.service, max(o.threshold_ms) * 1000 AS slow FROM o GROUP BY o.service) k
+    CROSS JOIN LATERAL (VALUES (0, p_since, p_until),
+                               (1, p_until - interval '5 minutes', p_until),
+                               (2, p_until - interval '30 minutes', p_until),
+                               (3, p_until - interval '1 hour', p_until),
+                               (4, p_until - interval '6 hours', p_until),
+                               (5, p_until - interval '3 days', p_until)) b(id, lo, hi)
+    UNION ALL
+    SELECT d.service, d.id::integer, d.finished_at - wdays, d.finished_at,
+           (SELECT max(o.threshold_ms) * 1000 FROM o WHERE o.service = d.service)
+    FROM dep d
+),
+n AS MATERIALIZED (
+    SELECT x.* FROM (SELECT array_agg(s.service) AS sv, array_agg(s.id) AS ids,
+                            array_agg(s.lo) AS los, array_agg(s.hi) AS his,
+                            array_agg(s.slow) AS slows FROM spans s) a
+    CROSS JOIN LATERAL opspulse.slo_spans(p_env, a.sv, a.ids, a.los, a.his, a.slows) x
+    WHERE a.sv IS NOT NULL
+),
+-- Per objective and span: (total, bad).
+tb AS MATERIALIZED (
+    SELECT o.service, o.objective, o.target, n.id, p.total, p.bad
+    FROM o JOIN n ON n.service = o.service
+    CROSS JOIN LATERAL opspulse.slo_pick(o.objective, n.requests, n.errors, n.timed,
+                                         n.slow) p
+),
+c AS (
     SELECT o.*, w.total, w.bad, s5.total AS t5m, s5.bad AS b5m, s30.total AS t30m,
            s30.bad AS b30m, h1.total AS t1h, h1.bad AS b1h, h6.total AS t6h,
            h6.bad AS b6h, d3.total AS t3d, d3.bad AS b3d
     FROM o
-    CROSS JOIN LATERAL opspulse.slo_counts(o.service, o.objective, o.threshold_ms, p_env,
-                                           p_since, p_until) w
-    CROSS JOIN LATERAL opspulse.slo_counts(o.service, o.objective, o.threshold_ms, p_env,
-                                           p_until - interval '5 minutes', p_until) s5
-    CROSS JOIN LATERAL opspulse.slo_counts(o.service, o.objective, o.threshold_ms, p_env,
-                                           p_until - interval '30 minutes', p_until) s30
-    CROSS JOIN LATERAL opspulse.slo_counts(o.service, o.objective, o.threshold_ms, p_env,
-                                           p_until - interval '1 hour', p_until) h1
-    CROSS JOIN LATERAL opspulse.slo_counts(o.service, o.objective, o.threshold_ms, p_env,
-                                           p_until - interval '6 hours', p_until) h6
-    CROSS JOIN LATERAL opspulse.slo_counts(o.service, o.objective, o.threshold_ms, p_env,
-                                           p_until - interval '3 days', p_until) d3
+    LEFT JOIN tb w ON w.service = o.service AND w.objective = o.objective AND w.id = 0
+    LEFT JOIN tb s5 ON s5.service = o.service AND s5.objective = o.objective AND s5.id = 1
+    LEFT JOIN tb s30 ON s30.service = o.service AND s30.objective = o.objective AND s30.id = 2
+    LEFT JOIN tb h1 ON h1.service = o.service AND h1.objective = o.objective AND h1.id = 3
+    LEFT JOIN tb h6 ON h6.service = o.service AND h6.objective = o.objective AND h6.id = 4
+    LEFT JOIN tb d3 ON d3.service = o.service AND d3.objective = o.objective AND d3.id = 5
 ),
-dep AS (
-    SELECT o.service, o.objective, count(*) AS n
-    FROM o
-    JOIN opspulse.counted_deploys(p_since, p_until, p_env) d ON d.service = o.service
-    CROSS JOIN LATERAL opspulse.slo_counts(o.service, o.objective, o.threshold_ms, p_env,
-                                           d.finished_at - wdays, d.finished_at) x
-    WHERE opspulse.slo_overspent(x.total, x.bad, o.target)
-    GROUP BY o.service, o.objective
+dep_n AS (
+    SELECT t.service, t.objective, count(*) AS n FROM tb t
+    WHERE t.id >= 100 AND opspulse.slo_overspent(t.total, t.bad, t.target)
+    GROUP BY t.service, t.objective
 )
 SELECT c.service, c.objective, c.target, c.threshold_ms, c.total::bigint, c.bad::bigint,
        1 - c.bad / nullif(c.total, 0),
@@ -229,9 +335,9 @@ SELECT c.service, c.objective, c.target, c.threshold_ms, c.total::bigint, c.bad:
        CASE WHEN c.total > 0
             THEN opspulse.slo_alert(c.target, c.t5m, c.b5m, c.t30m, c.b30m, c.t1h, c.b1h,
                                     c.t6h, c.b6h, c.t3d, c.b3d) END,
-       coalesce(dep.n, 0)
+       coalesce(dep_n.n, 0)
 FROM c
-LEFT JOIN dep ON dep.service = c.service AND dep.objective = c.objective
+LEFT JOIN dep_n ON dep_n.service = c.service AND dep_n.objective = c.objective
 ORDER BY c.service, c.objective;
 END
 $$;
@@ -256,16 +362,32 @@ SET jit = off SET work_mem = '64MB' AS $$
         SELECT opspulse.month_after(m.prev) FROM m WHERE opspulse.month_after(m.prev) < p_until
     ),
     months AS (
-        SELECT opspulse.month_after(m.prev) AS lo,
+        SELECT row_number() OVER (ORDER BY m.prev)::integer AS id,
+               opspulse.month_after(m.prev) AS lo,
                least(opspulse.month_after(opspulse.month_after(m.prev)), p_until) AS hi
         FROM m WHERE opspulse.month_after(m.prev) < p_until
+    ),
+    o AS MATERIALIZED (SELECT * FROM opspulse.slo_objectives(p_services, p_team)),
+    spans AS (
+        SELECT k.service, months.id, months.lo, months.hi, k.slow
+        FROM (SELECT o.service, max(o.threshold_ms) * 1000 AS slow FROM o
+              GROUP BY o.service) k
+        CROSS JOIN months
+    ),
+    n AS (
+        SELECT x.* FROM (SELECT array_agg(s.service) AS sv, array_agg(s.id) AS ids,
+                                array_agg(s.lo) AS los, array_agg(s.hi) AS his,
+                                array_agg(s.slow) AS slows FROM spans s) a
+        CROSS JOIN LATERAL opspulse.slo_spans(p_env, a.sv, a.ids, a.los, a.his, a.slows) x
+        WHERE a.sv IS NOT NULL
     )
-    SELECT o.service, o.objective, to_char(m.lo AT TIME ZONE 'UTC', 'YYYY-MM'), o.target,
+    SELECT o.service, o.objective, to_char(mo.lo AT TIME ZONE 'UTC', 'YYYY-MM'), o.target,
            o.threshold_ms, x.total::bigint, x.bad::bigint, 1 - x.bad / nullif(x.total, 0),
            CASE WHEN x.total > 0 THEN x.bad <= (1 - o.target) * x.total END
-    FROM opspulse.slo_objectives(p_services, p_team) o
-    CROSS JOIN months m
-    CROSS JOIN LATERAL opspulse.slo_counts(o.service, o.objective, o.threshold_ms, p_env,
-                                           m.lo, m.hi) x
-    ORDER BY o.service, o.objective, m.lo
+    FROM o
+    JOIN n ON n.service = o.service
+    JOIN months mo ON mo.id = n.id
+    CROSS JOIN LATERAL opspulse.slo_pick(o.objective, n.requests, n.errors, n.timed,
+                                         n.slow) x
+    ORDER BY o.service, o.objective, mo.lo
 $$;

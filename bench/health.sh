@@ -1,0 +1,157 @@
+#!/usr/bin/env bash
+# Times `opspulse health` (opspulse.health) over 28 days of per-minute
+# request rows for 200 services x 2 hosts (SPEC §10 and issue 15: <= 1 s).
+#
+# Starts a private PostgreSQL 15 in a scratch directory, migrates a database
+# with the built aggregator and generates the minutes with SQL, one
+# statement per day (about 16M rows, 16 latency buckets each, drawn from 64
+# histogram shapes so that hours and days merge a hundred or so distinct
+# buckets per service).  Then it rolls the hours up as the aggregator does
+# (opspulse.refresh_request_hours until nothing is dirty) and runs the
+# query three times in one session, printing the median wall time as psql
+# measures it (once for the baseline): over the last 28 days (edges cutting minutes and hours, as
+# the CLI's default window does), over one service, and over one day.
+# The baseline, in the same run: the same windows with the rollup off
+# (SET opspulse.rollups = off), every minute read.  Other work on the
+# machine skews the figures: the load average is printed with them.
+#
+# usage: bench/health.sh [--build DIR] [--days N] [--services N] [--keep]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build=$root/build
+days=28
+services=200
+keep=0
+while [ $# -gt 0 ]; do
+    case $1 in
+    --build) build=$(cd "$2" && pwd); shift 2 ;;
+    --days) days=$2; shift 2 ;;
+    --services) services=$2; shift 2 ;;
+    --keep) keep=1; shift ;;
+    *) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1 ;;
+    esac
+done
+aggregator=$build/aggregator/opspulse-aggregator
+[ -x "$aggregator" ] || { echo "bench: no $aggregator; build first (or pass --build DIR)" >&2; exit 1; }
+
+. scripts/lib/pg.sh
+state=$(mktemp -d /tmp/opspulse-bench-XXXXXX)
+chmod 755 "$state"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cleanup() {
+    if [ $keep = 0 ]; then
+        pg_stop "$state/pg"
+        rm -rf "$state"
+    fi
+}
+trap cleanup EXIT INT TERM
+
+pg_start "$state/pg" "$port"
+export PGHOST PGPORT=$port PGUSER=postgres PGDATABASE=bench
+PGHOST=$(pg_socket_dir "$state/pg")
+psql -X -q -d postgres -c "CREATE DATABASE bench"
+printf 'aggregator = { database = "%s"; };\n' "$(pg_conninfo "$state/pg" "$port" bench)" >"$state/aggregator.conf"
+"$aggregator" -c "$state/aggregator.conf" migrate >/dev/null
+
+until_ts=$(date -u +%Y-%m-%dT%H:%M:00Z)
+first=$(date -u -d "$until_ts - $days days" +%Y-%m-%dT%H:%M:00Z)
+echo "generating $days days x $services services x 2 hosts of minutes ..." >&2
+t0=$(date +%s)
+psql -X -q -v ON_ERROR_STOP=1 <<SQL
+-- The SPEC §12.2 bucket upper value of v µs.
+CREATE FUNCTION public.bench_up(v bigint) RETURNS bigint LANGUAGE sql IMMUTABLE AS \$\$
+    SELECT CASE WHEN v < 128 THEN v
+                ELSE ((((v >> s) + 1) << s) - 1) END
+    FROM (SELECT floor(log(2, v::numeric))::int - 6 AS s) x
+\$\$;
+-- 64 histogram shapes of 16 buckets: 1 ms to about 100 ms, shifted.
+CREATE TABLE public.bench_shapes AS
+SELECT p, array_agg(u ORDER BY u) AS upper, array_agg(c ORDER BY u) AS count,
+       sum(c)::bigint AS timed
+FROM (SELECT p, public.bench_up((900 * power(1.33, j) * (1 + (p % 9) / 13.0))::bigint) AS u,
+             1 + (p * 7 + j * 3) % 11 AS c
+      FROM generate_series(0, 63) p, generate_series(0, 15) j) b
+GROUP BY p;
+SQL
+# The months' partitions first, as the aggregator's maintenance keeps
+# them, so that rows do not go through the default partition.
+psql -X -q -c "SELECT opspulse.ensure_partition('request_minutes', m)
+  FROM generate_series('$first'::timestamptz, '$until_ts'::timestamptz, interval '1 month') m
+  UNION ALL SELECT opspulse.ensure_partition('request_minutes', '$until_ts'::timestamptz)" >/dev/null
+for d in $(seq 0 $((days - 1))); do
+    psql -X -q -v ON_ERROR_STOP=1 <<SQL
+INSERT INTO opspulse.request_minutes (service, env, host, minute, part, part_end, requests,
+                                      errors, timed, latency_upper, latency_count, agent_id,
+                                      content_key)
+SELECT 'svc-' || lpad(s::text, 3, '0'), 'production', 'web-' || h,
+       m, '', 0, sh.timed + (s + k) % 5, (s * k) % 3, sh.timed, sh.upper, sh.count,
+       'bench', gen_random_uuid()
+FROM generate_series(1, $services) s
+CROSS JOIN generate_series(1, 2) h
+CROSS JOIN LATERAL generate_series('$first'::timestamptz + interval '$d days',
+                                   '$first'::timestamptz + interval '$d days'
+                                       + interval '1 day' - interval '1 minute',
+                                   interval '1 minute') WITH ORDINALITY g(m, k)
+JOIN public.bench_shapes sh ON sh.p = (s * 31 + h * 17 + k) % 64;
+SQL
+done
+psql -X -q -c "SELECT * FROM opspulse.maintain_partitions(0)" >/dev/null
+psql -X -q -c "VACUUM ANALYZE"
+rows=$(psql -X -At -c "SELECT count(*) FROM opspulse.request_minutes")
+echo "generated $rows rows in $(( $(date +%s) - t0 )) s" >&2
+t0=$(date +%s.%N)
+while n=$(psql -X -At -c "SELECT opspulse.refresh_request_hours(20000)") && [ "$n" -gt 0 ]; do
+    :
+done
+psql -X -q -c "VACUUM ANALYZE"
+rollup_s=$(python3 -c "print(round($(date +%s.%N) - $t0, 1))")
+hours=$(psql -X -At -c "SELECT count(*) FROM opspulse.request_hours")
+
+# Median of three runs (one with the rollup off: it reads every minute),
+# in ms, of one query in one session.
+time_query() {
+    local sql=$1 since=$2 until=$3 rollups=${4:-on} runs=3
+    [ "$rollups" = on ] || runs=1
+    {
+        printf '\\timing on\n\\o /dev/null\nSET opspulse.rollups = %s;\n' "$rollups"
+        for _ in $(seq $runs); do
+            printf '%s;\n' "$sql"
+        done
+    } | psql -X -q -v ON_ERROR_STOP=1 -v since="'$since'::timestamptz" \
+        -v until="'$until'::timestamptz" |
+        sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sort -n | sed -n "$(((runs + 1) / 2))p"
+}
+
+# The CLI's default window: the 28 days before now, to the second.
+now=$(date -u -d "$until_ts - 17 minutes + 23 seconds" +%Y-%m-%dT%H:%M:%SZ)
+since=$(date -u -d "$now - $days days" +%Y-%m-%dT%H:%M:%SZ)
+day_since=$(date -u -d "$now - 1 day" +%Y-%m-%dT%H:%M:%SZ)
+queries=(
+    "health, $days days|SELECT * FROM opspulse.health(:since, :until)|$since"
+    "health --service (1)|SELECT * FROM opspulse.health(:since, :until, 'production', '{svc-007}')|$since"
+    "health, 1 day|SELECT * FROM opspulse.health(:since, :until)|$day_since"
+)
+echo
+echo "opspulse health: $rows minute rows ($services services x 2 hosts x $days days), $hours hourly rollup rows"
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores;" \
+    "rolled up in $rollup_s s (opspulse.refresh_request_hours)"
+echo
+printf '| %-26s | %14s | %16s | %9s |\n' "query" "rollup (ms)" "minutes only (ms)" "speed-up"
+printf '| %-26s | %14s | %16s | %9s |\n' "---" "---:" "---:" "---:"
+worst=0
+for q in "${queries[@]}"; do
+    IFS='|' read -r name sql from <<<"$q"
+    r=$(time_query "$sql" "$from" "$now")
+    b=$(time_query "$sql" "$from" "$now" off)
+    printf '| %-26s | %14s | %16s | %8.1fx |\n' "$name" "$r" "$b" \
+        "$(python3 -c "print($b / max($r, 0.001))")"
+    worst=$(python3 -c "print(max($worst, $r))")
+done
+echo
+echo "slowest with the rollup: $worst ms (target: 1000 ms);" \
+    "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ $keep = 1 ]; then
+    echo "server kept: PGHOST=$PGHOST PGPORT=$PGPORT PGUSER=postgres PGDATABASE=bench psql" >&2
+    echo "stop it with: . scripts/lib/pg.sh; pg_stop $state/pg" >&2
+fi
