@@ -27,6 +27,14 @@ struct agent_probe_list {
 	size_t n;
 };
 
+/* webhook.incident_severities: alert severity labels that open
+ * incidents, with the incident severity (1-4) each gives. */
+struct agent_severity_map {
+	char **labels;
+	int *levels;
+	size_t n;
+};
+
 struct agent_conf {
 	char *id;          /* agent id; default: the host name */
 	char *host;        /* host name recorded with events */
@@ -42,6 +50,7 @@ struct agent_conf {
 	char *webhook_listen, *webhook_token;
 	struct op_strlist webhook_labels;
 	long long webhook_max_bytes;
+	struct agent_severity_map incident_severities;
 	/* collectors (collect.h) */
 	int probes_enabled;
 	long long probes_interval_s, probes_timeout_ms;
@@ -64,6 +73,10 @@ struct agent_conf {
 OP_MUSTCHECK int agent_conf_load(struct agent_conf *c, const char *file,
                                  int *warnings);
 void agent_conf_free(struct agent_conf *c);
+
+/* The incident severity of an alert's severity label, or 0 when alerts of
+ * that severity do not open incidents (label may be NULL). */
+int agent_incident_severity(const struct agent_conf *c, const char *label);
 
 /* Prints every setting with its default and meaning. */
 void agent_conf_describe(void);

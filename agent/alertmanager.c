@@ -104,6 +104,49 @@ am_alerts(json_t *doc, char *err, size_t errsz)
 	return alerts;
 }
 
+/*
+ * When alerts of e's severity open incidents (webhook.incident_severities),
+ * adds the record of incident am-<fingerprint>-<startsAt in seconds> after
+ * e: its severity and title, started = detected = startsAt, and resolved =
+ * endsAt once the alert is resolved (SPEC §13.1).
+ */
+static void
+am_add_incident(struct am_payload *out, const struct agent_event *e,
+                const struct agent_conf *c, int64_t now_us)
+{
+	const Opspulse__V1__Alert *al = e->ev.alert;
+	int level = agent_incident_severity(c, al->severity);
+	struct agent_event *ie = &out->events[out->n];
+	char *id = out->ids + out->n * AM_ID_MAX;
+	Opspulse__V1__Incident *in;
+	char err[256];
+
+	if (level == 0)
+		return;
+	ie->ev = e->ev;
+	in = agent_event_incident(ie);
+	snprintf(id, AM_ID_MAX, "am-%.200s-%lld", al->fingerprint,
+	         (long long)(al->starts_us / OP_US_PER_SEC));
+	in->id = id;
+	in->severity = (uint32_t)level;
+	in->title = al->alertname;
+	in->started_us = in->detected_us = al->starts_us;
+	in->fields = OP_INCIDENT_BIT(SEVERITY) | OP_INCIDENT_BIT(TITLE) |
+	             OP_INCIDENT_BIT(STARTED) | OP_INCIDENT_BIT(DETECTED);
+	if (al->ends_us != 0) {
+		in->resolved_us = al->ends_us;
+		in->fields |= OP_INCIDENT_BIT(RESOLVED);
+	}
+	if (op_event_validate(&ie->ev, now_us, err, sizeof(err)) == OP_OK) {
+		out->n++;
+		out->incidents++;
+		return;
+	}
+	out->skipped++;
+	snprintf(out->skip_reason, sizeof(out->skip_reason), "incident: %.200s",
+	         err);
+}
+
 /* Turns alert i into the next event; a bad one is counted instead. */
 static void
 am_add(struct am_payload *out, json_t *a, const struct agent_conf *c,
@@ -119,6 +162,7 @@ am_add(struct am_payload *out, json_t *a, const struct agent_conf *c,
 	if (am_alert(a, e, err, sizeof(err)) == OP_OK &&
 	    op_event_validate(&e->ev, now_us, err, sizeof(err)) == OP_OK) {
 		out->n++;
+		am_add_incident(out, e, c, now_us);
 		return;
 	}
 	out->skipped++;
@@ -142,7 +186,9 @@ am_parse(const char *body, size_t len, const struct agent_conf *c,
 	if ((alerts = am_alerts(doc, err, errsz)) == NULL)
 		return OP_EINVAL;
 	n = json_array_size(alerts);
-	if ((out->events = calloc(n ? n : 1, sizeof(*out->events))) == NULL)
+	/* An alert and the incident it may open. */
+	if ((out->events = calloc(2 * n + 1, sizeof(*out->events))) == NULL ||
+	    (out->ids = calloc(2 * n + 1, AM_ID_MAX)) == NULL)
 		return OP_ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		am_add(out, json_array_get(alerts, i), c, now_us);
@@ -154,6 +200,8 @@ am_payload_free(struct am_payload *p)
 {
 	free(p->events);
 	p->events = NULL;
+	free(p->ids);
+	p->ids = NULL;
 	p->n = 0;
 	json_decref(p->doc);
 	p->doc = NULL;

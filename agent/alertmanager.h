@@ -13,9 +13,14 @@
 #include "agent.h"
 #include "op_error.h"
 
+/* Room for an incident id am-<fingerprint>-<seconds>. */
+#define AM_ID_MAX 256
+
 struct am_payload {
 	struct agent_event *events; /* n of them, strings borrowed from doc */
 	size_t n;
+	size_t incidents;      /* of the events, incident records */
+	char *ids;             /* AM_ID_MAX bytes per event: incident ids */
 	size_t skipped;        /* alerts left out: missing or invalid fields */
 	char skip_reason[256]; /* why the last one was left out */
 	void *doc;
@@ -25,7 +30,9 @@ struct am_payload {
  * Parses body (len bytes).  Each alert becomes an event of c's default
  * env and host; its service is the first of c's webhook_labels present
  * on the alert, else c's default service.  Alerts that fail
- * op_event_validate against now_us are counted in out->skipped.
+ * op_event_validate against now_us are counted in out->skipped.  An alert
+ * whose severity label is in c's webhook incident_severities is followed
+ * by a record of the incident it opens or updates (SPEC §13.1).
  * Returns OP_OK, or OP_EINVAL with the reason in err when the body is not
  * JSON or not a version 4 payload.  On any return the caller releases out
  * with am_payload_free.

@@ -147,6 +147,71 @@ PROBE_LIST(commands, probe_commands, probe_commands_keys)
 PROBE_LIST(postgresql, probe_postgresql, probe_pg_keys)
 PROBE_LIST(redis, probe_redis, probe_redis_keys)
 
+/* ---- webhook.incident_severities: { critical = 1; page = 2; } ---------- */
+
+static void
+severities_free(void *t)
+{
+	struct agent_severity_map *m =
+	    &((struct agent_conf *)t)->incident_severities;
+
+	for (size_t i = 0; i < m->n; i++)
+		free(m->labels[i]);
+	free(m->labels);
+	free(m->levels);
+	memset(m, 0, sizeof(*m));
+}
+
+static int
+severities_parse(const config_setting_t *s, void *t, char *err, size_t errsz)
+{
+	struct agent_severity_map *m =
+	    &((struct agent_conf *)t)->incident_severities;
+	int n = config_setting_length(s);
+
+	severities_free(t);
+	if (!config_setting_is_group(s)) {
+		snprintf(err, errsz, "such as { critical = 1; }");
+		return 1;
+	}
+	m->labels = calloc((size_t)n + 1, sizeof(*m->labels));
+	m->levels = calloc((size_t)n + 1, sizeof(*m->levels));
+	if (m->labels == NULL || m->levels == NULL)
+		return 1;
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, i);
+		int v = config_setting_get_int(e);
+
+		if (config_setting_type(e) != CONFIG_TYPE_INT || v < 1 ||
+		    v > 4) {
+			snprintf(
+			    err, errsz,
+			    "such as { critical = 1; }, each severity 1 to 4 "
+			    "(1 is the worst); %s at line %d is not",
+			    config_setting_name(e),
+			    config_setting_source_line(e));
+			return 1;
+		}
+		if ((m->labels[i] = strdup(config_setting_name(e))) == NULL)
+			return 1;
+		m->levels[i] = v;
+		m->n++;
+	}
+	return 0;
+}
+
+int
+agent_incident_severity(const struct agent_conf *c, const char *label)
+{
+	const struct agent_severity_map *m = &c->incident_severities;
+
+	for (size_t i = 0; label && i < m->n; i++) {
+		if (strcmp(m->labels[i], label) == 0)
+			return m->levels[i];
+	}
+	return 0;
+}
+
 /* Every agent setting, once (SPEC §8).  Keep config/agent.conf in step. */
 static const struct op_cfg_option agent_options[] = {
     {"agent.id", OP_CFG_STRING, NULL, F(id),
@@ -179,6 +244,10 @@ static const struct op_cfg_option agent_options[] = {
      "alert labels that name the service, in order"},
     {"agent.webhook.max_bytes", OP_CFG_INT, "1048576", F(webhook_max_bytes),
      "largest webhook body accepted; larger ones get 413"},
+    {"agent.webhook.incident_severities", OP_CFG_CUSTOM, NULL, 0,
+     "alerts whose severity label is listed open incidents of the given "
+     "severity: { critical = 1; }",
+     severities_parse, severities_free},
     {"agent.probes.enabled", OP_CFG_BOOL, "true", F(probes_enabled),
      "probe component versions (daemon)"},
     {"agent.probes.interval_s", OP_CFG_INT, "3600", F(probes_interval_s),

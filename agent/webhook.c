@@ -70,7 +70,8 @@ webhook_record(const struct agent_conf *c, struct am_payload *p,
 		if (p->skipped)
 			op_warn(MOD, "left out %zu alerts: %s", p->skipped,
 			        p->skip_reason);
-		op_debug(MOD, "recorded %zu alerts", p->n);
+		op_debug(MOD, "recorded %zu events (%zu incident records)",
+		         p->n, p->incidents);
 		res->content_type = "application/json";
 		op_http_reply(res, 200, "{\"recorded\":%zu,\"skipped\":%zu}",
 		              p->n, p->skipped);

@@ -302,14 +302,15 @@ http_gauge(FILE *f, const struct http_gauge *g,
 static int
 http_indicators(struct agg_http *h, FILE *f)
 {
-	static char dora[] = "dora", toil[] = "toil", alerts[] = "alerts";
-	static char *const queries[] = {dora, toil, alerts};
-	Opspulse__V1__QueryResult *r[3] = {NULL, NULL, NULL};
+	static char dora[] = "dora", toil[] = "toil", alerts[] = "alerts",
+	            incidents[] = "incidents";
+	static char *const queries[] = {dora, toil, alerts, incidents};
+	Opspulse__V1__QueryResult *r[4] = {NULL, NULL, NULL, NULL};
 	char err[256];
 	int ok = 1;
 
 	pthread_mutex_lock(&h->lock);
-	for (int q = 0; q < 3 && ok; q++) {
+	for (int q = 0; q < 4 && ok; q++) {
 		Opspulse__V1__QueryRequest req;
 		opspulse__v1__query_request__init(&req);
 		req.name = queries[q];
@@ -326,7 +327,9 @@ http_indicators(struct agg_http *h, FILE *f)
 			q++;
 		http_gauge(f, &http_gauges[g], r[q]);
 	}
-	for (int q = 0; q < 3; q++)
+	if (ok)
+		metrics_incidents_render(f, r[3]);
+	for (int q = 0; q < 4; q++)
 		store_result_free(r[q]);
 	return ok;
 }

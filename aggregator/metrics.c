@@ -6,6 +6,7 @@
 #include "op_codec.h"
 
 #include "metrics.h"
+#include "op_codec.h"
 
 /* Upper bounds of the latency histograms' buckets, in seconds. */
 static const double metrics_bounds[] = {0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -201,6 +202,43 @@ metrics_label(FILE *f, const char *s)
 			fputs("\\n", f);
 		else
 			fputc(*s, f);
+	}
+}
+
+static const struct metrics_incident_gauge {
+	const char *column, *metric, *help;
+} metrics_incident_gauges[] = {
+    {"incidents", "opspulse_incidents",
+     "Incidents that started in the last 28 days."},
+    {"action_items_open", "opspulse_action_items_open",
+     "Postmortem action items whose latest record says open."},
+    {"action_items_overdue", "opspulse_action_items_overdue",
+     "Open postmortem action items due before now."},
+};
+
+void
+metrics_incidents_render(FILE *f, const struct Opspulse__V1__QueryResult *r)
+{
+	const size_t n =
+	    sizeof(metrics_incident_gauges) / sizeof(*metrics_incident_gauges);
+
+	for (size_t g = 0; g < n; g++) {
+		const struct metrics_incident_gauge *m =
+		    &metrics_incident_gauges[g];
+		int sc = r ? metrics_column(r, "service") : -1;
+		int vc = r ? metrics_column(r, m->column) : -1;
+
+		metrics_help(f, m->metric, "gauge", m->help);
+		for (size_t i = 0; sc >= 0 && vc >= 0 && i < r->n_rows; i++) {
+			const Opspulse__V1__Row *row = r->rows[i];
+			if ((size_t)vc >= row->n_cells ||
+			    (size_t)sc >= row->n_cells ||
+			    row->cells[vc]->is_null)
+				continue;
+			fprintf(f, "%s{service=\"", m->metric);
+			metrics_label(f, row->cells[sc]->text);
+			fprintf(f, "\"} %s\n", row->cells[vc]->text);
+		}
 	}
 }
 

@@ -47,6 +47,15 @@ void metrics_batch(enum metrics_batch result, size_t events, uint32_t stored,
  * fail. */
 void metrics_query(int ok, double seconds);
 
+/* Writes the incident gauges of SPEC §13 (incidents that started in the
+ * window, open and overdue action items, per service) from r, the result
+ * of the "incidents" query over the last 28 days.  r may be NULL (the
+ * database did not answer): then only the HELP and TYPE lines.  This
+ * can't fail; write errors stay in f. */
+struct Opspulse__V1__QueryResult;
+void metrics_incidents_render(FILE *f,
+                              const struct Opspulse__V1__QueryResult *r);
+
 /* Writes the counters to f in Prometheus text format (version 0.0.4).
  * Write errors are left in f's error state for the caller. */
 void metrics_render(FILE *f);

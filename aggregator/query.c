@@ -51,6 +51,7 @@ static const struct query_def {
     /* The report's readiness section and its actions. */
     {"ready_report", NULL, QUERY_STD("report_readiness")},
     {"ready_actions", NULL, QUERY_STD("report_readiness_actions")},
+    {"report_incidents", NULL, QUERY_STD("report_incident_actions")},
 };
 
 #define QUERY_NDEFS (sizeof(query_defs) / sizeof(query_defs[0]))

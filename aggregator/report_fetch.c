@@ -34,6 +34,8 @@ static const struct rep_query {
     [P_SLO] = {"slo", NULL, 0},
     [P_READINESS] = {"ready_report", NULL, 0},
     [P_READINESS_ACTIONS] = {"ready_actions", NULL, 0},
+    [P_INCIDENTS] = {"incidents", "incident", 0},
+    [P_INCIDENT_ACTIONS] = {"report_incidents", NULL, 0},
 };
 
 /* The window (since, until) of part q of p. */
@@ -54,7 +56,7 @@ rep_fetch_query(const struct rep *p, struct store *s, const struct rep_query *q,
                 rep_result **out, char *err, size_t errsz)
 {
 	rep_request req;
-	char name[16], by[16];
+	char name[32], by[16];
 
 	/* protobuf-c's strings are not const: give it copies. */
 	snprintf(name, sizeof(name), "%s", q->name);

@@ -36,6 +36,8 @@ static const char html_css[] =
     "#b42318}.bar .rest{fill:#e4e7eb;stroke:#999;stroke-width:.5}"
     ".readiness td{text-align:left}.readiness td:nth-child(2){text-align:"
     "right;white-space:nowrap}"
+    ".incidents td{text-align:left}.incidents td:nth-child(3),"
+    ".incidents td:nth-child(5),.incidents td:nth-child(8){text-align:right}"
     "footer{margin-top:24px;color:#666;font-size:12px}"
     "@media print{@page{size:A4 landscape;margin:12mm}body{margin:0;"
     "max-width:none;font-size:11px}section{break-inside:avoid-page}"

@@ -38,6 +38,8 @@ enum rep_part {
 	P_SLO,       /* opspulse.slo: the SLO section and its actions */
 	P_READINESS, /* opspulse.report_readiness: per service */
 	P_READINESS_ACTIONS, /* opspulse.report_readiness_actions */
+	P_INCIDENTS,         /* opspulse.incidents_by_incident: the section */
+	P_INCIDENT_ACTIONS,  /* opspulse.report_incident_actions: its actions */
 	P_COUNT
 };
 
@@ -251,6 +253,12 @@ void rep_slo_actions(const struct rep *p, struct rep_out *o);
  * can't fail. */
 void rep_readiness(const struct rep *p, struct rep_out *o);
 void rep_readiness_actions(const struct rep *p, struct rep_out *o);
+/* ---- the incidents section and its actions (report_incidents.c) -------- */
+
+/* The window's incidents; the lists of late postmortems and overdue
+ * action items.  These can't fail. */
+void rep_incidents(const struct rep *p, struct rep_out *o);
+void rep_incident_actions(const struct rep *p, struct rep_out *o);
 
 /* ---- layout (report_render.c) ------------------------------------------ */
 

@@ -1,7 +1,9 @@
 /*
  * Fuzz target for Alertmanager webhook payloads: the input is a request
  * body.  Every alert of a payload that parses is either a valid event or
- * counted as skipped, and each event encodes.
+ * counted as skipped, and each event encodes.  Alerts of severity
+ * "critical" also open incidents (webhook.incident_severities), whose
+ * records must be valid too.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,9 @@ fuzz_conf(struct agent_conf *c)
 	static char svc[] = "fuzz-svc", env[] = "production", host[] = "fuzz";
 	static char l1[] = "service", l2[] = "job";
 	static char *labels[] = {l1, l2};
+	static char crit[] = "critical";
+	static char *sev_labels[] = {crit};
+	static int sev_levels[] = {1};
 
 	memset(c, 0, sizeof(*c));
 	c->service = svc;
@@ -28,6 +33,9 @@ fuzz_conf(struct agent_conf *c)
 	c->id = host;
 	c->webhook_labels.items = labels;
 	c->webhook_labels.n = 2;
+	c->incident_severities.labels = sev_labels;
+	c->incident_severities.levels = sev_levels;
+	c->incident_severities.n = 1;
 }
 
 static void
@@ -37,10 +45,15 @@ fuzz_check_event(const op_event *e)
 	uint8_t *buf = NULL;
 	size_t len = 0;
 
-	FUZZ_CHECK(e->kind_case == OPSPULSE__V1__EVENT__KIND_ALERT);
+	FUZZ_CHECK(e->kind_case == OPSPULSE__V1__EVENT__KIND_ALERT ||
+	           e->kind_case == OPSPULSE__V1__EVENT__KIND_INCIDENT);
 	FUZZ_CHECK(op_event_validate(e, FUZZ_NOW, err, sizeof(err)) == OP_OK);
-	FUZZ_CHECK(e->alert->ends_us == 0 ||
-	           e->alert->ends_us >= e->alert->starts_us);
+	if (e->kind_case == OPSPULSE__V1__EVENT__KIND_INCIDENT)
+		FUZZ_CHECK(strncmp(e->incident->id, "am-", 3) == 0 &&
+		           e->incident->severity == 1);
+	else
+		FUZZ_CHECK(e->alert->ends_us == 0 ||
+		           e->alert->ends_us >= e->alert->starts_us);
 	FUZZ_CHECK(op_pack(&e->base, &buf, &len) == OP_OK);
 	free(buf);
 }

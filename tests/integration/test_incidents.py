@@ -12,10 +12,13 @@ budget consumed against imported request minutes.  Re-importing changes
 nothing; a file with one bad line imports nothing and names the line."""
 import json
 import os
+import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from harness import Cluster, check, check_eq, fail, percentile_cont, run
+from harness import Cluster, check, check_eq, fail, free_port, percentile_cont, run, wait_for
+from test_alertmanager import TOKEN, am_post, http, start_alertmanager
+from test_alertmanager import iso as am_iso
 
 ENV = dict(os.environ, USER="incident-test")
 UNTIL = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(hours=1)
@@ -392,6 +395,23 @@ def test_incidents():
             check("postmortem_late" in r.stdout and "P1" in r.stdout,
                   "incidents --by incident --format %s: %r" % (fmt, r.stdout[:200]))
 
+        # /metrics: the last 28 days before the scrape.
+        m = c.metrics()
+        now = datetime.now(timezone.utc)
+        for svc in services:
+            n = sum(1 for i in inc.values() if i["service"] == svc
+                    and now - timedelta(days=28) <= i["started_at"] < now)
+            opened = [a for a in actions.values() if a["service"] == svc
+                      and a["status"] == "open"]
+            for metric, want in (("opspulse_incidents", n),
+                                 ("opspulse_action_items_open", len(opened)),
+                                 ("opspulse_action_items_overdue",
+                                  sum(1 for a in opened if parse(a["due_at"]) < now))):
+                check_eq(m.get('%s{service="%s"}' % (metric, svc)), float(want),
+                         "%s of %s" % (metric, svc))
+
+        check_report(c, inc, actions)
+
         # Re-importing the same file changes nothing.
         before = snapshot(c)
         c.agent("import", f1, env=ENV)
@@ -399,6 +419,35 @@ def test_incidents():
         check_eq(snapshot(c), before, "after re-import")
 
         check_bad_files(c, before)
+
+
+def check_report(c, inc, actions):
+    """The review page lists the window's incidents, the late postmortems
+    and the overdue action items with owner and due date."""
+    def due_text(t):
+        return t.strftime("%Y-%m-%d %H:%M UTC")
+    for fmt in ("html", "markdown"):
+        page = c.cli("report", "--since", iso(SINCE), "--until", iso(UNTIL),
+                     "--format", fmt).stdout
+        c.write("report." + fmt, page)
+        for i in inc.values():
+            if SINCE <= i["started_at"] < UNTIL:
+                check(i["id"] in page, "%s report: incident %s" % (fmt, i["id"]))
+        for i in inc.values():
+            late = (i["severity"] <= 2 and i["resolved_at"] is not None
+                    and i["resolved_at"] + timedelta(days=PM_DAYS) < UNTIL
+                    and SINCE <= i["started_at"] < UNTIL
+                    and not (i["postmortem_at"] and i["postmortem_at"]
+                             <= i["resolved_at"] + timedelta(days=PM_DAYS)))
+            text = "postmortem of incident %s (%s) \u2013 owner %s, due %s" % (
+                i["id"], i["title"], i["commander"] or "nobody named",
+                due_text(i["resolved_at"] + timedelta(days=PM_DAYS)) if i["resolved_at"] else "")
+            check_eq(text in page, bool(late), "%s report: late postmortem of %s" % (fmt, i["id"]))
+        for a in actions.values():
+            overdue = a["status"] == "open" and parse(a["due_at"]) < UNTIL
+            text = "action item %s (%s) of incident %s \u2013 owner %s, due %s" % (
+                a["id"], a["title"], a["incident"], a["owner"], due_text(parse(a["due_at"])))
+            check_eq(text in page, overdue, "%s report: overdue action %s" % (fmt, a["id"]))
 
 
 BAD = [
@@ -442,5 +491,66 @@ def check_bad_files(c, before):
                  "starts"), "incident record resolved before started")
 
 
+def test_alertmanager_opens_and_resolves_one_incident():
+    """A real Alertmanager firing and then resolving a severity=critical
+    alert opens and then resolves exactly one incident; a warning opens
+    none."""
+    with Cluster("incidents-am") as c:
+        c.hook_port = free_port()
+        c.hook_url = "http://127.0.0.1:%d/alertmanager" % c.hook_port
+        c.write_agent_conf(collectors=True, extra="""
+  probes = { enabled = false; };
+  capacity = { enabled = false; };
+  webhook = { listen = "127.0.0.1:%d"; token = "%s";
+              incident_severities = { critical = 1; }; };
+""" % (c.hook_port, TOKEN))
+        c.start()
+        wait_for(lambda: "Alertmanager webhook on" in c.agent_proc.output(), 15,
+                 "the webhook to listen")
+        base = start_alertmanager(c)
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        starts = now - timedelta(minutes=10, seconds=30)
+        crit = {"alertname": "PaymentsDown", "service": "pay", "severity": "critical"}
+        warn = {"alertname": "DiskFilling", "service": "pay", "severity": "warning"}
+        am_post(base, [{"labels": crit, "startsAt": am_iso(starts)},
+                       {"labels": warn, "startsAt": am_iso(starts)}])
+        fps = {}
+        for a in json.loads(http("GET", base + "/api/v2/alerts")[1]):
+            fps[a["labels"]["alertname"]] = a["fingerprint"]
+        iid = "am-%s-%d" % (fps["PaymentsDown"], int(starts.timestamp()))
+
+        def rows():
+            c.flush()
+            return query_am(c)
+        deadline = time.time() + 60
+        while time.time() < deadline and not rows():
+            time.sleep(0.5)
+        got = rows()
+        check_eq([(r["service"], r["id"], r["severity"], r["title"], as_time(r["started"]),
+                   r["resolved"]) for r in got],
+                 [("pay", iid, 1, "PaymentsDown", starts, None)], "one open incident")
+        ends = now - timedelta(minutes=1)
+        am_post(base, [{"labels": crit, "startsAt": am_iso(starts), "endsAt": am_iso(ends)}])
+        deadline = time.time() + 60
+        while time.time() < deadline and not (rows() and rows()[0]["resolved"]):
+            time.sleep(0.5)
+        got = rows()
+        check_eq([(r["id"], as_time(r["started"]), as_time(r["resolved"]),
+                   r["resolve_minutes"]) for r in got],
+                 [(iid, starts, ends, (ends - starts).total_seconds() / 60)],
+                 "the incident resolved at endsAt")
+        detected = c.sql("SELECT DISTINCT detected_at = started_at FROM opspulse.incident_records")
+        check_eq(detected, [["t"]], "detected = started = startsAt")
+        check_eq(c.scalar("SELECT count(DISTINCT incident_id) FROM opspulse.incident_records"),
+                 "1", "exactly one incident")
+
+
+def query_am(c):
+    now = datetime.now(timezone.utc)
+    r = c.cli("incidents", "--by", "incident", "--since", iso(now - timedelta(days=1)),
+              "--until", iso(now + timedelta(minutes=5)), "--format", "json")
+    return json.loads(r.stdout)["rows"]
+
+
 if __name__ == "__main__":
-    run([test_incidents])
+    run([test_incidents, test_alertmanager_opens_and_resolves_one_incident])

@@ -807,6 +807,97 @@ test_pack_round_trip(void **state)
 	free(buf);
 }
 
+/* An incident record of f's event that sets started and detected. */
+static Opspulse__V1__Incident *
+as_incident(struct fixture *f, Opspulse__V1__Incident *in)
+{
+	opspulse__v1__incident__init(in);
+	in->id = "INC-1";
+	in->started_us = NOW - HOUR_US;
+	in->detected_us = NOW - HOUR_US;
+	in->fields = OP_INCIDENT_BIT(STARTED) | OP_INCIDENT_BIT(DETECTED);
+	f->ev.kind_case = OPSPULSE__V1__EVENT__KIND_INCIDENT;
+	f->ev.incident = in;
+	return in;
+}
+
+static void
+test_incident_rules(void **state)
+{
+	struct fixture *f = *state;
+	Opspulse__V1__Incident in;
+
+	as_incident(f, &in);
+	assert_valid(f);
+	/* Severity counts only when its bit is set. */
+	in.severity = 0;
+	assert_valid(f);
+	in.fields |= OP_INCIDENT_BIT(SEVERITY);
+	assert_rejected(f, "severity 0 is outside 1 .. 4 (1 is the worst)");
+	in.severity = 5;
+	assert_rejected(f, "severity 5 is outside 1 .. 4");
+	in.severity = 4;
+	assert_valid(f);
+	/* Every later time may equal the start, none may come before it. */
+	in.detected_us = in.started_us - 1;
+	assert_rejected(f, "detected_at is before started_at");
+	in.detected_us = in.started_us;
+	in.resolved_us = in.started_us - 1;
+	in.fields |= OP_INCIDENT_BIT(RESOLVED);
+	assert_rejected(f, "resolved_at is before started_at");
+	/* A record without started is checked against nothing. */
+	in.fields &= ~OP_INCIDENT_BIT(STARTED);
+	assert_valid(f);
+	/* The postmortem may come at any valid time. */
+	in.fields |= OP_INCIDENT_BIT(POSTMORTEM_AT);
+	in.postmortem_us = 0;
+	assert_rejected(f, "postmortem_at");
+	in.postmortem_us = NOW;
+	assert_valid(f);
+	in.fields |= UINT32_C(1) << 20;
+	assert_rejected(f, "fields names a field incidents do not have");
+	in.fields &= ~(UINT32_C(1) << 20);
+	in.id = "";
+	assert_rejected(f, "id is missing");
+}
+
+static void
+test_action_item_rules(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t ten_years = INT64_C(3653) * OP_US_PER_DAY;
+	Opspulse__V1__ActionItem a;
+
+	opspulse__v1__action_item__init(&a);
+	a.id = "A-1";
+	a.incident = "INC-1";
+	a.title = "add an index";
+	a.owner = "ken";
+	a.due_us = NOW + ten_years;
+	a.status = OPSPULSE__V1__ACTION_STATUS__ACTION_STATUS_OPEN;
+	f->ev.kind_case = OPSPULSE__V1__EVENT__KIND_ACTION_ITEM;
+	f->ev.action_item = &a;
+	assert_valid(f);
+	a.due_us = NOW + ten_years + 1;
+	assert_rejected(f,
+	                "due_at is outside 2000-01-01 .. ten years from now");
+	a.due_us = NOW;
+	a.status = (Opspulse__V1__ActionStatus)4;
+	assert_rejected(f, "status is missing or unknown; use open, done or "
+	                   "cancelled");
+	a.status = OPSPULSE__V1__ACTION_STATUS__ACTION_STATUS_DONE;
+	a.done_us = NOW + 2 * 24 * HOUR_US;
+	assert_rejected(f, "done_at");
+	a.done_us = NOW;
+	assert_valid(f);
+	a.owner = "";
+	assert_rejected(f, "owner is missing");
+	assert_string_equal(
+	    op_action_status_name(
+	        OPSPULSE__V1__ACTION_STATUS__ACTION_STATUS_CANCELLED),
+	    "cancelled");
+}
+
 int
 main(void)
 {
@@ -831,6 +922,8 @@ main(void)
 	    T(test_names),
 	    T(test_kind_names),
 	    T(test_pack_round_trip),
+	    T(test_incident_rules),
+	    T(test_action_item_rules),
 	};
 #undef T
 

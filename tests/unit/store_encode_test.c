@@ -223,8 +223,13 @@ test_arrays_toil(void **state)
 	assert_array(&t, k, 6, 2,
 	             "000000010000000000000014000000020000000100000008"
 	             "000000000000038400000008000000000000003c");
-	/* content_key: uuid[] (2950) */
-	assert_array(&t, k, 9, 2,
+	/* incident_id: NULL for toil naming no incident */
+	assert_array(
+	    &t, k, 9, 2,
+	    "0000000100000000000000190000000200000001ffffffffffffffff");
+	/* content_key: uuid[] (2950); the incident is not part of it, so
+	 * these are the keys toil had before it could name one */
+	assert_array(&t, k, 10, 2,
 	             "000000010000000000000b86000000020000000100000010ea0f0cc6"
 	             "e55980342c2041c6f5e9f4df000000103f96e4e64a2f3e4583384f75"
 	             "ceb0a307");
@@ -315,7 +320,7 @@ test_empty_and_unknown(void **state)
 	assert_array(&t, OPSPULSE__V1__EVENT__KIND_ALERT, 0, 0,
 	             "0000000100000000000000190000000000000001");
 	assert_int_equal(store_encode_array(&t.b,
-	                                    OPSPULSE__V1__EVENT__KIND_TOIL, 10,
+	                                    OPSPULSE__V1__EVENT__KIND_TOIL, 11,
 	                                    &out, &len, &n),
 	                 OP_EINVAL);
 	assert_int_equal(store_encode_array(&t.b, 0, 0, &out, &len, &n),

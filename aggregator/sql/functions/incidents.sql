@@ -105,8 +105,9 @@ CREATE OR REPLACE FUNCTION opspulse.incident_facts(p_since timestamptz, p_until 
 RETURNS TABLE (service text, incident_id text, severity integer, title text,
                started_at timestamptz, detected_at timestamptz,
                acknowledged_at timestamptz, mitigated_at timestamptz,
-               resolved_at timestamptz, deploy_id text, postmortem text,
-               postmortem_at timestamptz, due boolean, on_time boolean,
+               resolved_at timestamptz, deploy_id text, commander text,
+               postmortem text, postmortem_at timestamptz, deadline timestamptz,
+               due boolean, on_time boolean,
                late boolean, response_hours double precision, errors numeric,
                open_actions bigint)
 LANGUAGE sql STABLE AS $$
@@ -122,7 +123,7 @@ LANGUAGE sql STABLE AS $$
         WHERE m.env = p_env AND m.started_at >= p_since AND m.started_at < p_until)
     SELECT i.service, i.incident_id, i.severity, i.title, i.started_at, i.detected_at,
            i.acknowledged_at, i.mitigated_at, i.resolved_at, i.deploy_id,
-           i.postmortem, i.postmortem_at,
+           i.commander, i.postmortem, i.postmortem_at, i.deadline,
            coalesce(i.severity <= 2 AND i.deadline < p_until, false),
            i.postmortem_at <= i.deadline,
            coalesce(i.severity <= 2 AND i.deadline < p_until, false)
@@ -148,9 +149,10 @@ CREATE OR REPLACE FUNCTION opspulse.incident_budgets(p_since timestamptz, p_unti
                                                      p_team text)
 RETURNS TABLE (service text, budget numeric)
 LANGUAGE sql STABLE AS $$
-    SELECT o.service, nullif((1 - o.target) * sp.requests, 0)
+    SELECT o.service, nullif((1 - o.target) * h.requests, 0)
     FROM opspulse.slo_objectives(p_services, p_team) o
-    CROSS JOIN LATERAL opspulse.slo_span(o.service, p_env, p_since, p_until, NULL) sp
+    JOIN opspulse.health(p_since, p_until, p_env, p_services, p_team) h
+      ON h.service = o.service
     WHERE o.objective = 'availability'
 $$;
 

@@ -276,3 +276,31 @@ LANGUAGE sql STABLE AS $$
     ORDER BY 1, CASE WHEN r.status = 'fail' THEN NULL ELSE r.expires_at END NULLS FIRST,
              r.service, r."check"
 $$;
+
+-- The review report's incident actions (SPEC §6, §13.2): postmortems
+-- late (a major, resolved incident whose deadline passed before until
+-- without a postmortem by then), owned by the incident's commander and due
+-- at the deadline; and action items open past their due date.  Oldest
+-- due first.
+CREATE OR REPLACE FUNCTION opspulse.report_incident_actions(p_since timestamptz,
+                                                            p_until timestamptz,
+                                                            p_env text DEFAULT 'production',
+                                                            p_services text[] DEFAULT NULL,
+                                                            p_team text DEFAULT NULL)
+RETURNS TABLE (kind text, service text, incident text, id text, title text,
+               owner text, due timestamptz, due_text text)
+LANGUAGE sql STABLE AS $$
+    SELECT u.kind, u.service, u.incident, u.id, u.title, u.owner, u.due,
+           to_char(u.due AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') || ' UTC'
+    FROM (
+        SELECT 'postmortem_late' AS kind, f.service, f.incident_id AS incident,
+               f.incident_id AS id, f.title, f.commander AS owner, f.deadline AS due
+        FROM opspulse.incident_facts(p_since, p_until, p_env, p_services, p_team) f
+        WHERE f.late
+        UNION ALL
+        SELECT 'action_overdue', a.service, a.incident, a.id, a.title, a.owner, a.due
+        FROM opspulse.actions(p_since, p_until, p_env, p_services, p_team) a
+        WHERE a.overdue
+    ) u
+    ORDER BY u.kind, u.due, u.service, u.id
+$$;
