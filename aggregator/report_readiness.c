@@ -16,20 +16,31 @@
 	"no known service; record events, then checks with opspulse-agent "    \
 	"check record"
 
-/* A list of check names, or a dash when there is none. */
+/* "failing: a, b; unknown: c; expired: d", the lists that are not
+ * empty, into buf; a dash when all are. */
 static void
-rdy_names(struct rep_out *o, const char *names)
+rdy_names(char *buf, size_t size, const rep_result *r, size_t i)
 {
-	if (names)
-		o->em->cell_text(o, names);
-	else
-		o->em->cell_none(o, "\u2013");
+	static const char *const cols[] = {"failing", "unknown", "expired"};
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t k = 0; k < 3 && len < size; k++) {
+		const char *names = rep_text(r, i, cols[k]);
+
+		if (names)
+			len +=
+			    (size_t)snprintf(buf + len, size - len, "%s%s: %s",
+			                     len ? "; " : "", cols[k], names);
+	}
+	if (len == 0)
+		snprintf(buf, size, "\u2013");
 }
 
 static void
 rdy_row(const rep_result *r, size_t i, struct rep_out *o)
 {
-	char score[48];
+	char score[48], names[1024];
 	double share = rep_num(r, i, "ready_share");
 
 	if (isnan(share))
@@ -39,11 +50,10 @@ rdy_row(const rep_result *r, size_t i, struct rep_out *o)
 		snprintf(score, sizeof(score), "%.0f/%.0f (%.0f %%)",
 		         rep_num(r, i, "passed"), rep_num(r, i, "total"),
 		         share * 100);
+	rdy_names(names, sizeof(names), r, i);
 	o->em->row_begin(o, rep_text(r, i, "service"));
 	o->em->cell_value(o, score, NULL, 0);
-	rdy_names(o, rep_text(r, i, "failing"));
-	rdy_names(o, rep_text(r, i, "unknown"));
-	rdy_names(o, rep_text(r, i, "expired"));
+	o->em->cell_text(o, names);
 	o->em->row_end(o);
 }
 
@@ -52,9 +62,7 @@ rep_readiness(const struct rep *p, struct rep_out *o)
 {
 	static const struct rep_col cols[] = {{"service", A_KEY},
 	                                      {"passed", A_RIGHT},
-	                                      {"failing", A_LEFT},
-	                                      {"unknown", A_LEFT},
-	                                      {"expired", A_LEFT}};
+	                                      {"checks not passed", A_LEFT}};
 	const rep_result *r = p->r[P_READINESS];
 
 	o->em->section_begin(o, "readiness", "Production readiness");
@@ -87,7 +95,9 @@ rdy_fix_item(const rep_result *r, size_t i, struct rep_out *o)
 {
 	const char *ev = rep_text(r, i, "evidence");
 
-	rdy_item_begin(r, i, o);
+	o->em->item_begin(o);
+	o->em->strong(o, rep_text(r, i, "service"));
+	o->em->text(o, ": ");
 	o->em->text(o, ev ? ev : "failed");
 	o->em->item_end(o);
 }

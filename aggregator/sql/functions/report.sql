@@ -252,10 +252,12 @@ LANGUAGE sql STABLE AS $$
     ORDER BY b.service
 $$;
 
--- The readiness actions of the review report: every failing check
--- (action 'fix'), and every passed or exempted check whose record expires
--- within 30 days after until (action 'renew', days_left whole days,
--- rounded down; expires in words).  Sorted by action, then by what expires first.
+-- The readiness actions of the review report: per service its failing
+-- checks (action 'fix', one row with every failing check and its evidence,
+-- so that the printed page stays short), and every passed or exempted
+-- check whose record expires within 30 days after until (action 'renew',
+-- days_left whole days, rounded down; expires in words).  Sorted by
+-- action, then by what expires first.
 CREATE OR REPLACE FUNCTION opspulse.report_readiness_actions(p_since timestamptz,
                                                              p_until timestamptz,
                                                              p_env text DEFAULT 'production',
@@ -264,17 +266,25 @@ CREATE OR REPLACE FUNCTION opspulse.report_readiness_actions(p_since timestamptz
 RETURNS TABLE (action text, service text, "check" text, status text, evidence text,
                expires_at timestamptz, expires text, days_left integer)
 LANGUAGE sql STABLE AS $$
-    SELECT CASE WHEN r.status = 'fail' THEN 'fix' ELSE 'renew' END,
-           r.service, r."check", r.status, r.evidence, r.expires_at,
-           opspulse.readiness_time(r.expires_at),
-           CASE WHEN r.status <> 'fail'
-                THEN floor(extract(epoch FROM r.expires_at - p_until) / 86400)::integer END
-    FROM opspulse.readiness(p_since, p_until, p_env, p_services, p_team) r
-    WHERE r.status = 'fail'
-       OR (r.status IN ('pass', 'exempt') AND r.expires_at IS NOT NULL
-           AND r.expires_at <= p_until + interval '30 days')
-    ORDER BY 1, CASE WHEN r.status = 'fail' THEN NULL ELSE r.expires_at END NULLS FIRST,
-             r.service, r."check"
+    WITH r AS MATERIALIZED (
+        SELECT * FROM opspulse.readiness(p_since, p_until, p_env, p_services, p_team)
+    )
+    SELECT u.* FROM (
+        SELECT 'fix'::text, r.service, string_agg(r."check", ', ' ORDER BY r."check"),
+               'fail'::text,
+               string_agg(r."check" || ' (' || r.evidence || ')', '; ' ORDER BY r."check"),
+               NULL::timestamptz, NULL::text, NULL::integer
+        FROM r WHERE r.status = 'fail'
+        GROUP BY r.service
+        UNION ALL
+        SELECT 'renew', r.service, r."check", r.status, r.evidence, r.expires_at,
+               opspulse.readiness_time(r.expires_at),
+               floor(extract(epoch FROM r.expires_at - p_until) / 86400)::integer
+        FROM r
+        WHERE r.status IN ('pass', 'exempt') AND r.expires_at IS NOT NULL
+          AND r.expires_at <= p_until + interval '30 days'
+    ) AS u(action, service, "check", status, evidence, expires_at, expires, days_left)
+    ORDER BY u.action, u.expires_at NULLS FIRST, u.service, u."check"
 $$;
 
 -- The review report's incident actions (SPEC §6, §13.2): postmortems
