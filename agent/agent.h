@@ -119,6 +119,7 @@ struct agent_event {
 		Opspulse__V1__Requests requests;
 		Opspulse__V1__Incident incident;
 		Opspulse__V1__ActionItem action_item;
+		Opspulse__V1__Check check;
 	} u;
 };
 
@@ -141,6 +142,8 @@ Opspulse__V1__Requests *agent_event_requests(struct agent_event *e);
  * fields it names and their bits (OP_INCIDENT_BIT). */
 Opspulse__V1__Incident *agent_event_incident(struct agent_event *e);
 Opspulse__V1__ActionItem *agent_event_action_item(struct agent_event *e);
+/* A readiness check record (SPEC §14); strings borrowed as above. */
+Opspulse__V1__Check *agent_event_check(struct agent_event *e);
 
 /*
  * A stable id for a deploy that came without one, from its content, so
@@ -191,6 +194,7 @@ int agent_cmd_maintenance(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_import(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_incident(const struct agent_conf *c, int argc, char **argv);
 int agent_cmd_action(const struct agent_conf *c, int argc, char **argv);
+int agent_cmd_check(const struct agent_conf *c, int argc, char **argv);
 
 /* Internal: the PostgreSQL version probe the daemon runs as a child
  * (collectors/postgresql.c).  Reads a connection string on stdin. */

@@ -59,6 +59,9 @@ am_alert(json_t *a, struct agent_event *e, char *err, size_t errsz)
 	al->alertname = am_str(labels, "alertname");
 	al->severity = am_str(labels, "severity");
 	al->fingerprint = am_str(a, "fingerprint");
+	/* The alert rule's runbook (SPEC §14 alerts_have_runbooks). */
+	al->runbook_url =
+	    am_str(json_object_get(a, "annotations"), "runbook_url");
 	if (status == NULL ||
 	    (strcmp(status, "firing") && strcmp(status, "resolved")))
 		return am_fail(err, errsz, "status must be firing or resolved");

@@ -124,6 +124,15 @@ agent_event_action_item(struct agent_event *e)
 	return &e->u.action_item;
 }
 
+Opspulse__V1__Check *
+agent_event_check(struct agent_event *e)
+{
+	opspulse__v1__check__init(&e->u.check);
+	e->ev.kind_case = OPSPULSE__V1__EVENT__KIND_CHECK;
+	e->ev.check = &e->u.check;
+	return &e->u.check;
+}
+
 static uint64_t
 agent_fnv1a(uint64_t h, const void *data, size_t len)
 {

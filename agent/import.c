@@ -28,6 +28,7 @@ enum imp_type {
 	T_LATENCY,  /* [[duration_ms, count], ...], into the line's histogram */
 	T_SEVERITY, /* integer 1-4, into uint32_t */
 	T_ACTION,   /* action item status name */
+	T_RESULT,   /* readiness check result name */
 };
 
 /* Where a value goes: the event's common part or the kind's message. */
@@ -55,6 +56,7 @@ struct imp_field {
 #define REQUESTS(f)  K(Opspulse__V1__Requests, f)
 #define INCIDENT(f)  K(Opspulse__V1__Incident, f)
 #define ACTION(f)    K(Opspulse__V1__ActionItem, f)
+#define CHECK(f)     K(Opspulse__V1__Check, f)
 
 /* Fields every type may carry. */
 static const struct imp_field imp_common[] = {
@@ -105,6 +107,16 @@ static const struct imp_field imp_alert[] = {
     {"severity", T_STR, ALERT(severity), 0},
     {"starts_at", T_TIME, ALERT(starts_us), 1},
     {"ends_at", T_TIME_NUL, ALERT(ends_us), 0},
+    {"runbook_url", T_STR, ALERT(runbook_url), 0},
+    {NULL},
+};
+
+/* SPEC §14: evidence is required for exempt (checked by the codec). */
+static const struct imp_field imp_check[] = {
+    {"check", T_STR, CHECK(check), 1},
+    {"result", T_RESULT, CHECK(result), 1},
+    {"evidence", T_STR, CHECK(evidence), 0},
+    {"at", T_TIME, CHECK(at_us), 1},
     {NULL},
 };
 
@@ -249,6 +261,12 @@ imp_set_action(struct agent_event *e)
 	return agent_event_action_item(e);
 }
 
+static void *
+imp_set_check(struct agent_event *e)
+{
+	return agent_event_check(e);
+}
+
 struct imp_kind {
 	const char *name;
 	void *(*set)(struct agent_event *e);
@@ -267,6 +285,7 @@ static const struct imp_kind imp_kinds[] = {
     {"requests", imp_set_requests, imp_requests},
     {"incident", imp_set_incident, imp_incident},
     {"action_item", imp_set_action, imp_action},
+    {"check", imp_set_check, imp_check},
 };
 
 #define IMP_NKINDS (sizeof(imp_kinds) / sizeof(imp_kinds[0]))
@@ -313,6 +332,8 @@ imp_want(enum imp_type t)
 		return "1, 2, 3 or 4 (1 is the worst)";
 	case T_ACTION:
 		return "open, done or cancelled";
+	case T_RESULT:
+		return "pass, fail or exempt";
 	case T_LATENCY:
 		return "an array of [milliseconds, count] pairs such as "
 		       "[[12.5,1100],[480,97]]";
@@ -353,6 +374,8 @@ imp_convert_str(enum imp_type t, const char *s, void *dst)
 		return op_maintenance_status_parse(s, dst);
 	case T_ACTION:
 		return op_action_status_parse(s, dst);
+	case T_RESULT:
+		return op_check_result_parse(s, dst);
 	default:
 		return OP_EINVAL;
 	}
@@ -598,8 +621,8 @@ imp_kind(json_t *obj, char *err, size_t errsz)
 		imp_fail(err, errsz,
 		         "\"type\" is missing; it names the event: deploy, "
 		         "deploy_failure, toil, batch, alert, component, "
-		         "maintenance, capacity, requests, incident or "
-		         "action_item");
+		         "maintenance, capacity, requests, incident, "
+		         "action_item or check");
 		return NULL;
 	}
 	for (size_t i = 0; i < IMP_NKINDS; i++) {

@@ -39,6 +39,7 @@ agent_usage(FILE *fp)
 	    "latency\n"
 	    "  incident record ...    record or update an incident\n"
 	    "  action record ...      record a postmortem action item\n"
+	    "  check record ...       record a readiness check or exemption\n"
 	    "  import FILE|-          load JSON Lines history (see --help)\n"
 	    "  flush [--timeout S]    wait until everything recorded is "
 	    "delivered\n"
@@ -152,6 +153,7 @@ static const struct agent_command agent_commands[] = {
     {"requests", agent_cmd_requests, 0},
     {"incident", agent_cmd_incident, 0},
     {"action", agent_cmd_action, 0},
+    {"check", agent_cmd_check, 0},
     {"import", agent_cmd_import, 0},
     {"flush", agent_cmd_flush, 0},
     {"status", agent_cmd_status, 0},

@@ -6,6 +6,7 @@
 #define AGGREGATOR_H
 
 #include "op_config.h"
+#include "readiness.h"
 #include "op_transport.h"
 #include "op_error.h"
 
@@ -84,6 +85,7 @@ struct agg_conf {
 	size_t nslos;
 	long long slo_window_days;
 	long long postmortem_days; /* a postmortem is due this long after */
+	struct agg_readiness readiness; /* SPEC §14 */
 	char *config_file;
 };
 

@@ -92,6 +92,11 @@ static const struct op_cfg_option agg_options[] = {
     {"aggregator.postmortem_days", OP_CFG_INT, "7", F(postmortem_days),
      "a major incident's postmortem is due this many days after it is "
      "resolved"},
+    {"aggregator.readiness", OP_CFG_CUSTOM, NULL, 0,
+     "production readiness check: { cycle_days = 182; backup_tasks = [ "
+     "\"*backup*\" ]; restore_tasks = [ \"*restore*\" ]; manual_checks = "
+     "[ \"runbooks_reviewed\" ]; }",
+     readiness_conf_parse, readiness_conf_free},
     {"aggregator.identities", OP_CFG_CUSTOM, NULL, 0,
      "hosts a certificate CN may send events for besides its own: "
      "( { name = \"importer\"; hosts = [ \"*\" ]; } )",

@@ -40,12 +40,17 @@ static const struct query_def {
     {"incidents", "incident", QUERY_STD("incidents_by_incident")},
     {"actions", NULL, QUERY_STD("actions")},
     {"scorecard", NULL, QUERY_STD("scorecard")},
+    {"readiness", NULL, QUERY_STD("readiness")},
+    {"readiness", "service", QUERY_STD("readiness_by_service")},
     {"services", NULL, QUERY_STD("service_list")},
     {"agents", NULL, "SELECT * FROM opspulse.agents()"},
     {"weekly", NULL, QUERY_STD("weekly")},
     /* The review report's action list and the rules it names. */
     {"report_actions", NULL, QUERY_STD("report_actions")},
     {"report_rules", NULL, "SELECT * FROM opspulse.report_rules()"},
+    /* The report's readiness section and its actions. */
+    {"ready_report", NULL, QUERY_STD("report_readiness")},
+    {"ready_actions", NULL, QUERY_STD("report_readiness_actions")},
     {"report_incidents", NULL, QUERY_STD("report_incident_actions")},
 };
 

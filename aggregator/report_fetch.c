@@ -32,6 +32,8 @@ static const struct rep_query {
     [P_ACTIONS] = {"report_actions", NULL, 0},
     [P_RULES] = {"report_rules", NULL, 0},
     [P_SLO] = {"slo", NULL, 0},
+    [P_READINESS] = {"ready_report", NULL, 0},
+    [P_READINESS_ACTIONS] = {"ready_actions", NULL, 0},
     [P_INCIDENTS] = {"incidents", "incident", 0},
     [P_INCIDENT_ACTIONS] = {"report_incidents", NULL, 0},
 };

@@ -36,8 +36,10 @@ enum rep_part {
 	P_ACTIONS,   /* opspulse.report_actions: the action list */
 	P_RULES,     /* opspulse.report_rules: the numbers its headings name */
 	P_SLO,       /* opspulse.slo: the SLO section and its actions */
-	P_INCIDENTS, /* opspulse.incidents_by_incident: the section */
-	P_INCIDENT_ACTIONS, /* opspulse.report_incident_actions: its actions */
+	P_READINESS, /* opspulse.report_readiness: per service */
+	P_READINESS_ACTIONS, /* opspulse.report_readiness_actions */
+	P_INCIDENTS,         /* opspulse.incidents_by_incident: the section */
+	P_INCIDENT_ACTIONS,  /* opspulse.report_incident_actions: its actions */
 	P_COUNT
 };
 
@@ -247,6 +249,12 @@ extern const struct rep_emitter rep_md;
 void rep_slo(const struct rep *p, struct rep_out *o);
 void rep_slo_actions(const struct rep *p, struct rep_out *o);
 
+/* ---- the readiness section and its actions (report_readiness.c) ------- */
+
+/* The readiness section of p; the readiness lists of the actions.  These
+ * can't fail. */
+void rep_readiness(const struct rep *p, struct rep_out *o);
+void rep_readiness_actions(const struct rep *p, struct rep_out *o);
 /* ---- the incidents section and its actions (report_incidents.c) -------- */
 
 /* The window's incidents; the lists of late postmortems and overdue

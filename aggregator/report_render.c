@@ -504,6 +504,7 @@ rep_actions(const struct rep *p, struct rep_out *o)
 	for (size_t l = 0; l < REP_COUNT(rep_lists); l++)
 		rep_action_list(p, o, &rep_lists[l]);
 	rep_slo_actions(p, o);
+	rep_readiness_actions(p, o);
 	rep_incident_actions(p, o);
 	o->em->section_end(o);
 }
@@ -569,6 +570,7 @@ rep_page(const struct rep *p, struct rep_out *o)
 	rep_trends(p, o);
 	rep_scorecard(p, o);
 	rep_slo(p, o);
+	rep_readiness(p, o);
 	rep_incidents(p, o);
 	rep_actions(p, o);
 	o->em->page_end(o);

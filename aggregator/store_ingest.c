@@ -59,7 +59,7 @@ typedef void store_bind_fn(struct store_row *r, const op_event *e);
 static store_bind_fn bind_deploy, bind_deploy_failure, bind_toil, bind_batch,
     bind_alert, bind_component, bind_maintenance, bind_capacity,
     bind_component_tail, bind_requests, bind_incident, bind_action_item,
-    bind_toil_tail;
+    bind_toil_tail, bind_alert_tail, bind_check;
 
 /*
  * One row per event kind: its table; its columns in the order
@@ -115,18 +115,23 @@ static const struct store_kind {
          "service, env, host, task, started_at, duration_s, outcome, "
          "agent_id, content_key",
          "ttttTittk", NULL, NULL, NULL, bind_batch},
-    /* An episode, once it has an end, keeps it. */
+    /* An episode, once it has an end, keeps it; its runbook, once known,
+     * too (a later notice without one does not clear it).  The runbook is
+     * not part of the episode's key (fingerprint, starts_at, service). */
     [OPSPULSE__V1__EVENT__KIND_ALERT] =
         {"alerts",
          "service, env, host, fingerprint, starts_at, alertname, severity, "
-         "ends_at, agent_id",
-         "ttttTttTt", "DISTINCT ON (fingerprint, starts_at, service)",
-         "ORDER BY fingerprint, starts_at, service, ends_at NULLS LAST",
+         "ends_at, agent_id, runbook_url",
+         "ttttTttTtt", "DISTINCT ON (fingerprint, starts_at, service)",
+         "ORDER BY fingerprint, starts_at, service, ends_at NULLS LAST, "
+         "runbook_url NULLS LAST",
          "ON CONFLICT (fingerprint, starts_at, service) DO UPDATE SET "
-         "ends_at = "
-         "EXCLUDED.ends_at WHERE alerts.ends_at IS NULL AND "
-         "EXCLUDED.ends_at IS NOT NULL",
-         bind_alert},
+         "ends_at = coalesce(alerts.ends_at, EXCLUDED.ends_at), "
+         "runbook_url = coalesce(alerts.runbook_url, EXCLUDED.runbook_url) "
+         "WHERE (alerts.ends_at IS NULL AND EXCLUDED.ends_at IS NOT NULL) "
+         "OR (alerts.runbook_url IS NULL AND EXCLUDED.runbook_url IS NOT "
+         "NULL)",
+         bind_alert, bind_alert_tail},
     [OPSPULSE__V1__EVENT__KIND_COMPONENT] =
         {"components",
          "service, env, host, name, version, observed_at, agent_id, "
@@ -193,6 +198,12 @@ static const struct store_kind {
          "recorded_at = EXCLUDED.recorded_at, agent_id = EXCLUDED.agent_id "
          "WHERE EXCLUDED.recorded_at > action_items.recorded_at",
          bind_action_item},
+    /* A readiness check record (SPEC §14), by its content. */
+    [OPSPULSE__V1__EVENT__KIND_CHECK] =
+        {"readiness_checks",
+         "service, env, host, check_name, result, evidence, at, agent_id, "
+         "content_key",
+         "ttttttTtk", NULL, NULL, NULL, bind_check},
 };
 
 #define STORE_NKINDS (sizeof(store_kinds) / sizeof(store_kinds[0]))
@@ -412,6 +423,23 @@ bind_alert(struct store_row *r, const op_event *e)
 	r_str(r, e->alert->alertname);
 	r_opt(r, e->alert->severity);
 	r_opt_time(r, e->alert->ends_us);
+}
+
+static void
+bind_alert_tail(struct store_row *r, const op_event *e)
+{
+	r_opt(r, e->alert->runbook_url);
+}
+
+static void
+bind_check(struct store_row *r, const op_event *e)
+{
+	const Opspulse__V1__Check *c = e->check;
+
+	r_str(r, c->check);
+	r_str(r, op_check_result_name(c->result));
+	r_str(r, c->evidence ? c->evidence : "");
+	r_time(r, c->at_us);
 }
 
 static void

@@ -161,6 +161,12 @@ teams_collect_settings(const struct agg_conf *c, struct teams_list *cols)
 	              c->eol_extended_support ? "true" : "false");
 }
 
+static void
+teams_setting_cb(void *ctx, const char *key, const char *value)
+{
+	teams_setting(ctx, key, value);
+}
+
 /* Writes the columns as array parameters of one sync_config call. */
 static int
 teams_write(struct teams_sync *t, struct teams_list *cols, char *err,
@@ -219,7 +225,9 @@ teams_sync_run(struct teams_sync *t, const struct agg_conf *c)
 	memset(cols, 0, sizeof(cols));
 	teams_collect_teams(c, cols);
 	teams_collect_settings(c, cols);
-	rv = teams_write(t, cols, err, sizeof(err));
+	rv = readiness_settings(&c->readiness, teams_setting_cb, cols);
+	if (rv == OP_OK)
+		rv = teams_write(t, cols, err, sizeof(err));
 	for (int i = 0; i < T_NCOLS; i++)
 		teams_list_free(&cols[i]);
 	t->pending = rv == OP_EUNAVAIL;
@@ -236,6 +244,7 @@ teams_take(struct agg_conf *c, struct agg_conf *next)
 	c->timezone = next->timezone;
 	c->noise_minutes = next->noise_minutes;
 	c->postmortem_days = next->postmortem_days;
+	c->readiness = next->readiness;
 	c->targets = next->targets;
 	c->eol_extended_support = next->eol_extended_support;
 	/* Synced as settings: the request retention (teams_collect_settings).
@@ -248,5 +257,6 @@ teams_take(struct agg_conf *c, struct agg_conf *next)
 	next->timezone = old.timezone;
 	next->noise_minutes = old.noise_minutes;
 	next->postmortem_days = old.postmortem_days;
+	next->readiness = old.readiness;
 	next->targets = old.targets;
 }

@@ -50,6 +50,9 @@ static const struct cli_command {
     {"actions", "Action items",
      "postmortem action items: owner, due date, status, overdue"},
     {"scorecard", "Scorecard", "level 1-3 per service and area, why"},
+    {"readiness", "Readiness",
+     "production readiness check: status of every check, why, expiry",
+     "service"},
     {"services", "Services", "known services, teams, time zones, events"},
     {"agents", "Agents",
      "version, last seen, events, dropped events, skipped log lines"},
@@ -84,7 +87,8 @@ cli_usage(FILE *fp)
 	    "  --env E          environment (default: production)\n"
 	    "  --by G           grouping: toil --by task|team, alerts --by "
 	    "rule,\n"
-	    "                   slo --by month, incidents --by incident\n"
+	    "                   slo --by month, incidents --by incident,\n"
+	    "                   readiness --by service\n"
 	    "  --format F       table, json, csv or markdown (default: table "
 	    "on\n"
 	    "                   a terminal, json otherwise); report: html or\n"

@@ -186,6 +186,8 @@ op_validate_alert(const Opspulse__V1__Alert *a, int64_t now, char *err,
 	                       errsz)) ||
 	    (rv = op_check_str("severity", a->severity, OP_MAX_NAME, 0, err,
 	                       errsz)) ||
+	    (rv = op_check_str("runbook_url", a->runbook_url, OP_MAX_TEXT, 0,
+	                       err, errsz)) ||
 	    (rv = op_check_time("starts_at", a->starts_us, now, err, errsz)))
 		return rv;
 	if (a->ends_us == 0)
@@ -356,6 +358,32 @@ op_validate_action_item(const Opspulse__V1__ActionItem *a, int64_t now,
 	return OP_OK;
 }
 
+/* A readiness check record (SPEC §14): evidence is the reason of an
+ * exemption, so exempt needs it. */
+static int
+op_validate_check(const Opspulse__V1__Check *c, int64_t now, char *err,
+                  size_t errsz)
+{
+	int rv;
+
+	if ((rv =
+	         op_check_str("check", c->check, OP_MAX_NAME, 1, err, errsz)) ||
+	    (rv = op_check_str("evidence", c->evidence, OP_MAX_TEXT, 0, err,
+	                       errsz)) ||
+	    (rv = op_check_time("at", c->at_us, now, err, errsz)))
+		return rv;
+	if (op_check_result_name(c->result) == NULL)
+		return op_fail(err, errsz,
+		               "result is missing or unknown; use pass, fail "
+		               "or exempt");
+	if (c->result == OPSPULSE__V1__CHECK_RESULT__CHECK_RESULT_EXEMPT &&
+	    (c->evidence == NULL || c->evidence[0] == '\0'))
+		return op_fail(err, errsz,
+		               "an exemption needs evidence: give the reason "
+		               "the check does not apply");
+	return OP_OK;
+}
+
 static int
 op_check_pct(const char *name, double v, char *err, size_t errsz)
 {
@@ -480,6 +508,8 @@ op_validate_kind(const op_event *e, int64_t now, char *err, size_t errsz)
 		return op_validate_incident(e->incident, now, err, errsz);
 	case OPSPULSE__V1__EVENT__KIND_ACTION_ITEM:
 		return op_validate_action_item(e->action_item, now, err, errsz);
+	case OPSPULSE__V1__EVENT__KIND_CHECK:
+		return op_validate_check(e->check, now, err, errsz);
 	default:
 		return op_fail(err, errsz, "event has no known type");
 	}
@@ -654,6 +684,12 @@ static const char *const op_action_statuses[] = {
     [OPSPULSE__V1__ACTION_STATUS__ACTION_STATUS_CANCELLED] = "cancelled",
 };
 
+static const char *const op_check_results[] = {
+    [OPSPULSE__V1__CHECK_RESULT__CHECK_RESULT_PASS] = "pass",
+    [OPSPULSE__V1__CHECK_RESULT__CHECK_RESULT_FAIL] = "fail",
+    [OPSPULSE__V1__CHECK_RESULT__CHECK_RESULT_EXEMPT] = "exempt",
+};
+
 #define OP_COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char *
@@ -731,5 +767,23 @@ op_action_status_parse(const char *name, Opspulse__V1__ActionStatus *s)
 	                  name, &v))
 		return OP_EINVAL;
 	*s = (Opspulse__V1__ActionStatus)v;
+	return OP_OK;
+}
+
+const char *
+op_check_result_name(Opspulse__V1__CheckResult r)
+{
+	return op_name_of(op_check_results, OP_COUNT(op_check_results), (int)r);
+}
+
+int
+op_check_result_parse(const char *name, Opspulse__V1__CheckResult *r)
+{
+	int v;
+
+	if (op_parse_name(op_check_results, OP_COUNT(op_check_results), name,
+	                  &v))
+		return OP_EINVAL;
+	*r = (Opspulse__V1__CheckResult)v;
 	return OP_OK;
 }

@@ -93,6 +93,11 @@ const char *op_action_status_name(Opspulse__V1__ActionStatus s);
 OP_MUSTCHECK int op_action_status_parse(const char *name,
                                         Opspulse__V1__ActionStatus *s);
 
+/* Readiness check results: "pass", "fail", "exempt". */
+const char *op_check_result_name(Opspulse__V1__CheckResult r);
+OP_MUSTCHECK int op_check_result_parse(const char *name,
+                                       Opspulse__V1__CheckResult *r);
+
 /* The mask bit of an Incident field (Opspulse__V1__IncidentField). */
 #define OP_INCIDENT_BIT(f)                                                     \
 	(UINT32_C(1) << (OPSPULSE__V1__INCIDENT_FIELD__INCIDENT_FIELD_##f))

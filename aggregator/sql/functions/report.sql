@@ -226,6 +226,69 @@ WHERE i.part <> 3 OR i.n <= r.noisy_rules
 ORDER BY i.part, i.n
 $$;
 
+-- The review report's readiness section (SPEC §6, §14): per service the
+-- counts of opspulse.readiness_by_service with the failing, unknown and
+-- expired checks named (sorted, comma-separated, NULL when none).
+CREATE OR REPLACE FUNCTION opspulse.report_readiness(p_since timestamptz,
+                                                     p_until timestamptz,
+                                                     p_env text DEFAULT 'production',
+                                                     p_services text[] DEFAULT NULL,
+                                                     p_team text DEFAULT NULL)
+RETURNS TABLE (service text, passed bigint, total bigint, ready_share double precision,
+               failing text, unknown text, expired text)
+LANGUAGE sql STABLE AS $$
+    WITH l AS (
+        SELECT r.service,
+               string_agg(r."check", ', ' ORDER BY r."check")
+                   FILTER (WHERE r.status = 'fail') AS failing,
+               string_agg(r."check", ', ' ORDER BY r."check")
+                   FILTER (WHERE r.status = 'unknown') AS unknown,
+               string_agg(r."check", ', ' ORDER BY r."check")
+                   FILTER (WHERE r.status = 'expired') AS expired
+        FROM opspulse.readiness(p_since, p_until, p_env, p_services, p_team) r
+        GROUP BY r.service
+    )
+    SELECT b.service, b.passed, b.total, b.ready_share, l.failing, l.unknown, l.expired
+    FROM opspulse.readiness_by_service(p_since, p_until, p_env, p_services, p_team) b
+    JOIN l ON l.service = b.service
+    ORDER BY b.service
+$$;
+
+-- The readiness actions of the review report: per service its failing
+-- checks (action 'fix', one row with every failing check and its evidence,
+-- so that the printed page stays short), and every passed or exempted
+-- check whose record expires within 30 days after until (action 'renew',
+-- days_left whole days, rounded down; expires in words).  Sorted by
+-- action, then by what expires first.
+CREATE OR REPLACE FUNCTION opspulse.report_readiness_actions(p_since timestamptz,
+                                                             p_until timestamptz,
+                                                             p_env text DEFAULT 'production',
+                                                             p_services text[] DEFAULT NULL,
+                                                             p_team text DEFAULT NULL)
+RETURNS TABLE (action text, service text, "check" text, status text, evidence text,
+               expires_at timestamptz, expires text, days_left integer)
+LANGUAGE sql STABLE AS $$
+    WITH r AS MATERIALIZED (
+        SELECT * FROM opspulse.readiness(p_since, p_until, p_env, p_services, p_team)
+    )
+    SELECT u.* FROM (
+        SELECT 'fix'::text, r.service, string_agg(r."check", ', ' ORDER BY r."check"),
+               'fail'::text,
+               string_agg(r."check" || ' (' || r.evidence || ')', '; ' ORDER BY r."check"),
+               NULL::timestamptz, NULL::text, NULL::integer
+        FROM r WHERE r.status = 'fail'
+        GROUP BY r.service
+        UNION ALL
+        SELECT 'renew', r.service, r."check", r.status, r.evidence, r.expires_at,
+               opspulse.readiness_time(r.expires_at),
+               floor(extract(epoch FROM r.expires_at - p_until) / 86400)::integer
+        FROM r
+        WHERE r.status IN ('pass', 'exempt') AND r.expires_at IS NOT NULL
+          AND r.expires_at <= p_until + interval '30 days'
+    ) AS u(action, service, "check", status, evidence, expires_at, expires, days_left)
+    ORDER BY u.action, u.expires_at NULLS FIRST, u.service, u."check"
+$$;
+
 -- The review report's incident actions (SPEC §6, §13.2): postmortems
 -- late (a major, resolved incident whose deadline passed before until
 -- without a postmortem by then), owned by the incident's commander and due
