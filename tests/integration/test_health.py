@@ -376,10 +376,12 @@ def test_bad_requests_lines():
             ('{"type":"requests","service":"x","minute":"%s","requests":-5,"errors":0}' % m,
              "requests must be a non-negative integer"),
             ('{"type":"requests","service":"x","requests":5,"errors":0}',
-             "minute is missing"),
+             "minute is missing; requests takes minute*, requests*, errors*, latency_ms "
+             "(* required)"),
             ('{"type":"requests","service":"x","minute":"%s","requests":5,"errors":0,'
              '"latency":[]}' % m,
-             'unknown field "latency" for requests'),
+             'unknown field "latency" for requests; requests takes minute*, requests*, '
+             'errors*, latency_ms (* required) and service, env, host, operator'),
         ]
         odd = (NOW - timedelta(hours=1)).replace(second=30)
         path = c.write("bad.jsonl", "\n".join(l for l, _ in bad) + "\n")

@@ -134,8 +134,9 @@ def check_services_agents(c):
     rows = query(c, "agents")["rows"]
     check_eq([r["agent"] for r in rows], ["it-agent"], "agents rows")
     a = rows[0]
-    check_eq(sorted(a), ["agent", "dropped", "events", "first_seen", "last_seen", "spools",
-                         "version"], "agents fields")
+    check_eq(sorted(a), ["agent", "dropped", "events", "first_seen", "last_seen",
+                         "skipped_by_reason", "skipped_lines", "spools", "version"],
+             "agents fields")
     check_eq((a["dropped"], a["spools"], a["version"]), (0, 1, "0.1.0"), "agent counters")
     n = len(D.events()) + len(D.later_events())
     check(a["events"] >= n, "events delivered %r >= %d" % (a["events"], n))

@@ -470,8 +470,8 @@ def test_check_config():
     for body, line, msg in cases:
         path, r = check_config(head + body + "  };\n};\n")
         check_eq(r.returncode, 1, "check-config of a bad readiness block exits 1")
-        want = ("opspulse-aggregator: error: config: %s:3: 'aggregator.readiness' must be a "
-                "group: line %d: %s" % (path, line, msg))
+        want = ("opspulse-aggregator: error: config: %s:3: 'aggregator.readiness': "
+                "line %d: %s" % (path, line, msg))
         check_eq(r.stderr.strip().splitlines()[0], want, "check-config message")
     path, r = check_config(head + '    cycle_days = 90;\n    manual_checks = [ "x" ];\n  };\n};\n')
     check_eq(r.returncode, 0, "a good readiness block: " + r.stderr)

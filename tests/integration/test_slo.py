@@ -502,7 +502,7 @@ def test_check_config_refuses_bad_entries():
             path = c.write("bad.conf", slos_conf(entry))
             r = subprocess.run([AGGREGATOR, "check-config", path], capture_output=True, text=True)
             check_eq(r.returncode, 1, "check-config of %s" % entry)
-            want = "%s:3: 'aggregator.slos' must be a group: %s" % (path, msg % 5)
+            want = "%s:3: 'aggregator.slos': %s" % (path, msg % 5)
             check(want in r.stderr, "expected %r in %r" % (want, r.stderr))
         path = c.write("dup.conf", slos_conf('{ service = "web"; latency_ms = 1; '
                                              'latency_target = 99; }'))
