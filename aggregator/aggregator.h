@@ -6,11 +6,21 @@
 #define AGGREGATOR_H
 
 #include "op_config.h"
-#include "readiness.h"
 #include "op_transport.h"
 #include "op_error.h"
 
 #define AGG_DEFAULT_CONFIG "/etc/opspulse/aggregator.conf"
+
+/* The readiness block of aggregator.conf (readiness.h, SPEC §14); set is
+ * 0 while the file has no readiness block, and readiness_settings then
+ * gives the defaults. */
+struct agg_readiness {
+	int set;
+	long long cycle_days;
+	struct op_strlist backup_tasks;  /* globs: * and ? */
+	struct op_strlist restore_tasks; /* globs: * and ? */
+	struct op_strlist manual_checks;
+};
 
 struct agg_team {
 	char *name;

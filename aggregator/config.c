@@ -14,6 +14,7 @@
 #include "aggregator.h"
 #include "op_error.h"
 #include "slos.h"
+#include "readiness.h"
 
 #define F(field) offsetof(struct agg_conf, field)
 

@@ -10,18 +10,8 @@
 
 #include <libconfig.h>
 
-#include "op_config.h"
+#include "aggregator.h"
 #include "op_error.h"
-
-/* The block's values; set is 0 while the file has no readiness block, and
- * readiness_settings then gives the defaults. */
-struct agg_readiness {
-	int set;
-	long long cycle_days;
-	struct op_strlist backup_tasks;  /* globs: * and ? */
-	struct op_strlist restore_tasks; /* globs: * and ? */
-	struct op_strlist manual_checks;
-};
 
 /*
  * op_cfg custom parser of "aggregator.readiness" (target: struct

@@ -6,6 +6,7 @@
 #include "op_error.h"
 #include "op_log.h"
 #include "query.h"
+#include "readiness.h"
 #include "store.h"
 #include "teams.h"
 
