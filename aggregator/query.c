@@ -170,15 +170,16 @@ query_check_team(struct store *s, const char *team, char *err, size_t errsz)
 	return rv;
 }
 
-/* Each --service must be one with events or one a team lists: a typo
- * would otherwise give an empty answer. */
+/* Each --service must be one with events, one a team lists or one with
+ * an SLO: a typo would otherwise give an empty answer. */
 static int
 query_check_services(struct store *s, const char *services, char *err,
                      size_t errsz)
 {
 	static const char sql[] =
 	    "WITH k AS (SELECT service FROM opspulse.services UNION "
-	    "SELECT unnest(services) FROM opspulse.teams) "
+	    "SELECT unnest(services) FROM opspulse.teams UNION "
+	    "SELECT service FROM opspulse.slos) "
 	    "SELECT (SELECT string_agg(quote_literal(x), ', ') FROM "
 	    "unnest($1::text[]) x "
 	    "        WHERE x NOT IN (SELECT service FROM k)), "

@@ -77,6 +77,9 @@ def test_bad_connection_flood():
         for f in floods:
             f.start()
         try:
+            # The flood is under way before the healthy stream starts: a
+            # fast sender would otherwise be done before it got going.
+            wait_for(lambda: counts["n"] > 200, 60, "the flood to start")
             c.fill(n, "healthy")
             c.flush(timeout=300)
         finally:
