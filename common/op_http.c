@@ -14,6 +14,7 @@
 #include <nng/supplemental/tls/tls.h>
 
 #include "op_error.h"
+#include "op_file.h"
 #include "op_http.h"
 #include "op_log.h"
 
@@ -271,42 +272,6 @@ op_http_url(struct op_http_server *s, const char *addr, int tls)
 	return OP_OK;
 }
 
-/* The contents of the file path, malloc'd and NUL-terminated, or NULL
- * (unreadable, over 1 MiB, or out of memory). */
-static char *
-op_http_read(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf = NULL;
-	long n;
-
-	if (fp == NULL)
-		return NULL;
-	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
-	    n < (1 << 20) && fseek(fp, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1)) != NULL) {
-		if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-		}
-	}
-	fclose(fp);
-	return buf;
-}
-
-/* Frees a copy of a private key, wiping it first.  p may be NULL. */
-static void
-op_http_wipe(char *p)
-{
-	volatile char *v = p;
-
-	for (size_t i = 0; p && p[i]; i++)
-		v[i] = 0;
-	free(p);
-}
-
 /*
  * A server TLS configuration (TLS 1.2 or later, no client certificate)
  * with the PEM certificate and key in the files cert and key, into *out
@@ -316,7 +281,8 @@ op_http_wipe(char *p)
 static int
 op_http_tls(nng_tls_config **out, const char *cert, const char *key)
 {
-	char *c = op_http_read(cert), *k = op_http_read(key);
+	char *c = op_file_read(cert, OP_TLS_FILE_MAX),
+	     *k = op_file_read(key, OP_TLS_FILE_MAX);
 	nng_tls_config *cfg = NULL;
 	int rv;
 
@@ -338,7 +304,7 @@ op_http_tls(nng_tls_config **out, const char *cert, const char *key)
 		rv = NNG_EINVAL;
 	}
 	free(c);
-	op_http_wipe(k);
+	op_file_free_secret(k);
 	if (rv != 0 && cfg != NULL)
 		nng_tls_config_free(cfg);
 	*out = rv == 0 ? cfg : NULL;

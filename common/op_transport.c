@@ -14,6 +14,7 @@
 #include "op_auth.h"
 #include "op_codec.h"
 #include "op_error.h"
+#include "op_file.h"
 #include "op_log.h"
 #include "op_transport.h"
 
@@ -71,29 +72,6 @@ op_check_scheme(const char *addr, const struct op_tls_conf *tls)
 	return OP_ECONFIG;
 }
 
-static char *
-op_read_file(const char *path)
-{
-	FILE *fp = fopen(path, "r");
-	char *buf = NULL;
-	long n;
-
-	if (fp == NULL)
-		return NULL;
-	if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 &&
-	    n < (1 << 20) && fseek(fp, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1)) != NULL) {
-		if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = '\0';
-		}
-	}
-	fclose(fp);
-	return buf;
-}
-
 /* Builds an nng TLS configuration requiring a CA-signed peer. */
 static int
 op_tls_config(nng_tls_config **out, const struct op_tls_conf *tls,
@@ -107,8 +85,8 @@ op_tls_config(nng_tls_config **out, const struct op_tls_conf *tls,
 		return OP_ECONFIG;
 	if ((rv = nng_tls_config_alloc(&cfg, mode)) != 0)
 		return op_nng_err(rv);
-	cert = op_read_file(tls->cert);
-	key = op_read_file(tls->key);
+	cert = op_file_read(tls->cert, OP_TLS_FILE_MAX);
+	key = op_file_read(tls->key, OP_TLS_FILE_MAX);
 	if (cert == NULL || key == NULL) {
 		op_error(MOD, "cannot read %s: check the path and permissions",
 		         cert == NULL ? tls->cert : tls->key);
@@ -123,7 +101,7 @@ op_tls_config(nng_tls_config **out, const struct op_tls_conf *tls,
 		rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED);
 	}
 	free(cert);
-	free(key);
+	op_file_free_secret(key);
 	if (rv != 0) {
 		nng_tls_config_free(cfg);
 		return OP_ECONFIG;
