@@ -37,24 +37,8 @@ done
 aggregator=$build/aggregator/opspulse-aggregator
 [ -x "$aggregator" ] || { echo "bench: no $aggregator; build first (or pass --build DIR)" >&2; exit 1; }
 
-. scripts/lib/pg.sh
-state=$(mktemp -d /tmp/opspulse-bench-XXXXXX)
-chmod 755 "$state"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cleanup() {
-    if [ $keep = 0 ]; then
-        pg_stop "$state/pg"
-        rm -rf "$state"
-    fi
-}
-trap cleanup EXIT INT TERM
-
-pg_start "$state/pg" "$port"
-export PGHOST PGPORT=$port PGUSER=postgres PGDATABASE=bench
-PGHOST=$(pg_socket_dir "$state/pg")
-psql -X -q -d postgres -c "CREATE DATABASE bench"
-printf 'aggregator = { database = "%s"; };\n' "$(pg_conninfo "$state/pg" "$port" bench)" >"$state/aggregator.conf"
-"$aggregator" -c "$state/aggregator.conf" migrate >/dev/null
+. bench/lib_pg.sh
+bench_db_start
 
 until_ts='2026-10-01T00:00:00Z'
 echo "generating the history (about 2M events) ..." >&2
