@@ -1,8 +1,8 @@
 # Demo history for quickstart: twelve weeks of three services with
 # different habits.  Sourced; demo_deploys AGENT CONFIG records their
 # deploys one command each, as a deploy script would; demo_history FILE
-# writes the rest (toil, alerts, batch runs, components, maintenance and
-# capacity) as an import file for `opspulse-agent import`.  The same days
+# writes the rest (toil, alerts, batch runs, components, maintenance,
+# capacity, readiness checks, incidents and action items) as an import file for `opspulse-agent import`.  The same days
 # and ids are produced on every run, so re-running stores nothing twice.
 
 DEMO_WEEKS=12
@@ -81,7 +81,7 @@ demo_history() {
         demo_line "\"type\":\"alert\",\"service\":\"search\",\"alertname\":\"DiskFull\",\"fingerprint\":\"demo-search-disk\",\"severity\":\"critical\",\"starts_at\":\"$(demo_time $t)\",\"ends_at\":\"$(demo_time $((t + 7200)))\"" >>"$out"
         for ((d = 0; d < 2; d++)); do
             t=$((wk + (2 + d * 2) * 86400 + 15 * 3600))
-            demo_line "\"type\":\"alert\",\"service\":\"checkout\",\"alertname\":\"PaymentErrors\",\"fingerprint\":\"demo-checkout-payments\",\"severity\":\"critical\",\"starts_at\":\"$(demo_time $t)\",\"ends_at\":\"$(demo_time $((t + 1800 + d * 600)))\"" >>"$out"
+            demo_line "\"type\":\"alert\",\"service\":\"checkout\",\"alertname\":\"PaymentErrors\",\"fingerprint\":\"demo-checkout-payments\",\"severity\":\"critical\",\"starts_at\":\"$(demo_time $t)\",\"ends_at\":\"$(demo_time $((t + 1800 + d * 600)))\",\"runbook_url\":\"https://wiki.example/runbooks/payment-errors\"" >>"$out"
         done
         # A nightly export that slowly gets slower.
         for ((d = 0; d < 7; d++)); do
@@ -89,6 +89,8 @@ demo_history() {
             demo_line "\"type\":\"batch\",\"service\":\"billing\",\"task\":\"nightly-export\",\"started_at\":\"$(demo_time $t)\",\"duration_s\":$((1200 + (DEMO_WEEKS - w) * 40 + d * 10)),\"outcome\":\"$([ $d -eq 3 ] && echo failed || echo success)\"" >>"$out"
         done
     done
+    demo_readiness "$out" "$day"
+    demo_incidents "$out" "$day"
     # Components: one past end of life, one due soon, one current.
     local seen
     seen=$(demo_time $((day - 86400)))
@@ -107,6 +109,44 @@ demo_history() {
         demo_line "\"type\":\"capacity\",\"service\":\"billing\",\"host\":\"billing-1\",\"at\":\"$(demo_time $t)\",\"cpu_pct\":$((25 + d % 4 * 5)),\"mem_pct\":55,\"mount\":\"/\",\"disk_used_bytes\":40000000000,\"disk_total_bytes\":100000000000" >>"$out"
     done
     wc -l <"$out"
+}
+
+# Backups, a restore drill and manual readiness checks (opspulse
+# readiness): billing backs up nightly and tested a restore last month;
+# checkout's backup failed last night (after 01:30 UTC); billing's secrets were rotated
+# long enough ago that the check expires within 30 days.
+demo_readiness() {
+    local out=$1 day=$2 d t
+    for ((d = 7; d >= 0; d--)); do
+        t=$((day - d * 86400 + 3600))
+        [ "$t" -lt "$(date -u +%s)" ] || continue
+        demo_line "\"type\":\"batch\",\"service\":\"billing\",\"task\":\"nightly-backup\",\"started_at\":\"$(demo_time $t)\",\"duration_s\":900,\"outcome\":\"success\"" >>"$out"
+        demo_line "\"type\":\"batch\",\"service\":\"checkout\",\"task\":\"db-backup\",\"started_at\":\"$(demo_time $((t + 1800)))\",\"duration_s\":600,\"outcome\":\"$([ $d -eq 0 ] && echo failed || echo success)\"" >>"$out"
+    done
+    demo_line "\"type\":\"batch\",\"service\":\"billing\",\"task\":\"restore-drill\",\"started_at\":\"$(demo_time $((day - 35 * 86400 + 10 * 3600)))\",\"duration_s\":2400,\"outcome\":\"success\"" >>"$out"
+    demo_line "\"type\":\"check\",\"service\":\"billing\",\"check\":\"runbooks_reviewed\",\"result\":\"pass\",\"evidence\":\"reviewed with the on-call rota\",\"at\":\"$(demo_time $((day - 40 * 86400)))\"" >>"$out"
+    demo_line "\"type\":\"check\",\"service\":\"billing\",\"check\":\"secrets_rotated\",\"result\":\"pass\",\"evidence\":\"database and API keys rotated\",\"at\":\"$(demo_time $((day - 165 * 86400)))\"" >>"$out"
+    demo_line "\"type\":\"check\",\"service\":\"checkout\",\"check\":\"secrets_rotated\",\"result\":\"exempt\",\"evidence\":\"no long-lived secrets: workload identity only\",\"at\":\"$(demo_time $((day - 20 * 86400)))\"" >>"$out"
+    demo_line "\"type\":\"check\",\"service\":\"search\",\"check\":\"runbooks_reviewed\",\"result\":\"fail\",\"evidence\":\"two runbooks still name the old cluster\",\"at\":\"$(demo_time $((day - 12 * 86400)))\"" >>"$out"
+}
+
+# Incidents with postmortems and action items (opspulse incidents):
+# checkout had a major one ten days ago (postmortem on time, one action
+# item overdue); billing had one three weeks ago whose postmortem is
+# late; search had a minor one.  Response work is recorded as toil.
+demo_incidents() {
+    local out=$1 day=$2 t
+    t=$((day - 10 * 86400 + 15 * 3600))
+    demo_line "\"type\":\"incident\",\"service\":\"checkout\",\"id\":\"INC-101\",\"severity\":2,\"title\":\"payments failing for card wallets\",\"started_at\":\"$(demo_time $t)\",\"detected_at\":\"$(demo_time $((t + 360)))\",\"acknowledged_at\":\"$(demo_time $((t + 600)))\",\"commander\":\"mei\"" >>"$out"
+    demo_line "\"type\":\"incident\",\"service\":\"checkout\",\"id\":\"INC-101\",\"mitigated_at\":\"$(demo_time $((t + 2400)))\",\"resolved_at\":\"$(demo_time $((t + 3600)))\",\"postmortem\":\"https://wiki.example/pm/INC-101\",\"postmortem_at\":\"$(demo_time $((t + 4 * 86400)))\"" >>"$out"
+    demo_line "\"type\":\"toil\",\"service\":\"checkout\",\"task\":\"incident response\",\"operator\":\"mei\",\"started_at\":\"$(demo_time $((t + 360)))\",\"duration_s\":3300,\"source\":\"manual\",\"incident\":\"INC-101\"" >>"$out"
+    demo_line "\"type\":\"action_item\",\"service\":\"checkout\",\"id\":\"INC-101-1\",\"incident\":\"INC-101\",\"title\":\"alert on wallet provider errors\",\"owner\":\"mei\",\"due_at\":\"$(demo_time $((day - 2 * 86400)))\",\"status\":\"open\"" >>"$out"
+    demo_line "\"type\":\"action_item\",\"service\":\"checkout\",\"id\":\"INC-101-2\",\"incident\":\"INC-101\",\"title\":\"retry wallet calls once\",\"owner\":\"sam\",\"due_at\":\"$(demo_time $((day - 5 * 86400)))\",\"status\":\"done\",\"done_at\":\"$(demo_time $((day - 6 * 86400)))\"" >>"$out"
+    t=$((day - 21 * 86400 + 9 * 3600))
+    demo_line "\"type\":\"incident\",\"service\":\"billing\",\"id\":\"INC-97\",\"severity\":2,\"title\":\"invoices stuck in the export queue\",\"started_at\":\"$(demo_time $t)\",\"detected_at\":\"$(demo_time $((t + 1500)))\",\"acknowledged_at\":\"$(demo_time $((t + 1800)))\",\"mitigated_at\":\"$(demo_time $((t + 5400)))\",\"resolved_at\":\"$(demo_time $((t + 9000)))\",\"commander\":\"aiko\"" >>"$out"
+    demo_line "\"type\":\"toil\",\"service\":\"billing\",\"task\":\"incident response\",\"operator\":\"aiko\",\"started_at\":\"$(demo_time $((t + 1800)))\",\"duration_s\":7200,\"source\":\"manual\",\"incident\":\"INC-97\"" >>"$out"
+    t=$((day - 6 * 86400 + 23 * 3600))
+    demo_line "\"type\":\"incident\",\"service\":\"search\",\"id\":\"INC-103\",\"severity\":3,\"title\":\"slow queries after the reindex\",\"started_at\":\"$(demo_time $t)\",\"detected_at\":\"$(demo_time $((t + 900)))\",\"resolved_at\":\"$(demo_time $((t + 2700)))\"" >>"$out"
 }
 
 # Request counts (opspulse health): every 15 minutes of the last eight

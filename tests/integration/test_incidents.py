@@ -381,8 +381,8 @@ def test_incidents():
                           " AND deploy_id = 'd-1'") is not None, True, "pay d-1 marked")
 
         score = {(r["service"], r["area"]): r for r in query(c, "scorecard")}
-        for svc, level, words in (("pay", 2, "1 of 2 postmortems due were late"),
-                                  ("web", 2, "1 of 1 postmortems due were late"),
+        for svc, level, words in (("pay", 2, "1 of 2 postmortems due was late"),
+                                  ("web", 2, "1 of 1 postmortem due was late"),
                                   ("good", 3, "all 1 postmortems due were on time"),
                                   ("quiet", 1, "no incidents recorded")):
             check_eq(score[(svc, "postmortem")]["level"], level, "postmortem level of " + svc)

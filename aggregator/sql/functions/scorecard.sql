@@ -175,9 +175,13 @@ CREATE OR REPLACE FUNCTION opspulse.score_postmortem(p_recorded boolean, p_due b
 RETURNS TABLE (level integer, reason text) LANGUAGE sql IMMUTABLE AS $$
     SELECT v.level, v.reason FROM (VALUES
         (1, 1, 'no incidents recorded', NOT p_recorded),
-        (2, 2, format('%s of %s postmortems due were late', p_due - p_on_time, p_due),
+        (2, 2, format('%s of %s %s due %s late', p_due - p_on_time, p_due,
+                      CASE WHEN p_due = 1 THEN 'postmortem' ELSE 'postmortems' END,
+                      CASE WHEN p_due - p_on_time = 1 THEN 'was' ELSE 'were' END),
          p_on_time < p_due),
-        (3, 2, format('%s action items overdue', p_overdue), p_overdue > 0),
+        (3, 2, format('%s action %s overdue', p_overdue,
+                      CASE WHEN p_overdue = 1 THEN 'item' ELSE 'items' END),
+         p_overdue > 0),
         (4, 3, CASE WHEN p_due = 0 THEN 'no postmortem due, no action item overdue'
                     ELSE format('all %s postmortems due were on time, no action item overdue',
                                 p_due) END,
