@@ -311,6 +311,16 @@ cli_call(const struct cli_conf *c, const char *server, op_envelope *env,
 		        server);
 		return CLI_UNREACHABLE;
 	}
+	if (rv == OP_ETIMEDOUT) {
+		fprintf(
+		    stderr,
+		    "opspulse: no answer from the aggregator at %s within "
+		    "%lld ms (cli.timeout_ms): it is down or unreachable, or "
+		    "busy with a slow query; check its log, or allow more "
+		    "time with cli.timeout_ms\n",
+		    server, c->timeout_ms);
+		return CLI_UNREACHABLE;
+	}
 	if (rv != OP_OK) {
 		fprintf(
 		    stderr,

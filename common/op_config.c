@@ -235,12 +235,17 @@ op_near_key(const struct op_cfg_option *opts, size_t n, const char *path,
 
 	name = name ? name + 1 : path;
 	for (size_t i = 0; i < n; i++) {
-		const char *key = opts[i].path + plen;
-		size_t klen = strcspn(key, "."), d;
+		const char *key;
+		size_t klen, d;
 		char cand[128];
 
-		if (strncmp(opts[i].path, path, plen) != 0 || klen == 0 ||
-		    klen >= sizeof(cand))
+		/* Only keys beside the unknown one: the same parent path (a
+		 * shorter path is not read past its end). */
+		if (strncmp(opts[i].path, path, plen) != 0)
+			continue;
+		key = opts[i].path + plen;
+		klen = strcspn(key, ".");
+		if (klen == 0 || klen >= sizeof(cand))
 			continue;
 		memcpy(cand, key, klen);
 		cand[klen] = '\0';

@@ -158,7 +158,12 @@ def run_failover(c, node1, node2):
     db = c.db
     hosts = "host=127.0.0.1,127.0.0.1 user=postgres dbname=%s connect_timeout=5" % db
     ingest = "%s port=%d,%d target_session_attrs=read-write" % (hosts, node1.port, node2.port)
-    query = "%s port=%d,%d target_session_attrs=prefer-standby" % (hosts, node2.port, node1.port)
+    # The queries' server is the standby that will be promoted: it answers
+    # as a standby before the failover and as the primary after, whichever
+    # worker's session asks (a second host here would let a session opened
+    # after the old primary is re-attached as a standby go there).
+    query = ("host=127.0.0.1 user=postgres dbname=%s connect_timeout=5 port=%d "
+             "target_session_attrs=prefer-standby" % (db, node2.port))
     c.write_confs('  query_database = "%s";\n' % query, database=ingest)
     c.start_aggregator(0)
     agents = []

@@ -42,8 +42,13 @@ def test_quickstart_prints_the_report_url():
             # (the oldest week may be cut before its deploy, by the time of day)
             check(int(weeks) >= 12 and int(points) >= int(weeks) - 1, "deploy chart %s/%s"
                   % (points, weeks))
+        # Every part of the review has demo data: health, SLOs, incidents
+        # and readiness beside the infrastructure.
         for section in ('id="act-eol"', "postgresql", "upgrade PostgreSQL 11 to 16",
-                        "HighLatency", "restart stuck worker", "/var/lib/search"):
+                        "HighLatency", "restart stuck worker", "/var/lib/search",
+                        "Error rate", "Latency p95", "exhausted", "INC-101",
+                        "alert on wallet provider errors", "secrets_rotated",
+                        "db-backup failed"):
             check(section in page, "the demo page lacks %r" % section)
     finally:
         subprocess.run([QUICKSTART, "--stop"], env=env, capture_output=True, timeout=120)
