@@ -44,6 +44,10 @@ def build_option(name):
 # in an ASan+UBSan tree, whose suite runs beside the TSan one.
 TSAN = build_option("OPSPULSE_TSAN")
 SANITIZED = TSAN or build_option("OPSPULSE_SANITIZE")
+# Waits for something to happen last four times longer there: the
+# sanitizer suites run side by side with the fuzzers on two cores.  A wait
+# ends as soon as it is met, so a longer limit costs a passing test nothing.
+WAIT_SCALE = 4 if SANITIZED else 1
 
 
 def pg_ctl(action, pgdir, port=""):
@@ -573,6 +577,7 @@ class PgServer:
 
 
 def wait_for(pred, timeout, what):
+    timeout *= WAIT_SCALE
     deadline = time.time() + timeout
     while time.time() < deadline:
         if pred():
