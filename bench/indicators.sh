@@ -85,7 +85,7 @@ queries=(
 )
 
 # Median of three runs, in ms, of one query in one session; rollups on
-# or off.
+# or off.  The first time psql prints is the SET's, not a run.
 time_query() {
     local sql=$1 since=$2 rollups=${3:-on}
     {
@@ -95,7 +95,7 @@ time_query() {
         done
     } | psql -X -q -v ON_ERROR_STOP=1 -v since="'$since'::timestamptz" \
         -v until="'$until_ts'::timestamptz" |
-        sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sort -n | sed -n 2p
+        sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n +2 | sort -n | sed -n 2p
 }
 
 month_since=$(date -u -d "$until_ts - 28 days" +%Y-%m-%dT%H:%M:%SZ)
