@@ -74,8 +74,10 @@ class Web:
         make_server_cert(self.certs, "web", 1001)
         make_server_cert(self.certs, "web2", 1002)
         self.ca = self.certs + "/ca.pem"
-        self.review_pw = secrets.token_urlsafe(12)
-        self.alice_pw = secrets.token_urlsafe(12)
+        # A letter first: mkpasswd and htpasswd take the password as an
+        # argument, and a random one starting with "-" reads as an option.
+        self.review_pw = "p" + secrets.token_urlsafe(12)
+        self.alice_pw = "p" + secrets.token_urlsafe(12)
         self.review_hash = sh("mkpasswd", "-m", "yescrypt", self.review_pw).strip()
         self.alice_hash = sh("htpasswd", "-nbB", "alice", self.alice_pw).strip().split(":", 1)[1]
         self.token = secrets.token_hex(32)
