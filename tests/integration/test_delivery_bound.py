@@ -30,7 +30,7 @@ def test_full_spool_drops_oldest_and_counts_them():
 
 
 def test_concurrent_record_commands():
-    procs, per = 50, 40 if SANITIZED else 200
+    procs, per = 50, 40 if SANITIZED else 100
     with Cluster("concurrent").start() as c:
         script = ('for i in $(seq 1 %d); do "$0" -c "$1" deploy record --service conc '
                   '--id "p$2-$i" --started 10m --finished 5m --outcome success || exit 1; done' % per)
