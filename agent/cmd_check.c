@@ -2,11 +2,10 @@
  * opspulse-agent check record (SPEC §14): a dated attestation of a
  * readiness check, or an exemption of any check with its reason.
  */
-#include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "agent.h"
+#include "cmd_opts.h"
 #include "op_codec.h"
 #include "op_error.h"
 #include "op_time.h"
@@ -55,28 +54,15 @@ chk_usage(FILE *fp)
 	return fp == stdout ? 0 : 1;
 }
 
-/* Collects option values into v.  Returns 0, 1 (message printed) or 2 for
- * --help. */
 static int
-chk_parse(int argc, char **argv, char **v)
+chk_usage_of(const void *arg, FILE *fp)
 {
-	int opt;
-
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", chk_opts, NULL)) != -1) {
-		if (opt == C_HELP)
-			return 2;
-		if (opt == '?')
-			return 1;
-		v[opt] = optarg;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "opspulse-agent: unexpected argument '%s'\n",
-		        argv[optind]);
-		return 1;
-	}
-	return 0;
+	(void)arg;
+	return chk_usage(fp);
 }
+
+static const struct cmd_opts chk_cmd = {
+    .command = "check record", .table = chk_opts, .help = C_HELP};
 
 /* Fills c from v.  Returns 0 or 1 after printing what is wrong. */
 static int
@@ -84,14 +70,8 @@ chk_build(Opspulse__V1__Check *c, char *const *v)
 {
 	static const int required[] = {C_SERVICE, C_CHECK, C_RESULT, 0};
 
-	for (const int *r = required; *r; r++) {
-		if (v[*r] == NULL || *v[*r] == '\0') {
-			fprintf(stderr,
-			        "opspulse-agent: check record needs --%s\n",
-			        chk_opts[*r - 1].name);
-			return 1;
-		}
-	}
+	if (cmd_opts_require(&chk_cmd, v, required))
+		return 1;
 	if (op_check_result_parse(v[C_RESULT], &c->result) != OP_OK) {
 		fprintf(stderr,
 		        "opspulse-agent: --result '%s' must be pass, fail or "
@@ -109,28 +89,20 @@ chk_build(Opspulse__V1__Check *c, char *const *v)
 	c->check = v[C_CHECK];
 	c->evidence = v[C_EVIDENCE];
 	c->at_us = op_time_now_us();
-	if (v[C_AT] &&
-	    op_time_parse_arg(v[C_AT], op_time_now_us(), &c->at_us) != OP_OK) {
-		fprintf(stderr,
-		        "opspulse-agent: --at '%s' is not a time; use RFC 3339 "
-		        "(2026-10-05T09:30:00Z), a date, 'now' or an age like "
-		        "90m\n",
-		        v[C_AT]);
-		return 1;
-	}
-	return 0;
+	return v[C_AT] ? cmd_opts_time(chk_opts, v, C_AT, &c->at_us) : 0;
 }
 
 static int
-chk_record(const struct agent_conf *c, int argc, char **argv)
+chk_record(const void *arg, const struct agent_conf *c, int argc, char **argv)
 {
 	char *v[C_COUNT] = {0};
 	struct agent_event e;
 	op_event *ev = &e.ev;
-	int rv = chk_parse(argc, argv, v);
+	int rv = cmd_opts_parse(&chk_cmd, argc, argv, v);
 
+	(void)arg;
 	if (rv != 0)
-		return chk_usage(rv == 2 ? stdout : stderr);
+		return chk_usage(rv == CMD_OPTS_HELP ? stdout : stderr);
 	agent_event_init(&e, c);
 	if (chk_build(agent_event_check(&e), v))
 		return 1;
@@ -145,13 +117,8 @@ chk_record(const struct agent_conf *c, int argc, char **argv)
 int
 agent_cmd_check(const struct agent_conf *c, int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "record") == 0)
-		return chk_record(c, argc - 1, argv + 1);
-	if (argc >= 2 &&
-	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0))
-		return chk_usage(stdout);
-	if (argc >= 2)
-		fprintf(stderr, "opspulse-agent: unknown check command '%s'\n",
-		        argv[1]);
-	return chk_usage(stderr);
+	static const struct cmd_opts_family family = {"check", chk_usage_of,
+	                                              chk_record, NULL};
+
+	return cmd_opts_dispatch(&family, c, argc, argv);
 }

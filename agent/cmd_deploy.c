@@ -1,11 +1,11 @@
 /*
  * opspulse-agent deploy record | mark-failed (SPEC §2 item 2).
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "agent.h"
+#include "cmd_opts.h"
 #include "op_error.h"
 #include "op_time.h"
 
@@ -62,7 +62,8 @@ enum {
 	OPT_ENV,
 	OPT_OPERATOR,
 	OPT_AT,
-	OPT_HELP
+	OPT_HELP,
+	OPT_COUNT
 };
 
 static const struct option deploy_opts[] = {
@@ -81,77 +82,78 @@ static const struct option deploy_opts[] = {
     {NULL, 0, NULL, 0},
 };
 
-struct deploy_args {
-	int have_started, have_finished, have_outcome, have_service;
+/* What the options fill in: the event and its deploy (a scratch one for
+ * mark-failed). */
+struct deploy_ctx {
+	struct agent_event *e;
+	Opspulse__V1__Deploy *d;
 };
 
-/* Applies one option to e; returns 0, or 1 after printing an error. */
+/* Applies one option (cmd_opts apply).  Returns 0, or 1 after printing
+ * an error. */
 static int
-deploy_option(int opt, struct agent_event *e, Opspulse__V1__Deploy *d,
-              struct deploy_args *a)
+deploy_option(void *arg, int opt, char *value)
 {
+	struct agent_event *e = ((struct deploy_ctx *)arg)->e;
+	Opspulse__V1__Deploy *d = ((struct deploy_ctx *)arg)->d;
+
 	switch (opt) {
 	case OPT_SERVICE:
-		e->ev.service = optarg;
-		a->have_service = 1;
+		e->ev.service = value;
 		return 0;
 	case OPT_STARTED:
-		a->have_started = 1;
-		return deploy_time("--started", optarg, &d->started_us);
+		return deploy_time("--started", value, &d->started_us);
 	case OPT_FINISHED:
-		a->have_finished = 1;
-		return deploy_time("--finished", optarg, &d->finished_us);
 	case OPT_AT:
-		return deploy_time("--at", optarg, &d->finished_us);
+		return deploy_time(opt == OPT_AT ? "--at" : "--finished", value,
+		                   &d->finished_us);
 	case OPT_COMMIT:
-		return deploy_time("--commit-time", optarg, &d->commit_time_us);
+		return deploy_time("--commit-time", value, &d->commit_time_us);
 	case OPT_OUTCOME:
-		a->have_outcome = 1;
-		if (op_outcome_parse(optarg, &d->outcome) == OP_OK)
+		if (op_outcome_parse(value, &d->outcome) == OP_OK)
 			return 0;
 		fprintf(stderr, "opspulse-agent: --outcome must be success, "
 		                "failed, rolled_back or cancelled\n");
 		return 1;
 	case OPT_ID:
-		d->id = optarg;
+		d->id = value;
 		return 0;
 	case OPT_VERSION:
-		d->version = optarg;
+		d->version = value;
 		return 0;
 	case OPT_HOTFIX:
 		d->hotfix = 1;
 		return 0;
 	case OPT_ENV:
-		e->ev.env = optarg;
+		e->ev.env = value;
 		return 0;
 	case OPT_OPERATOR:
-		e->ev.operator_ = optarg;
+		e->ev.operator_ = value;
 		return 0;
-	case OPT_HELP:
-		deploy_usage(stdout);
-		return 2;
 	default:
 		return 1;
 	}
 }
 
+/* Reads the options into e, d and v.  Returns 0, 1 after printing an
+ * error, or CMD_OPTS_HELP after printing the usage. */
 static int
-deploy_parse(int argc, char **argv, struct agent_event *e,
-             Opspulse__V1__Deploy *d, struct deploy_args *a)
+deploy_parse(const char *command, int argc, char **argv, struct agent_event *e,
+             Opspulse__V1__Deploy *d, char **v)
 {
-	int opt, rv;
+	struct deploy_ctx ctx = {e, d};
+	const struct cmd_opts o = {.command = command,
+	                           .table = deploy_opts,
+	                           .help = OPT_HELP,
+	                           .apply = deploy_option,
+	                           .arg = &ctx};
+	int rv = cmd_opts_parse(&o, argc, argv, v);
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", deploy_opts, NULL)) != -1) {
-		if ((rv = deploy_option(opt, e, d, a)) != 0)
-			return rv;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "opspulse-agent: unexpected argument '%s'\n",
-		        argv[optind]);
-		return 1;
-	}
-	if (!a->have_service) {
+	if (rv == CMD_OPTS_HELP)
+		deploy_usage(stdout);
+	if (rv != 0)
+		return rv;
+	if (v[OPT_SERVICE] == NULL) {
 		fprintf(stderr, "opspulse-agent: --service is required\n");
 		return 1;
 	}
@@ -161,18 +163,18 @@ deploy_parse(int argc, char **argv, struct agent_event *e,
 static int
 deploy_record(const struct agent_conf *c, int argc, char **argv)
 {
+	char *v[OPT_COUNT] = {0};
 	struct agent_event e;
 	Opspulse__V1__Deploy *d;
-	struct deploy_args a = {0};
 	char idbuf[32];
 	op_event *ev = &e.ev;
 	int rv;
 
 	agent_event_init(&e, c);
 	d = agent_event_deploy(&e);
-	if ((rv = deploy_parse(argc, argv, &e, d, &a)) != 0)
-		return rv == 2 ? 0 : 1;
-	if (!a.have_started || !a.have_finished || !a.have_outcome) {
+	if ((rv = deploy_parse("deploy record", argc, argv, &e, d, v)) != 0)
+		return rv == CMD_OPTS_HELP ? 0 : 1;
+	if (!v[OPT_STARTED] || !v[OPT_FINISHED] || !v[OPT_OUTCOME]) {
 		fprintf(stderr,
 		        "opspulse-agent: deploy record needs --started, "
 		        "--finished and --outcome\n");
@@ -186,22 +188,24 @@ deploy_record(const struct agent_conf *c, int argc, char **argv)
 static int
 deploy_mark_failed(const struct agent_conf *c, int argc, char **argv)
 {
+	static const int required[] = {OPT_ID, 0};
+	const struct cmd_opts o = {.command = "mark-failed",
+	                           .table = deploy_opts};
+	char *v[OPT_COUNT] = {0};
 	struct agent_event e;
 	Opspulse__V1__Deploy scratch;
 	Opspulse__V1__DeployFailure *f;
-	struct deploy_args a = {0};
 	op_event *ev = &e.ev;
 	int rv;
 
 	opspulse__v1__deploy__init(&scratch);
 	agent_event_init(&e, c);
 	scratch.finished_us = op_time_now_us();
-	if ((rv = deploy_parse(argc, argv, &e, &scratch, &a)) != 0)
-		return rv == 2 ? 0 : 1;
-	if (scratch.id == NULL || *scratch.id == '\0') {
-		fprintf(stderr, "opspulse-agent: mark-failed needs --id\n");
+	if ((rv = deploy_parse("mark-failed", argc, argv, &e, &scratch, v)) !=
+	    0)
+		return rv == CMD_OPTS_HELP ? 0 : 1;
+	if (cmd_opts_require(&o, v, required))
 		return 1;
-	}
 	f = agent_event_deploy_failure(&e);
 	f->id = scratch.id;
 	f->at_us = scratch.finished_us;

@@ -6,12 +6,12 @@
  * field by field in recording order, so a later record that names only
  * --resolved keeps the title, severity and times of the earlier ones.
  */
-#include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "agent.h"
+#include "cmd_opts.h"
 #include "op_error.h"
 #include "op_time.h"
 
@@ -91,84 +91,6 @@ static const char inc_times_text[] =
     "\nTimes are RFC 3339 (2026-10-05T09:30:00Z), a date, 'now', or an age\n"
     "such as 90m.  Returns once the event is fsynced to the spool.\n";
 
-static int
-inc_usage(const char *text, FILE *fp)
-{
-	fputs(text, fp);
-	fputs(inc_times_text, fp);
-	return fp == stdout ? 0 : 1;
-}
-
-static const char *
-inc_opt_name(int opt)
-{
-	for (const struct option *o = inc_opts; o->name; o++) {
-		if (o->val == opt)
-			return o->name;
-	}
-	return "?";
-}
-
-/* Collects option values into v; accepted is 0-terminated.  Returns 0, 1
- * after printing an error, or 2 for --help. */
-static int
-inc_parse(const char *family, const int *accepted, int argc, char **argv,
-          char **v)
-{
-	int opt, ok;
-
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", inc_opts, NULL)) != -1) {
-		if (opt == I_HELP)
-			return 2;
-		ok = 0;
-		for (const int *a = accepted; *a; a++)
-			ok |= *a == opt;
-		if (!ok) {
-			if (opt != '?')
-				fprintf(stderr,
-				        "opspulse-agent: %s record does not "
-				        "take --%s\n",
-				        family, inc_opt_name(opt));
-			return 1;
-		}
-		v[opt] = optarg;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "opspulse-agent: unexpected argument '%s'\n",
-		        argv[optind]);
-		return 1;
-	}
-	return 0;
-}
-
-static int
-inc_require(const char *family, char *const *v, const int *required)
-{
-	for (const int *r = required; *r; r++) {
-		if (v[*r] == NULL || *v[*r] == '\0') {
-			fprintf(stderr,
-			        "opspulse-agent: %s record needs --%s\n",
-			        family, inc_opt_name(*r));
-			return 1;
-		}
-	}
-	return 0;
-}
-
-/* Parses time option opt into *out.  Returns 0 or 1 (message printed). */
-static int
-inc_time(char *const *v, int opt, int64_t *out)
-{
-	if (op_time_parse_arg(v[opt], op_time_now_us(), out) == OP_OK)
-		return 0;
-	fprintf(stderr,
-	        "opspulse-agent: --%s '%s' is not a time; use RFC 3339 "
-	        "(2026-10-05T09:30:00Z), a date, 'now' or an age like 90m\n",
-	        inc_opt_name(opt), v[opt]);
-	return 1;
-}
-
 /* The options that set an incident's fields, with their bits. */
 static const struct inc_field {
 	int opt;
@@ -233,7 +155,8 @@ inc_build(Opspulse__V1__Incident *in, char *const *v)
 		if (v[f->opt] == NULL)
 			continue;
 		if (f->is_time &&
-		    inc_time(v, f->opt, (int64_t *)(void *)(base + f->offset)))
+		    cmd_opts_time(inc_opts, v, f->opt,
+		                  (int64_t *)(void *)(base + f->offset)))
 			return 1;
 		if (!f->is_time)
 			*(char **)(void *)(base + f->offset) = v[f->opt];
@@ -264,23 +187,6 @@ static const int inc_accepted[] = {
     I_COMMANDER,    I_POSTMORTEM, I_POSTMORTEM_AT, 0};
 static const int inc_required[] = {I_SERVICE, I_ID, 0};
 
-static int
-inc_record_incident(const struct agent_conf *c, int argc, char **argv)
-{
-	char *v[I_COUNT] = {0};
-	struct agent_event e;
-	int rv = inc_parse("incident", inc_accepted, argc, argv, v);
-
-	if (rv != 0)
-		return inc_usage(inc_usage_text, rv == 2 ? stdout : stderr);
-	if (inc_require("incident", v, inc_required))
-		return 1;
-	agent_event_init(&e, c);
-	if (inc_build(agent_event_incident(&e), v))
-		return 1;
-	return inc_record(c, &e, v);
-}
-
 static const int act_accepted[] = {I_SERVICE,  I_ENV,     I_OPERATOR, I_ID,
                                    I_INCIDENT, I_TITLE,   I_OWNER,    I_DUE,
                                    I_STATUS,   I_DONE_AT, 0};
@@ -294,9 +200,9 @@ inc_build_action(Opspulse__V1__ActionItem *a, char *const *v)
 	a->incident = v[I_INCIDENT];
 	a->title = v[I_TITLE];
 	a->owner = v[I_OWNER];
-	if (inc_time(v, I_DUE, &a->due_us))
+	if (cmd_opts_time(inc_opts, v, I_DUE, &a->due_us))
 		return 1;
-	if (v[I_DONE_AT] && inc_time(v, I_DONE_AT, &a->done_us))
+	if (v[I_DONE_AT] && cmd_opts_time(inc_opts, v, I_DONE_AT, &a->done_us))
 		return 1;
 	if (op_action_status_parse(v[I_STATUS], &a->status) != OP_OK) {
 		fprintf(stderr,
@@ -309,48 +215,84 @@ inc_build_action(Opspulse__V1__ActionItem *a, char *const *v)
 }
 
 static int
-inc_record_action(const struct agent_conf *c, int argc, char **argv)
+inc_build_incident_event(struct agent_event *e, char *const *v)
 {
-	char *v[I_COUNT] = {0};
-	struct agent_event e;
-	int rv = inc_parse("action", act_accepted, argc, argv, v);
-
-	if (rv != 0)
-		return inc_usage(act_usage_text, rv == 2 ? stdout : stderr);
-	if (inc_require("action", v, act_required))
-		return 1;
-	agent_event_init(&e, c);
-	if (inc_build_action(agent_event_action_item(&e), v))
-		return 1;
-	return inc_record(c, &e, v);
+	return inc_build(agent_event_incident(e), v);
 }
 
 static int
-inc_dispatch(const char *family, const char *usage,
-             int (*fn)(const struct agent_conf *, int, char **),
-             const struct agent_conf *c, int argc, char **argv)
+inc_build_action_event(struct agent_event *e, char *const *v)
 {
-	if (argc >= 2 && strcmp(argv[1], "record") == 0)
-		return fn(c, argc - 1, argv + 1);
-	if (argc >= 2 &&
-	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0))
-		return inc_usage(usage, stdout);
-	if (argc >= 2)
-		fprintf(stderr, "opspulse-agent: unknown %s command '%s'\n",
-		        family, argv[1]);
-	return inc_usage(usage, stderr);
+	return inc_build_action(agent_event_action_item(e), v);
+}
+
+/* One of the two record commands of this file. */
+struct inc_cmd {
+	struct cmd_opts opts;
+	const int *required; /* 0-terminated */
+	const char *usage;
+	int (*build)(struct agent_event *e, char *const *v);
+};
+
+/* Prints the usage of a struct inc_cmd and the times text on fp; returns
+ * 0 for stdout, else 1. */
+static int
+inc_usage(const void *cmd, FILE *fp)
+{
+	fputs(((const struct inc_cmd *)cmd)->usage, fp);
+	fputs(inc_times_text, fp);
+	return fp == stdout ? 0 : 1;
+}
+
+static const struct inc_cmd inc_cmds[] = {
+    {{.command = "incident record",
+      .table = inc_opts,
+      .accepted = inc_accepted,
+      .help = I_HELP},
+     inc_required,
+     inc_usage_text,
+     inc_build_incident_event},
+    {{.command = "action record",
+      .table = inc_opts,
+      .accepted = act_accepted,
+      .help = I_HELP},
+     act_required,
+     act_usage_text,
+     inc_build_action_event},
+};
+
+static int
+inc_run(const void *arg, const struct agent_conf *c, int argc, char **argv)
+{
+	const struct inc_cmd *cmd = arg;
+	char *v[I_COUNT] = {0};
+	struct agent_event e;
+	int rv = cmd_opts_parse(&cmd->opts, argc, argv, v);
+
+	if (rv != 0)
+		return inc_usage(cmd, rv == CMD_OPTS_HELP ? stdout : stderr);
+	if (cmd_opts_require(&cmd->opts, v, cmd->required))
+		return 1;
+	agent_event_init(&e, c);
+	if (cmd->build(&e, v))
+		return 1;
+	return inc_record(c, &e, v);
 }
 
 int
 agent_cmd_incident(const struct agent_conf *c, int argc, char **argv)
 {
-	return inc_dispatch("incident", inc_usage_text, inc_record_incident, c,
-	                    argc, argv);
+	const struct cmd_opts_family family = {"incident", inc_usage, inc_run,
+	                                       &inc_cmds[0]};
+
+	return cmd_opts_dispatch(&family, c, argc, argv);
 }
 
 int
 agent_cmd_action(const struct agent_conf *c, int argc, char **argv)
 {
-	return inc_dispatch("action", act_usage_text, inc_record_action, c,
-	                    argc, argv);
+	const struct cmd_opts_family family = {"action", inc_usage, inc_run,
+	                                       &inc_cmds[1]};
+
+	return cmd_opts_dispatch(&family, c, argc, argv);
 }

@@ -3,13 +3,12 @@
  * (SPEC §2 item 2).  Each command accepts a subset of one option table;
  * values are collected as strings first, then turned into one event.
  */
-#include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "agent.h"
+#include "cmd_opts.h"
 #include "op_error.h"
 #include "op_time.h"
 
@@ -52,43 +51,24 @@ static const struct option rec_all_opts[] = {
     {"id", required_argument, NULL, O_ID},
     {"incident", required_argument, NULL, O_INCIDENT},
     {"help", no_argument, NULL, O_HELP},
+    {NULL, 0, NULL, 0},
 };
-
-#define REC_NOPTS (sizeof(rec_all_opts) / sizeof(rec_all_opts[0]))
 
 /* One record command: its name, usage, accepted and required options. */
 struct rec_cmd {
 	const char *family;
 	const char *usage;
-	const enum rec_opt *accepted; /* 0-terminated */
-	const enum rec_opt *required; /* 0-terminated */
+	const int *accepted; /* 0-terminated */
+	const int *required; /* 0-terminated */
 	int (*build)(struct agent_event *e, char *const *v, char *idbuf,
 	             size_t idsz);
 };
 
-static const char *
-rec_opt_name(int opt)
-{
-	for (size_t i = 0; i < REC_NOPTS; i++) {
-		if (rec_all_opts[i].val == opt)
-			return rec_all_opts[i].name;
-	}
-	return "?";
-}
-
 static int
-rec_accepts(const struct rec_cmd *cmd, int opt)
+rec_usage(const void *arg, FILE *fp)
 {
-	for (const enum rec_opt *o = cmd->accepted; *o; o++) {
-		if ((int)*o == opt)
-			return 1;
-	}
-	return opt == O_HELP;
-}
+	const struct rec_cmd *cmd = arg;
 
-static int
-rec_usage(const struct rec_cmd *cmd, FILE *fp)
-{
 	fprintf(fp, "usage: opspulse-agent %s record %s\n", cmd->family,
 	        cmd->usage);
 	fprintf(fp, "\nTimes are RFC 3339 (2026-10-05T09:30:00Z), a date, "
@@ -97,41 +77,22 @@ rec_usage(const struct rec_cmd *cmd, FILE *fp)
 	return fp == stdout ? 0 : 1;
 }
 
-/* Collects option values into v (indexed by enum rec_opt).  Returns 0,
- * 1 after printing an error, or 2 for --help. */
+/* Collects option values into v (indexed by enum rec_opt) and checks the
+ * required ones.  Returns 0, 1 after printing an error, or CMD_OPTS_HELP. */
 static int
 rec_parse(const struct rec_cmd *cmd, int argc, char **argv, char **v)
 {
-	int opt;
+	char command[32];
+	const struct cmd_opts o = {.command = command,
+	                           .table = rec_all_opts,
+	                           .accepted = cmd->accepted,
+	                           .help = O_HELP};
+	int rv;
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", rec_all_opts, NULL)) != -1) {
-		if (opt == O_HELP)
-			return 2;
-		if (opt == '?' || !rec_accepts(cmd, opt)) {
-			if (opt != '?')
-				fprintf(stderr,
-				        "opspulse-agent: %s record does not "
-				        "take --%s\n",
-				        cmd->family, rec_opt_name(opt));
-			return 1;
-		}
-		v[opt] = optarg;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "opspulse-agent: unexpected argument '%s'\n",
-		        argv[optind]);
-		return 1;
-	}
-	for (const enum rec_opt *o = cmd->required; *o; o++) {
-		if (v[*o] == NULL || *v[*o] == '\0') {
-			fprintf(stderr,
-			        "opspulse-agent: %s record needs --%s\n",
-			        cmd->family, rec_opt_name(*o));
-			return 1;
-		}
-	}
-	return 0;
+	snprintf(command, sizeof(command), "%s record", cmd->family);
+	if ((rv = cmd_opts_parse(&o, argc, argv, v)) != 0)
+		return rv;
+	return cmd_opts_require(&o, v, cmd->required);
 }
 
 /* Parses a time option; a missing one is def.  Returns 0 or 1. */
@@ -142,13 +103,7 @@ rec_time(char *const *v, int opt, int64_t def, int64_t *out)
 		*out = def;
 		return 0;
 	}
-	if (op_time_parse_arg(v[opt], op_time_now_us(), out) == OP_OK)
-		return 0;
-	fprintf(stderr,
-	        "opspulse-agent: --%s '%s' is not a time; use RFC 3339 "
-	        "(2026-10-05T09:30:00Z), a date, 'now' or an age like 90m\n",
-	        rec_opt_name(opt), v[opt]);
-	return 1;
+	return cmd_opts_time(rec_all_opts, v, opt, out);
 }
 
 /* Duration from --minutes or --seconds (exactly one); returns 0 or 1. */
@@ -181,7 +136,8 @@ rec_duration(char *const *v, int64_t *secs)
 		fprintf(stderr,
 		        "opspulse-agent: --%s '%s' must be a number of %s "
 		        "from 0 to %lld (%lld days)\n",
-		        rec_opt_name(opt), v[opt], rec_opt_name(opt),
+		        cmd_opts_name(rec_all_opts, opt), v[opt],
+		        cmd_opts_name(rec_all_opts, opt),
 		        (long long)(OP_MAX_DURATION_S / (int64_t)unit),
 		        (long long)(OP_MAX_DURATION_S / 86400));
 		return 1;
@@ -243,48 +199,52 @@ rec_build_maintenance(struct agent_event *e, char *const *v, char *idbuf,
 	return 0;
 }
 
-static const enum rec_opt toil_accepted[] = {O_SERVICE, O_ENV,      O_OPERATOR,
-                                             O_TASK,    O_MINUTES,  O_SECONDS,
-                                             O_AT,      O_INCIDENT, 0};
-static const enum rec_opt toil_required[] = {O_SERVICE, O_TASK, 0};
-static const enum rec_opt component_accepted[] = {
-    O_SERVICE, O_ENV, O_NAME, O_VERSION, O_HOST, O_AT, 0};
-static const enum rec_opt component_required[] = {O_SERVICE, O_NAME, O_VERSION,
-                                                  0};
-static const enum rec_opt maint_accepted[] = {O_SERVICE,   O_ENV,   O_OPERATOR,
-                                              O_COMPONENT, O_TITLE, O_DUE,
-                                              O_STATUS,    O_ID,    0};
-static const enum rec_opt maint_required[] = {O_SERVICE, O_COMPONENT, O_TITLE,
-                                              O_DUE,     O_STATUS,    0};
+static const int toil_accepted[] = {O_SERVICE, O_ENV,      O_OPERATOR,
+                                    O_TASK,    O_MINUTES,  O_SECONDS,
+                                    O_AT,      O_INCIDENT, 0};
+static const int toil_required[] = {O_SERVICE, O_TASK, 0};
+static const int component_accepted[] = {O_SERVICE, O_ENV, O_NAME, O_VERSION,
+                                         O_HOST,    O_AT,  0};
+static const int component_required[] = {O_SERVICE, O_NAME, O_VERSION, 0};
+static const int maint_accepted[] = {O_SERVICE,   O_ENV,   O_OPERATOR,
+                                     O_COMPONENT, O_TITLE, O_DUE,
+                                     O_STATUS,    O_ID,    0};
+static const int maint_required[] = {O_SERVICE, O_COMPONENT, O_TITLE,
+                                     O_DUE,     O_STATUS,    0};
+
+enum { REC_TOIL, REC_COMPONENT, REC_MAINTENANCE };
 
 static const struct rec_cmd rec_cmds[] = {
-    {"toil",
-     "--service S --task T (--minutes N | --seconds N)\n"
-     "           [--at START] [--operator U] [--env E] [--incident ID]\n"
-     "\nLogs manual operational work.  --at is when it started "
-     "(default: the\nduration before now).  --incident names the "
-     "incident it responded to.",
-     toil_accepted, toil_required, rec_build_toil},
-    {"component",
-     "--service S --name PRODUCT --version V [--host H]\n"
-     "           [--at T] [--env E]\n"
-     "\nDeclares a component the agent cannot probe (a managed database, "
-     "say).\nPRODUCT is a name from the EOL catalog (postgresql, redis, "
-     "...).",
-     component_accepted, component_required, rec_build_component},
-    {"maintenance",
-     "--service S --component C --title T --due T\n"
-     "           --status scheduled|done|cancelled [--id ID] [--env E]\n"
-     "\nRecords a maintenance item.  Without --id, the id is derived from "
-     "the\nservice, component and title, so recording the item again with "
-     "a new\nstatus updates it.",
-     maint_accepted, maint_required, rec_build_maintenance},
+    [REC_TOIL] =
+        {"toil",
+         "--service S --task T (--minutes N | --seconds N)\n"
+         "           [--at START] [--operator U] [--env E] [--incident ID]\n"
+         "\nLogs manual operational work.  --at is when it started "
+         "(default: the\nduration before now).  --incident names the "
+         "incident it responded to.",
+         toil_accepted, toil_required, rec_build_toil},
+    [REC_COMPONENT] =
+        {"component",
+         "--service S --name PRODUCT --version V [--host H]\n"
+         "           [--at T] [--env E]\n"
+         "\nDeclares a component the agent cannot probe (a managed database, "
+         "say).\nPRODUCT is a name from the EOL catalog (postgresql, redis, "
+         "...).",
+         component_accepted, component_required, rec_build_component},
+    [REC_MAINTENANCE] =
+        {"maintenance",
+         "--service S --component C --title T --due T\n"
+         "           --status scheduled|done|cancelled [--id ID] [--env E]\n"
+         "\nRecords a maintenance item.  Without --id, the id is derived from "
+         "the\nservice, component and title, so recording the item again with "
+         "a new\nstatus updates it.",
+         maint_accepted, maint_required, rec_build_maintenance},
 };
 
 static int
-rec_run(const struct rec_cmd *cmd, const struct agent_conf *c, int argc,
-        char **argv)
+rec_run(const void *arg, const struct agent_conf *c, int argc, char **argv)
 {
+	const struct rec_cmd *cmd = arg;
 	char *v[O_COUNT] = {0};
 	struct agent_event e;
 	op_event *ev = &e.ev;
@@ -292,8 +252,7 @@ rec_run(const struct rec_cmd *cmd, const struct agent_conf *c, int argc,
 	int rv;
 
 	if ((rv = rec_parse(cmd, argc, argv, v)) != 0)
-		return rv == 2 ? rec_usage(cmd, stdout)
-		               : rec_usage(cmd, stderr);
+		return rec_usage(cmd, rv == CMD_OPTS_HELP ? stdout : stderr);
 	agent_event_init(&e, c);
 	e.ev.service = v[O_SERVICE];
 	if (v[O_ENV])
@@ -306,40 +265,28 @@ rec_run(const struct rec_cmd *cmd, const struct agent_conf *c, int argc,
 }
 
 static int
-rec_dispatch(const char *family, const struct agent_conf *c, int argc,
-             char **argv)
+rec_dispatch(size_t i, const struct agent_conf *c, int argc, char **argv)
 {
-	const struct rec_cmd *cmd = NULL;
+	const struct cmd_opts_family family = {rec_cmds[i].family, rec_usage,
+	                                       rec_run, &rec_cmds[i]};
 
-	for (size_t i = 0; i < sizeof(rec_cmds) / sizeof(rec_cmds[0]); i++) {
-		if (strcmp(rec_cmds[i].family, family) == 0)
-			cmd = &rec_cmds[i];
-	}
-	if (argc >= 2 && strcmp(argv[1], "record") == 0)
-		return rec_run(cmd, c, argc - 1, argv + 1);
-	if (argc >= 2 &&
-	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0))
-		return rec_usage(cmd, stdout);
-	if (argc >= 2)
-		fprintf(stderr, "opspulse-agent: unknown %s command '%s'\n",
-		        family, argv[1]);
-	return rec_usage(cmd, stderr);
+	return cmd_opts_dispatch(&family, c, argc, argv);
 }
 
 int
 agent_cmd_toil(const struct agent_conf *c, int argc, char **argv)
 {
-	return rec_dispatch("toil", c, argc, argv);
+	return rec_dispatch(REC_TOIL, c, argc, argv);
 }
 
 int
 agent_cmd_component(const struct agent_conf *c, int argc, char **argv)
 {
-	return rec_dispatch("component", c, argc, argv);
+	return rec_dispatch(REC_COMPONENT, c, argc, argv);
 }
 
 int
 agent_cmd_maintenance(const struct agent_conf *c, int argc, char **argv)
 {
-	return rec_dispatch("maintenance", c, argc, argv);
+	return rec_dispatch(REC_MAINTENANCE, c, argc, argv);
 }

@@ -3,12 +3,12 @@
  * of one (service, env, host, UTC minute) from elsewhere, such as a load
  * balancer's logs.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agent.h"
+#include "cmd_opts.h"
 #include "op_error.h"
 #include "op_latency.h"
 #include "op_time.h"
@@ -23,6 +23,7 @@ enum req_opt {
 	R_ERRORS,
 	R_LATENCY,
 	R_HELP,
+	R_COUNT
 };
 
 static const struct option req_opts[] = {
@@ -100,10 +101,18 @@ req_latency(struct agent_hist *h, const char *arg)
 	return 0;
 }
 
-/* Applies one option to e.  Returns 0, 1 on a bad value, 2 for --help. */
+/* The event and latency histogram being filled in. */
+struct req_ctx {
+	struct agent_event *e;
+	struct agent_hist *h;
+};
+
+/* Applies one option (cmd_opts apply).  Returns 0, or 1 on a bad value. */
 static int
-req_apply(struct agent_event *e, struct agent_hist *h, int opt, char *arg)
+req_apply(void *ctx, int opt, char *arg)
 {
+	struct agent_event *e = ((struct req_ctx *)ctx)->e;
+	struct agent_hist *h = ((struct req_ctx *)ctx)->h;
 	Opspulse__V1__Requests *r = e->ev.requests;
 
 	switch (opt) {
@@ -130,45 +139,32 @@ req_apply(struct agent_event *e, struct agent_hist *h, int opt, char *arg)
 		return req_count("errors", arg, &r->errors);
 	case R_LATENCY:
 		return req_latency(h, arg);
-	case R_HELP:
-		return 2;
 	default:
 		return 1;
 	}
 }
 
-/* Parses the options into e.  Returns 0, 1 after printing an error, or 2
- * for --help. */
+/* Parses the options into e and h.  Returns 0, 1 after printing an
+ * error, or CMD_OPTS_HELP. */
 static int
-req_parse(struct agent_event *e, struct agent_hist *h, int argc, char **argv,
-          unsigned *seen)
+req_parse(struct agent_event *e, struct agent_hist *h, int argc, char **argv)
 {
-	int opt, rv;
+	static const int required[] = {R_SERVICE, R_MINUTE, R_REQUESTS,
+	                               R_ERRORS, 0};
+	struct req_ctx ctx = {e, h};
+	/* Only --service can be empty here; the event's validation says so. */
+	const struct cmd_opts o = {.command = "requests record",
+	                           .table = req_opts,
+	                           .help = R_HELP,
+	                           .empty_given = 1,
+	                           .apply = req_apply,
+	                           .arg = &ctx};
+	char *v[R_COUNT] = {0};
+	int rv = cmd_opts_parse(&o, argc, argv, v);
 
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "", req_opts, NULL)) != -1) {
-		if (opt == '?')
-			return 1;
-		if ((rv = req_apply(e, h, opt, optarg)) != 0)
-			return rv;
-		*seen |= 1u << opt;
-	}
-	if (optind != argc) {
-		fprintf(stderr, "opspulse-agent: unexpected argument '%s'\n",
-		        argv[optind]);
-		return 1;
-	}
-	for (const struct option *o = req_opts; o->name; o++) {
-		if ((o->val == R_SERVICE || o->val == R_MINUTE ||
-		     o->val == R_REQUESTS || o->val == R_ERRORS) &&
-		    !(*seen & (1u << o->val))) {
-			fprintf(stderr,
-			        "opspulse-agent: requests record needs --%s\n",
-			        o->name);
-			return 1;
-		}
-	}
-	return 0;
+	if (rv != 0)
+		return rv;
+	return cmd_opts_require(&o, v, required);
 }
 
 /* Records e (agent_record validates it).  Returns the exit status. */
@@ -186,37 +182,38 @@ req_record(const struct agent_conf *c, struct agent_event *e,
 }
 
 static int
-req_run(const struct agent_conf *c, int argc, char **argv)
+req_run(const void *arg, const struct agent_conf *c, int argc, char **argv)
 {
 	struct agent_event e;
 	struct agent_hist h = {0};
-	unsigned seen = 0;
 	int rv;
 
+	(void)arg;
 	agent_event_init(&e, c);
 	/* Request counts are no one's doing. */
 	e.ev.operator_ = (char *)"";
 	agent_event_requests(&e);
-	rv = req_parse(&e, &h, argc, argv, &seen);
+	rv = req_parse(&e, &h, argc, argv);
 	if (rv == 0)
 		rv = req_record(c, &e, &h);
 	else
-		rv = rv == 2 ? req_usage(stdout) : req_usage(stderr);
+		rv = req_usage(rv == CMD_OPTS_HELP ? stdout : stderr);
 	agent_hist_free(&h);
 	return rv;
+}
+
+static int
+req_usage_of(const void *arg, FILE *fp)
+{
+	(void)arg;
+	return req_usage(fp);
 }
 
 int
 agent_cmd_requests(const struct agent_conf *c, int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "record") == 0)
-		return req_run(c, argc - 1, argv + 1);
-	if (argc >= 2 &&
-	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0))
-		return req_usage(stdout);
-	if (argc >= 2)
-		fprintf(stderr,
-		        "opspulse-agent: unknown requests command '%s'\n",
-		        argv[1]);
-	return req_usage(stderr);
+	static const struct cmd_opts_family family = {"requests", req_usage_of,
+	                                              req_run, NULL};
+
+	return cmd_opts_dispatch(&family, c, argc, argv);
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ctest fixture: starts (start STATE) or stops (stop STATE) the PostgreSQL
-# server the integration tests share, and on stop kills every daemon a test
-# registered under STATE/pids that is still running (a test killed by a
-# timeout cannot clean up after itself).
+# server the integration tests share, and on stop runs the cleanup scripts
+# and kills every daemon a test registered under STATE/cleanup and
+# STATE/pids (a test killed by a timeout cannot clean up after itself).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../../scripts/lib/pg.sh"
@@ -26,6 +26,13 @@ start)
     echo "PostgreSQL running on port $port (data in $state/pg)"
     ;;
 stop)
+    # Cleanup scripts a killed test left (harness.register_cleanup).
+    for f in "$state"/cleanup/*.sh; do
+        [ -e "$f" ] || continue
+        echo "running leftover cleanup $f"
+        timeout 300 bash "$f" || echo "cleanup $f failed" >&2
+        rm -f "$f"
+    done
     for f in "$state"/pids/*; do
         [ -e "$f" ] || continue
         pid=$(basename "$f")

@@ -5,7 +5,8 @@ fixture, see fixture.sh), configuration files, and the aggregator and agent
 processes it starts.  Every process is registered under
 $OPSPULSE_IT_STATE/pids so that the fixture's cleanup kills it even when a
 test is killed by a timeout; a Cluster used as a context manager stops its
-processes itself on any exit.
+processes itself on any exit.  What a test starts by other means registers
+a cleanup script (register_cleanup).
 """
 import json
 import os
@@ -574,6 +575,71 @@ class PgServer:
     def scalar(self, db, query):
         rows = self.sql(db, query)
         return rows[0][0] if rows else None
+
+
+# ---- what a test started outside Proc and PgServer ---------------------
+#
+# Some tests start programs that start servers of their own (scripts/
+# quickstart: a PostgreSQL, an aggregator, an agent).  Such a test
+# registers a shell script that stops all of it under STATE/cleanup.  The
+# harness runs the script when the test ends in any way the process sees
+# (return, exception, SIGTERM: the handler below turns it into SystemExit
+# so that finally blocks and atexit run), and the fixture's cleanup
+# (fixture.sh stop) runs any script left after a SIGKILL, which is how
+# ctest ends a test past its timeout.
+
+CLEANUP_DIR = os.path.join(STATE, "cleanup")
+_cleanup_scripts = []
+_cleanup_hooked = False
+_cleanup_serial = [0]
+
+
+def _on_sigterm(signum, frame):
+    # A second SIGTERM must not interrupt the cleanup the first one starts.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    raise SystemExit(128 + signum)
+
+
+def _run_cleanups_at_exit():
+    for path in list(_cleanup_scripts):
+        try:
+            run_cleanup(path)
+        except Exception as e:  # noqa: BLE001 - the fixture runs what is left
+            print("cleanup %s: %s" % (path, e), file=sys.stderr)
+
+
+def register_cleanup(name, script):
+    """Registers script (bash) as the way to stop what the test started;
+    returns its path for run_cleanup.  It runs at the latest when the test
+    process exits, or else in the fixture's cleanup, so it must be safe to
+    run when there is nothing left to stop."""
+    os.makedirs(CLEANUP_DIR, exist_ok=True)
+    _cleanup_serial[0] += 1
+    path = os.path.join(CLEANUP_DIR, "%s-%d-%d.sh" % (name, os.getpid(), _cleanup_serial[0]))
+    with open(path, "w") as f:
+        f.write(script)
+    global _cleanup_hooked
+    if not _cleanup_hooked:
+        _cleanup_hooked = True
+        import atexit
+        atexit.register(_run_cleanups_at_exit)
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    _cleanup_scripts.append(path)
+    return path
+
+
+def run_cleanup(path, timeout=300):
+    """Runs a registered cleanup script and unregisters it; a no-op when
+    it already ran.  Its output goes to stderr when it fails."""
+    if path not in _cleanup_scripts:
+        return
+    r = subprocess.run(["bash", path], capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    if r.returncode != 0:
+        print("cleanup %s exited %d:\n%s%s" % (path, r.returncode, r.stdout, r.stderr),
+              file=sys.stderr)
+    _cleanup_scripts.remove(path)
+    os.unlink(path)
 
 
 def wait_for(pred, timeout, what):
