@@ -10,7 +10,8 @@
 # data=DIR it lives under DIR's name, is stopped on exit (unless keep=1)
 # and keeps its database, so that a later run with the same DIR reuses
 # the generated rows.  This is a query benchmark: the server runs without
-# fsync (scripts/lib/pg.sh) and commits asynchronously.
+# fsync (scripts/lib/pg.sh), commits asynchronously, and has 1GB of
+# shared_buffers.
 bench_db_start() {
     . scripts/lib/pg.sh
     if [ -n "${data:-}" ]; then
@@ -37,6 +38,14 @@ bench_db_start() {
     pg_start "$state/pg" "$port"
     export PGHOST PGPORT=$port PGUSER=postgres PGDATABASE=bench
     PGHOST=$(pg_socket_dir "$state/pg")
+    # shared_buffers as a production server would have it (PostgreSQL's
+    # 128MB default holds less than the minutes one query reads), which
+    # takes a restart.
+    if [ "$(psql -X -At -d postgres -c 'SHOW shared_buffers')" != 1GB ]; then
+        psql -X -q -d postgres -c "ALTER SYSTEM SET shared_buffers = '1GB'"
+        pg_stop "$state/pg"
+        pg_start "$state/pg" "$port"
+    fi
     psql -X -q -d postgres -v ON_ERROR_STOP=1 <<'SQL'
 ALTER SYSTEM SET synchronous_commit = off;
 ALTER SYSTEM SET maintenance_work_mem = '1GB';
