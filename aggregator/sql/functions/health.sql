@@ -64,6 +64,25 @@ LANGUAGE sql STABLE AS $$
     FROM opspulse.setting_days('request_minute_days') d
 $$;
 
+-- SPEC §12.2 histograms merged into one: p_upper and p_count hold side
+-- by side the (bucket upper value, count) pairs of any number of
+-- histograms, in any order; the one row returned has each upper value
+-- once, ascending, with the counts of its pairs added (empty arrays for
+-- none).  Every merge of latency histograms goes through it: the hourly
+-- and daily rollups and opspulse.health_stats.  Callers flatten their
+-- histograms into the two arrays with `unnest(latency_upper),
+-- unnest(latency_count)` in a select list and array_agg, and call it in
+-- a LATERAL join: a set-returning SQL function is inlined there, so it
+-- costs no call per group.
+CREATE OR REPLACE FUNCTION opspulse.histogram_merge(p_upper bigint[], p_count bigint[])
+RETURNS TABLE (latency_upper bigint[], latency_count bigint[])
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(array_agg(y.u ORDER BY y.u), '{}'), coalesce(array_agg(y.c ORDER BY y.u), '{}')
+    FROM (SELECT x.u, sum(x.c)::bigint AS c
+          FROM (SELECT unnest(p_upper) AS u, unnest(p_count) AS c) x
+          GROUP BY x.u) y
+$$;
+
 -- Recomputes the hourly rollup of the (service, env, hour) keys from the
 -- minutes, all keys in one pass: sums, merged buckets, busiest minute.
 CREATE OR REPLACE FUNCTION opspulse.request_hours_compute(p_s text[], p_e text[],
@@ -73,34 +92,37 @@ RETURNS void LANGUAGE sql AS $$
     USING unnest(p_s, p_e, p_h) k(s, e, h)
     WHERE r.service = k.s AND r.env = k.e AND r.hour = k.h;
     WITH k AS (SELECT DISTINCT * FROM unnest(p_s, p_e, p_h) k(s, e, h)),
-    m AS (SELECT x.*, k.h AS hour FROM k
-          CROSS JOIN LATERAL (
-              SELECT x.service, x.env, x.minute, x.requests, x.errors, x.timed,
-                     x.latency_upper, x.latency_count
-              FROM opspulse.request_minutes x
-              WHERE x.service = k.s AND x.env = k.e
-                AND x.minute >= k.h AND x.minute < k.h + interval '1 hour'
-              OFFSET 0) x),
-    sums AS MATERIALIZED (SELECT m.service, m.env, m.hour, sum(m.requests)::bigint AS requests,
-                    sum(m.errors)::bigint AS errors, sum(m.timed)::bigint AS timed
-             FROM m GROUP BY 1, 2, 3),
-    peaks AS MATERIALIZED (SELECT y.service, y.env, y.hour, max(y.r) AS peak
-              FROM (SELECT m.service, m.env, m.hour, sum(m.requests)::bigint AS r
-                    FROM m GROUP BY m.service, m.env, m.hour, m.minute) y
-              GROUP BY 1, 2, 3),
-    hist AS MATERIALIZED (SELECT z.service, z.env, z.hour, array_agg(z.u ORDER BY z.u) AS up,
-                    array_agg(z.c ORDER BY z.u) AS cn
-             FROM (SELECT m.service, m.env, m.hour, y.u, sum(y.c)::bigint AS c
-                   FROM m CROSS JOIN LATERAL unnest(m.latency_upper, m.latency_count) y(u, c)
-                   GROUP BY 1, 2, 3, 4) z
-             GROUP BY 1, 2, 3)
+    m AS MATERIALIZED (
+        SELECT x.*, k.h AS hour FROM k
+        CROSS JOIN LATERAL (
+            SELECT x.service, x.env, x.minute, x.requests, x.errors, x.timed,
+                   x.latency_upper, x.latency_count
+            FROM opspulse.request_minutes x
+            WHERE x.service = k.s AND x.env = k.e
+              AND x.minute >= k.h AND x.minute < k.h + interval '1 hour'
+            OFFSET 0) x),
+    -- Every host and part of a minute added: the busiest minute.
+    per_minute AS (
+        SELECT m.service, m.env, m.hour, sum(m.requests)::bigint AS r,
+               sum(m.errors)::bigint AS e, sum(m.timed)::bigint AS t
+        FROM m GROUP BY m.service, m.env, m.hour, m.minute),
+    sums AS (
+        SELECT p.service, p.env, p.hour, sum(p.r)::bigint AS requests,
+               sum(p.e)::bigint AS errors, sum(p.t)::bigint AS timed, max(p.r) AS peak
+        FROM per_minute p GROUP BY 1, 2, 3),
+    flat AS (
+        SELECT y.service, y.env, y.hour, array_agg(y.u) AS u, array_agg(y.c) AS c
+        FROM (SELECT m.service, m.env, m.hour, unnest(m.latency_upper) AS u,
+                     unnest(m.latency_count) AS c
+              FROM m) y
+        GROUP BY 1, 2, 3)
     INSERT INTO opspulse.request_hours (service, env, hour, requests, errors, timed,
                                         latency_upper, latency_count, peak)
     SELECT s.service, s.env, s.hour, s.requests, s.errors, s.timed,
-           coalesce(h.up, '{}'), coalesce(h.cn, '{}'), p.peak
+           coalesce(h.latency_upper, '{}'), coalesce(h.latency_count, '{}'), s.peak
     FROM sums s
-    JOIN peaks p USING (service, env, hour)
-    LEFT JOIN hist h USING (service, env, hour);
+    LEFT JOIN flat f USING (service, env, hour)
+    LEFT JOIN LATERAL opspulse.histogram_merge(f.u, f.c) h ON true;
 $$;
 
 -- Recomputes the daily rollup of the (service, env, UTC day) keys from
@@ -112,30 +134,33 @@ RETURNS void LANGUAGE sql AS $$
     USING unnest(p_s, p_e, p_d) k(s, e, d)
     WHERE r.service = k.s AND r.env = k.e AND r.day = k.d;
     WITH k AS (SELECT DISTINCT * FROM unnest(p_s, p_e, p_d) k(s, e, d)),
-    m AS (SELECT x.*, k.d AS day FROM k
-          CROSS JOIN LATERAL (
-              SELECT x.service, x.env, x.requests, x.errors, x.timed, x.peak,
-                     x.latency_upper, x.latency_count
-              FROM opspulse.request_hours x
-              WHERE x.service = k.s AND x.env = k.e
-                AND x.hour >= k.d AND x.hour < k.d + interval '1 day'
-              OFFSET 0) x),
-    sums AS (SELECT m.service, m.env, m.day, sum(m.requests)::bigint AS requests,
-                    sum(m.errors)::bigint AS errors, sum(m.timed)::bigint AS timed,
-                    max(m.peak) AS peak
-             FROM m GROUP BY 1, 2, 3),
-    hist AS MATERIALIZED (SELECT z.service, z.env, z.day, array_agg(z.u ORDER BY z.u) AS up,
-                    array_agg(z.c ORDER BY z.u) AS cn
-             FROM (SELECT m.service, m.env, m.day, y.u, sum(y.c)::bigint AS c
-                   FROM m CROSS JOIN LATERAL unnest(m.latency_upper, m.latency_count) y(u, c)
-                   GROUP BY 1, 2, 3, 4) z
-             GROUP BY 1, 2, 3)
+    m AS MATERIALIZED (
+        SELECT x.*, k.d AS day FROM k
+        CROSS JOIN LATERAL (
+            SELECT x.service, x.env, x.requests, x.errors, x.timed, x.peak,
+                   x.latency_upper, x.latency_count
+            FROM opspulse.request_hours x
+            WHERE x.service = k.s AND x.env = k.e
+              AND x.hour >= k.d AND x.hour < k.d + interval '1 day'
+            OFFSET 0) x),
+    sums AS (
+        SELECT m.service, m.env, m.day, sum(m.requests)::bigint AS requests,
+               sum(m.errors)::bigint AS errors, sum(m.timed)::bigint AS timed,
+               max(m.peak) AS peak
+        FROM m GROUP BY 1, 2, 3),
+    flat AS (
+        SELECT y.service, y.env, y.day, array_agg(y.u) AS u, array_agg(y.c) AS c
+        FROM (SELECT m.service, m.env, m.day, unnest(m.latency_upper) AS u,
+                     unnest(m.latency_count) AS c
+              FROM m) y
+        GROUP BY 1, 2, 3)
     INSERT INTO opspulse.request_days (service, env, day, requests, errors, timed,
                                        latency_upper, latency_count, peak)
     SELECT s.service, s.env, s.day, s.requests, s.errors, s.timed,
-           coalesce(h.up, '{}'), coalesce(h.cn, '{}'), s.peak
+           coalesce(h.latency_upper, '{}'), coalesce(h.latency_count, '{}'), s.peak
     FROM sums s
-    LEFT JOIN hist h USING (service, env, day);
+    LEFT JOIN flat f USING (service, env, day)
+    LEFT JOIN LATERAL opspulse.histogram_merge(f.u, f.c) h ON true;
 $$;
 
 -- Recomputes up to p_keys dirty (service, env, hour) keys, oldest first,
@@ -326,22 +351,26 @@ BEGIN
                      sum(m.requests)
               FROM mins m GROUP BY m.service, m.minute) u
         GROUP BY u.service),
+    -- Every histogram of the service, flattened (see
+    -- opspulse.histogram_merge).
+    flat AS (
+        SELECT x.service, array_agg(x.u) AS u, array_agg(x.c) AS c
+        FROM (SELECT d.service, unnest(d.latency_upper) AS u, unnest(d.latency_count) AS c
+              FROM days d
+              UNION ALL
+              SELECT h.service, unnest(h.latency_upper), unnest(h.latency_count) FROM hours h
+              UNION ALL
+              SELECT m.service, unnest(m.latency_upper), unnest(m.latency_count) FROM mins m) x
+        GROUP BY x.service),
     -- The merged buckets, each with the requests up to it (cum) and all
     -- of the service's timed requests (n).
     buckets AS (
-        SELECT b.service, b.u,
-               sum(b.c) OVER (PARTITION BY b.service ORDER BY b.u) AS cum,
-               sum(b.c) OVER (PARTITION BY b.service) AS n
-        FROM (SELECT x.service, x.u, sum(x.c) AS c
-              FROM (SELECT d.service, y.u, y.c FROM days d
-                    CROSS JOIN LATERAL unnest(d.latency_upper, d.latency_count) y(u, c)
-                    UNION ALL
-                    SELECT h.service, y.u, y.c FROM hours h
-                    CROSS JOIN LATERAL unnest(h.latency_upper, h.latency_count) y(u, c)
-                    UNION ALL
-                    SELECT m.service, y.u, y.c FROM mins m
-                    CROSS JOIN LATERAL unnest(m.latency_upper, m.latency_count) y(u, c)) x
-              GROUP BY x.service, x.u) b),
+        SELECT f.service, y.u,
+               sum(y.c) OVER (PARTITION BY f.service ORDER BY y.u) AS cum,
+               sum(y.c) OVER (PARTITION BY f.service) AS n
+        FROM flat f
+        CROSS JOIN LATERAL opspulse.histogram_merge(f.u, f.c) h
+        CROSS JOIN LATERAL unnest(h.latency_upper, h.latency_count) y(u, c)),
     -- SPEC §12.2: the bucket of the request at nearest rank ceil(q n).
     pct AS (
         SELECT b.service,
