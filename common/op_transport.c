@@ -290,6 +290,7 @@ op_client_connect(struct op_client *c)
 		c->watching = 0;
 		if (op_client_ready(c)) {
 			c->connected = 1;
+			c->refused = 0;
 			c->gen++;
 			return OP_OK;
 		}
@@ -327,8 +328,10 @@ op_client_watch(struct op_client *c)
 {
 	int fd;
 
-	/* Not after a refused certificate: redialling would only be
-	 * refused again, every second. */
+	/* Only when nobody answered: after a refused certificate, or a
+	 * connection that failed a request, redialling at once would only
+	 * fail again, every second, where the caller's backoff spaces its
+	 * attempts out. */
 	if (c->connected || (!c->watching && !c->refused))
 		return -1;
 	if (!c->watching) {

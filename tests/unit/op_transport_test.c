@@ -2,7 +2,7 @@
  * common/op_transport.c: a client whose server is down keeps dialling it
  * in the background once asked to (op_client_watch), says so through a
  * descriptor as soon as a server listens, and its next request goes out on
- * that connection.
+ * that connection; not after a request failed on a connection.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -144,12 +144,46 @@ test_watch_still_down(void **state)
 	op_client_free(c);
 }
 
+/* A request that failed on a connection (here: the server went away, and
+ * the request timed out waiting for it) is not a reason to redial at once:
+ * no watching until a dial finds nobody. */
+static void
+test_no_watch_after_failed_request(void **state)
+{
+	char addr[64], *items[1] = {addr};
+	struct op_strlist addrs = {items, 1};
+	struct op_tls_conf tls = {NULL, NULL, NULL, 1};
+	const uint8_t req[] = "ab";
+	struct op_client *c = NULL;
+	struct op_server *srv = NULL;
+	struct op_call *call = NULL;
+	uint8_t *rep = NULL;
+	size_t replen = 0;
+
+	(void)state;
+	snprintf(addr, sizeof(addr), "tcp://127.0.0.1:%d", free_port());
+	assert_int_equal(op_server_start(&srv, &addrs, &tls, 1, reverse, NULL),
+	                 OP_OK);
+	assert_int_equal(op_client_alloc(&c, &addrs, &tls, 500), OP_OK);
+	assert_int_equal(op_client_send(c, req, 2, &call), OP_OK);
+	assert_int_equal(op_call_wait(c, call, &rep, &replen), OP_OK);
+	free(rep);
+	op_server_free(srv);
+
+	assert_int_equal(op_client_send(c, req, 2, &call), OP_ETIMEDOUT);
+	assert_int_equal(op_client_watch(c), -1);
+	assert_int_equal(op_client_send(c, req, 2, &call), OP_EUNREACHABLE);
+	assert_true(op_client_watch(c) >= 0);
+	op_client_free(c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_watch_until_listening),
 	    cmocka_unit_test(test_watch_still_down),
+	    cmocka_unit_test(test_no_watch_after_failed_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
