@@ -18,8 +18,9 @@ and, in this order:
                    spool (tests/tools/spool_fill, 1000 per fsync), the
                    aggregator started again: events over the time from its
                    start to the spool's cursor reaching the end, and over
-                   the time from the first acknowledgement (the daemon's
-                   backoff ends first)
+                   the time from the first acknowledgement (the difference
+                   is how long the daemon took to notice the aggregator
+                   was back)
 
 Every phase checks that PostgreSQL holds each of its events exactly once.
 With --strace SECONDS the end-to-end phase runs a second time with
@@ -94,9 +95,11 @@ def end_to_end(h, cl, path, timeout):
 
 def catch_up(h, cl, n, timeout):
     """Aggregator down, n events spooled, aggregator up: (seconds from its
-    start to the end of the spool, seconds from the first ack)."""
+    start to the end of the spool, seconds from the first ack, seconds
+    it was down)."""
     agg = cl.aggregators[0]
     agg.stop()
+    down = time.monotonic()
     cl.procs.remove(agg)
     cl.fill(n, "catchup", group=1000)
     before = read_cursor(cl.spool)
@@ -111,7 +114,7 @@ def catch_up(h, cl, n, timeout):
         time.sleep(0.01)
     done = time.monotonic()
     h.check(fl.returncode == 0, "flush after the outage failed")
-    return done - t0, done - (first or t0)
+    return done - t0, done - (first or t0), t0 - down
 
 
 def strace_pass(h, cl, path, seconds, timeout):
@@ -150,11 +153,14 @@ def report(a, res):
           % (imp, fl, a.events, e2e, e2e / agg))
     print("| import alone (into the spool) | %.0f | — |" % (a.events / imp))
     if "catchup" in res:
-        total, drain = res["catchup"]
+        total, drain, down = res["catchup"]
         print("| catching up %d events, from the aggregator's start (%.1f s) | %.0f | %.2f× |"
               % (a.catchup, total, a.catchup / total, a.catchup / total / agg))
         print("| catching up, from the first acknowledgement (%.1f s) | %.0f | %.2f× |"
               % (drain, a.catchup / drain, a.catchup / drain / agg))
+        print()
+        print("catching up: the aggregator was down %.1f s; the first acknowledgement "
+              "came %.1f s after its start" % (down, total - drain))
     if b:
         print()
         print("aggregator during end to end: %d batches, %.2f s inside them over %.2f s of "
