@@ -22,8 +22,9 @@ and, in this order:
                    from the first acknowledgement (the difference is how
                    long the daemon took to notice the aggregator was back)
 
-The end-to-end phase also prints the CPU seconds the import, the daemon
-and the aggregator used: on a machine with few cores they compete.
+The end-to-end phase also prints the CPU seconds the import, the daemon,
+the aggregator and PostgreSQL used: on a machine with few cores they
+compete.
 
 Every phase checks that PostgreSQL holds each of its events exactly once.
 With --strace SECONDS the end-to-end phase runs a second time with
@@ -93,11 +94,30 @@ def cpu_s(pid):
     return benchlib.cpu_ticks(pid) / benchlib.TICKS
 
 
+def pg_cpu_s(h, cl):
+    """CPU seconds of the private PostgreSQL: the postmaster and the
+    processes it runs now (a backend that exits meanwhile is not counted;
+    the aggregator's stay connected)."""
+    data = os.path.join(h.pg_socket_dir(cl.pg_dir), "data")
+    with open(os.path.join(data, "postmaster.pid")) as f:
+        master = int(f.readline())
+    total = 0.0
+    for d in os.listdir("/proc"):
+        try:
+            if d.isdigit() and (int(d) == master
+                                or int(benchlib._stat_fields(int(d))[1]) == master):
+                total += cpu_s(int(d))
+        except (OSError, ValueError):
+            pass  # gone meanwhile
+    return total
+
+
 def end_to_end(h, cl, path, timeout):
     """(import seconds, flush seconds, CPU seconds of the import, the
-    daemon and the aggregator over both)."""
+    daemon, the aggregator and PostgreSQL over both)."""
     daemon, agg = cl.agent_proc.p.pid, cl.aggregators[0].p.pid
-    c0 = (resource.getrusage(resource.RUSAGE_CHILDREN), cpu_s(daemon), cpu_s(agg))
+    c0 = (resource.getrusage(resource.RUSAGE_CHILDREN), cpu_s(daemon), cpu_s(agg),
+          pg_cpu_s(h, cl))
     t0 = time.monotonic()
     cl.agent("import", path, timeout=timeout)
     t1 = time.monotonic()
@@ -105,7 +125,7 @@ def end_to_end(h, cl, path, timeout):
     cl.flush(timeout=timeout)
     t2 = time.monotonic()
     cpu = (ru.ru_utime + ru.ru_stime - c0[0].ru_utime - c0[0].ru_stime,
-           cpu_s(daemon) - c0[1], cpu_s(agg) - c0[2])
+           cpu_s(daemon) - c0[1], cpu_s(agg) - c0[2], pg_cpu_s(h, cl) - c0[3])
     return t1 - t0, t2 - t1, cpu
 
 
@@ -192,8 +212,8 @@ def report(a, res):
               % (down, start, total - drain))
     print()
     print("CPU seconds during end to end (%.2f s of wall time, %d CPUs): import %.2f, "
-          "daemon %.2f, aggregator %.2f (PostgreSQL not counted)"
-          % (imp + fl, os.cpu_count(), cpu[0], cpu[1], cpu[2]))
+          "daemon %.2f, aggregator %.2f, PostgreSQL %.2f"
+          % (imp + fl, os.cpu_count(), cpu[0], cpu[1], cpu[2], cpu[3]))
     if b:
         print("aggregator during end to end: %d batches, %.2f s inside them over %.2f s of "
               "flush (%.0f %% of one worker)" % (b[0], b[1], fl, 100.0 * b[1] / fl if fl else 0))
