@@ -38,7 +38,7 @@ def delivered_within(c, service, n, what):
     wait_for(lambda: listening(c) > before, 15, "the aggregator to listen again")
     t0 = time.monotonic()
     wait_for(lambda: c.count("toil", "service = '%s'" % service) >= n, BOUND,
-             "%d events %s within %d s of the aggregator's start"
+             "%d events %s within %d s of the aggregator listening"
              % (n, what, BOUND * WAIT_SCALE))
     return time.monotonic() - t0
 
