@@ -483,12 +483,14 @@ sender_drain(int fd)
 		;
 }
 
-/* Waits for new spool data, a signal, or timeout_ms (-1: forever),
- * running the collectors as they fall due meanwhile. */
+/* Waits for new spool data, a signal, the aggregator answering again
+ * (up, readable once it does, or -1) or timeout_ms (-1: forever), running
+ * the collectors as they fall due meanwhile. */
 static void
-sender_wait(struct sender *s, int timeout_ms)
+sender_wait(struct sender *s, int up, int timeout_ms)
 {
-	struct pollfd p[2] = {{sender_wake[0], POLLIN, 0},
+	struct pollfd p[3] = {{sender_wake[0], POLLIN, 0},
+	                      {up, POLLIN, 0},
 	                      {s->inotify, POLLIN, 0}};
 	int64_t end = op_time_mono_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
 	int woke = 0;
@@ -497,7 +499,8 @@ sender_wait(struct sender *s, int timeout_ms)
 		int64_t left = end - op_time_mono_ms();
 		int t = timeout_ms < 0 ? -1 : (int)(left > 0 ? left : 0);
 
-		woke = poll(p, s->inotify >= 0 ? 2 : 1,
+		/* poll skips a negative descriptor */
+		woke = poll(p, s->inotify >= 0 ? 3 : 2,
 		            agent_collect_timeout(s->collect, t)) > 0;
 		if (woke) {
 			sender_drain(sender_wake[0]);
@@ -515,10 +518,13 @@ sender_jitter(int ms)
 	return ms * 3 / 4 + rand() % (ms / 2 + 1);
 }
 
+/* Waits out the backoff after a failure; when the aggregator could not
+ * be reached, only until it answers again (op_client_watch). */
 static void
 sender_backoff(struct sender *s)
 {
-	sender_wait(s, sender_jitter(s->backoff_ms));
+	sender_wait(s, op_client_watch(s->client),
+	            sender_jitter(s->backoff_ms));
 	s->backoff_ms *= 2;
 	if (s->backoff_ms > BACKOFF_MAX_MS)
 		s->backoff_ms = BACKOFF_MAX_MS;
@@ -676,7 +682,7 @@ sender_step(struct sender *s, const char *config_file)
 		sender_abandon(s);
 		sender_backoff(s);
 	} else if (s->count == 0 && !s->failback && !sender_reload) {
-		sender_wait(s, -1);
+		sender_wait(s, -1, -1);
 	}
 }
 

@@ -17,9 +17,14 @@ and, in this order:
   catching up      the aggregator stopped, CATCHUP events recorded into the
                    spool (tests/tools/spool_fill, 1000 per fsync), the
                    aggregator started again: events over the time from its
-                   start to the spool's cursor reaching the end, and over
-                   the time from the first acknowledgement (the daemon's
-                   backoff ends first)
+                   listening again (after its partition maintenance) to
+                   the spool's cursor reaching the end, and over the time
+                   from the first acknowledgement (the difference is how
+                   long the daemon took to notice the aggregator was back)
+
+The end-to-end phase also prints the CPU seconds the import, the daemon,
+the aggregator and PostgreSQL used: on a machine with few cores they
+compete.
 
 Every phase checks that PostgreSQL holds each of its events exactly once.
 With --strace SECONDS the end-to-end phase runs a second time with
@@ -33,6 +38,7 @@ usage: bench/pipeline.py [--build DIR] [--events 200000] [--services 200]
 """
 import argparse
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -84,23 +90,67 @@ def read_cursor(spool):
         return ""
 
 
+def cpu_s(pid):
+    return benchlib.cpu_ticks(pid) / benchlib.TICKS
+
+
+def pg_cpu_s(h, cl):
+    """CPU seconds of the private PostgreSQL: the postmaster and the
+    processes it runs now (a backend that exits meanwhile is not counted;
+    the aggregator's stay connected)."""
+    data = os.path.join(h.pg_socket_dir(cl.pg_dir), "data")
+    with open(os.path.join(data, "postmaster.pid")) as f:
+        master = int(f.readline())
+    total = 0.0
+    for d in os.listdir("/proc"):
+        try:
+            if d.isdigit() and (int(d) == master
+                                or int(benchlib._stat_fields(int(d))[1]) == master):
+                total += cpu_s(int(d))
+        except (OSError, ValueError):
+            pass  # gone meanwhile
+    return total
+
+
 def end_to_end(h, cl, path, timeout):
+    """(import seconds, flush seconds, CPU seconds of the import, the
+    daemon, the aggregator and PostgreSQL over both)."""
+    daemon, agg = cl.agent_proc.p.pid, cl.aggregators[0].p.pid
+    c0 = (resource.getrusage(resource.RUSAGE_CHILDREN), cpu_s(daemon), cpu_s(agg),
+          pg_cpu_s(h, cl))
     t0 = time.monotonic()
     cl.agent("import", path, timeout=timeout)
     t1 = time.monotonic()
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
     cl.flush(timeout=timeout)
-    return t1 - t0, time.monotonic() - t1
+    t2 = time.monotonic()
+    cpu = (ru.ru_utime + ru.ru_stime - c0[0].ru_utime - c0[0].ru_stime,
+           cpu_s(daemon) - c0[1], cpu_s(agg) - c0[2], pg_cpu_s(h, cl) - c0[3])
+    return t1 - t0, t2 - t1, cpu
+
+
+def listening(agg):
+    return agg.output().count("listening on")
 
 
 def catch_up(h, cl, n, timeout):
     """Aggregator down, n events spooled, aggregator up: (seconds from its
-    start to the end of the spool, seconds from the first ack)."""
+    listening again to the end of the spool, seconds from the first ack,
+    seconds it was not listening, seconds its restart took to listen)."""
     agg = cl.aggregators[0]
     agg.stop()
+    down = time.monotonic()
     cl.procs.remove(agg)
     cl.fill(n, "catchup", group=1000)
     before = read_cursor(cl.spool)
+    n_listen = listening(agg)
+    # The log is appended to: "listening on" from the first start is in it
+    # already, so wait for the new one (after partition maintenance).
     cl.start_aggregator(0, migrate=False)
+    t_start = time.monotonic()
+    while listening(cl.aggregators[0]) == n_listen:
+        h.check(cl.aggregators[0].alive(), "the aggregator exited on its restart")
+        time.sleep(0.01)
     t0 = time.monotonic()
     first = None
     fl = subprocess.Popen([h.AGENT, "-c", cl.path("agent.conf"), "flush", "--timeout",
@@ -111,7 +161,7 @@ def catch_up(h, cl, n, timeout):
         time.sleep(0.01)
     done = time.monotonic()
     h.check(fl.returncode == 0, "flush after the outage failed")
-    return done - t0, done - (first or t0)
+    return done - t0, done - (first or t0), t0 - down, t0 - t_start
 
 
 def strace_pass(h, cl, path, seconds, timeout):
@@ -136,7 +186,7 @@ def strace_pass(h, cl, path, seconds, timeout):
 
 def report(a, res):
     agg = (res["agg1"] + res["agg2"]) / 2
-    imp, fl, b = res["e2e"]
+    imp, fl, b, cpu = res["e2e"]
     e2e = a.events / (imp + fl)
     print("PostgreSQL: %s; load average %s" % (
         "fsync=off (--fsync-off)" if a.fsync_off else "defaults, every commit flushed",
@@ -150,13 +200,21 @@ def report(a, res):
           % (imp, fl, a.events, e2e, e2e / agg))
     print("| import alone (into the spool) | %.0f | — |" % (a.events / imp))
     if "catchup" in res:
-        total, drain = res["catchup"]
-        print("| catching up %d events, from the aggregator's start (%.1f s) | %.0f | %.2f× |"
+        total, drain, down, start = res["catchup"]
+        print("| catching up %d events, from the aggregator listening again (%.1f s) "
+              "| %.0f | %.2f× |"
               % (a.catchup, total, a.catchup / total, a.catchup / total / agg))
         print("| catching up, from the first acknowledgement (%.1f s) | %.0f | %.2f× |"
               % (drain, a.catchup / drain, a.catchup / drain / agg))
-    if b:
         print()
+        print("catching up: the aggregator did not listen for %.1f s (its restart took %.1f s "
+              "of that); the first acknowledgement came %.1f s after it listened again"
+              % (down, start, total - drain))
+    print()
+    print("CPU seconds during end to end (%.2f s of wall time, %d CPUs): import %.2f, "
+          "daemon %.2f, aggregator %.2f, PostgreSQL %.2f"
+          % (imp + fl, os.cpu_count(), cpu[0], cpu[1], cpu[2], cpu[3]))
+    if b:
         print("aggregator during end to end: %d batches, %.2f s inside them over %.2f s of "
               "flush (%.0f %% of one worker)" % (b[0], b[1], fl, 100.0 * b[1] / fl if fl else 0))
     sys.stdout.flush()
@@ -199,8 +257,8 @@ def main():
         write_jsonl(path, a.events, a.services, "e2e")
         benchlib.progress("end to end: import then flush of %d events" % a.events)
         b0 = busy(cl, None)
-        imp, fl = end_to_end(h, cl, path, timeout)
-        res["e2e"] = (imp, fl, busy(cl, b0) if b0 else None)
+        imp, fl, cpu = end_to_end(h, cl, path, timeout)
+        res["e2e"] = (imp, fl, busy(cl, b0) if b0 else None, cpu)
         h.check_eq(cl.count("toil", "service LIKE 'e2e-%'"), a.events, "end-to-end events stored")
 
         benchlib.progress("aggregator only, again")

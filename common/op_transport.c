@@ -1,3 +1,4 @@
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -130,12 +131,23 @@ op_tls_load_check(const struct op_tls_conf *tls, int server, char *cn,
 
 /* ---- client ------------------------------------------------------------- */
 
+/*
+ * How often nng redials a lost connection: a random wait below 100 ms
+ * at first, doubling to below 1 s, then below 1 s for as long as it takes
+ * (nng 1.5.2's default is below 1 s from the start).  This is what bounds
+ * how soon delivery resumes after an aggregator comes back.
+ */
+#define OP_RECONNECT_MIN_MS 100
+#define OP_RECONNECT_MAX_MS 1000
+
 struct op_client {
 	struct op_strlist addrs;
 	struct op_tls_conf tls;
 	int timeout_ms;
 	size_t current;
 	int connected;
+	int watching; /* sock dials addrs[current] in the background */
+	int refused;  /* the last dial of addrs[current] found nobody */
 	unsigned gen; /* counts connections, so that a failure drops one once */
 	nng_socket sock;
 	struct op_auth_signer *signer; /* made on the first tls+ dial */
@@ -181,11 +193,10 @@ op_client_alloc(struct op_client **out, const struct op_strlist *addrs,
 	return OP_OK;
 }
 
+/* Opens c->sock as a REQ socket with the client's settings. */
 static int
-op_client_dial(struct op_client *c, const char *addr)
+op_client_open(struct op_client *c)
 {
-	nng_dialer d;
-	nng_tls_config *cfg = NULL;
 	int rv;
 
 	if ((rv = nng_req0_open(&c->sock)) != 0)
@@ -196,6 +207,26 @@ op_client_dial(struct op_client *c, const char *addr)
 	/* Never resend on our own: the caller decides, after a timeout. */
 	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME,
 	                  NNG_DURATION_INFINITE);
+	/* Inherited by the dialers made after it. */
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, OP_RECONNECT_MIN_MS);
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, OP_RECONNECT_MAX_MS);
+	return OP_OK;
+}
+
+/*
+ * Opens c->sock and dials addr: flags 0 waits for the first attempt's
+ * outcome; NNG_FLAG_NONBLOCK returns at once and nng keeps dialling in
+ * the background until it connects.
+ */
+static int
+op_client_dial(struct op_client *c, const char *addr, int flags)
+{
+	nng_dialer d;
+	nng_tls_config *cfg = NULL;
+	int rv;
+
+	if ((rv = op_client_open(c)) != OP_OK)
+		return rv;
 	rv = nng_dialer_create(&d, c->sock, addr);
 	if (rv == 0 && op_is_tls(addr)) {
 		if (op_tls_config(&cfg, &c->tls, NNG_TLS_MODE_CLIENT) ||
@@ -211,7 +242,7 @@ op_client_dial(struct op_client *c, const char *addr)
 		nng_tls_config_free(cfg); /* the dialer holds a reference */
 	}
 	if (rv == 0)
-		rv = nng_dialer_start(d, 0);
+		rv = nng_dialer_start(d, flags);
 	if (rv == NNG_ECRYPTO || rv == NNG_EPEERAUTH || rv == NNG_ECONNSHUT) {
 		/* The server closes a connection whose certificate it refuses
 		 * during the handshake: this is where that becomes visible. */
@@ -237,20 +268,45 @@ op_client_dial(struct op_client *c, const char *addr)
 	return OP_OK;
 }
 
-/* Connects to the first address that answers, from the current one on. */
+/* Whether the socket has a connection a request can go out on now. */
+static int
+op_client_ready(struct op_client *c)
+{
+	struct pollfd p = {-1, POLLIN, 0};
+
+	if (nng_socket_get_int(c->sock, NNG_OPT_SENDFD, &p.fd) != 0)
+		return 0;
+	return poll(&p, 1, 0) > 0;
+}
+
+/* Connects to the first address that answers, from the current one on:
+ * the one watched, if it answered meanwhile. */
 static int
 op_client_connect(struct op_client *c)
 {
 	int rv = OP_EUNREACHABLE;
 
-	for (size_t i = 0; i < c->addrs.n; i++) {
-		size_t k = (c->current + i) % c->addrs.n;
-		if ((rv = op_client_dial(c, c->addrs.items[k])) == OP_OK) {
-			c->current = k;
+	if (c->watching) {
+		c->watching = 0;
+		if (op_client_ready(c)) {
 			c->connected = 1;
+			c->refused = 0;
 			c->gen++;
 			return OP_OK;
 		}
+		nng_close(c->sock);
+	}
+	for (size_t i = 0; i < c->addrs.n; i++) {
+		size_t k = (c->current + i) % c->addrs.n;
+		if ((rv = op_client_dial(c, c->addrs.items[k], 0)) == OP_OK) {
+			c->current = k;
+			c->connected = 1;
+			c->refused = 0;
+			c->gen++;
+			return OP_OK;
+		}
+		if (i == 0)
+			c->refused = rv == OP_EUNREACHABLE;
 		if (rv == OP_ECONFIG || rv == OP_ENOMEM)
 			return rv;
 	}
@@ -260,10 +316,34 @@ op_client_connect(struct op_client *c)
 static void
 op_client_drop(struct op_client *c)
 {
-	if (c->connected) {
+	if (c->connected || c->watching) {
 		nng_close(c->sock);
 		c->connected = 0;
+		c->watching = 0;
 	}
+}
+
+int
+op_client_watch(struct op_client *c)
+{
+	int fd;
+
+	/* Only when nobody answered: after a refused certificate, or a
+	 * connection that failed a request, redialling at once would only
+	 * fail again, every second, where the caller's backoff spaces its
+	 * attempts out. */
+	if (c->connected || (!c->watching && !c->refused))
+		return -1;
+	if (!c->watching) {
+		if (op_client_dial(c, c->addrs.items[c->current],
+		                   NNG_FLAG_NONBLOCK) != OP_OK)
+			return -1;
+		c->watching = 1;
+	}
+	/* Readable while the REQ socket has a connection to send on. */
+	if (nng_socket_get_int(c->sock, NNG_OPT_SENDFD, &fd) != 0)
+		return -1;
+	return fd;
 }
 
 /* The request as sent: over TLS, signed with our certificate's key. */

@@ -69,6 +69,20 @@ OP_MUSTCHECK int op_client_send(struct op_client *c, const uint8_t *req,
 OP_MUSTCHECK int op_call_wait(struct op_client *c, struct op_call *call,
                               uint8_t **reply, size_t *reply_len);
 
+/*
+ * When no address answered (the current one refused the connection or
+ * could not be reached at the last attempt; not when it refused our
+ * certificate, nor when a request failed on a connection): keeps dialling
+ * the current one in the background (nng redials it at least once a
+ * second) and returns a descriptor that polls readable (POLLIN) once it
+ * answers; the next call then goes out on that connection without
+ * dialling again.  The client owns the descriptor; it stays valid until
+ * the next call, restart or free.  Returns -1 when connected already,
+ * after another failure, or when the background dial cannot start (the
+ * caller then waits out its own backoff).
+ */
+int op_client_watch(struct op_client *c);
+
 /* The address connected to, or the one tried last.  Never NULL. */
 const char *op_client_address(const struct op_client *c);
 
