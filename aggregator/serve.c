@@ -342,10 +342,11 @@ agg_serve(struct agg_conf *c)
 		serve_free(&st);
 		return 1;
 	}
-	/* Teams first, so that no query is answered with stale ones. */
+	/* Teams first, so that no query is answered with stale ones.
+	 * Partition maintenance waits for the loop (maint_due_ms is 0):
+	 * events never need it, and it can wait on locks. */
 	teams_sync_run(st.teams, c);
 	slos_sync_run(st.slos, c);
-	serve_maintain(&st);
 	serve_freshness(&st);
 	if (op_server_start(&server, &c->listen, &c->tls, st.nworkers,
 	                    request_handle, &st.ctx) != OP_OK) {

@@ -28,10 +28,15 @@ store_dial(const char *conninfo, const char *app)
 {
 	static const char *const keys[] = {"dbname", "application_name",
 	                                   "options", NULL};
+	/* client_connection_check_interval: a query whose aggregator died
+	 * (kill -9 during a rollup refresh, say) is cancelled within a
+	 * second instead of running on and holding its locks against the
+	 * next start. */
 	const char *const vals[] = {
 	    conninfo, app,
 	    "-c search_path=opspulse,pg_catalog -c TimeZone=UTC "
-	    "-c DateStyle=ISO -c IntervalStyle=iso_8601",
+	    "-c DateStyle=ISO -c IntervalStyle=iso_8601 "
+	    "-c client_connection_check_interval=1000",
 	    NULL};
 
 	/* expand_dbname = 1: "dbname" may hold a whole connection string,

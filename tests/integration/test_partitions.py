@@ -97,6 +97,10 @@ def test_partitions_ahead_default_and_retention():
     with Cluster("parts").start() as c:
         agg = c.aggregators[0]
         this_month = datetime(NOW.year, NOW.month, 1, tzinfo=timezone.utc)
+        # Maintenance runs once the aggregator listens.
+        ahead = month_name(PARTITIONED[-1], add_months(this_month, 3))
+        wait_for(lambda: ahead in partitions(c, PARTITIONED[-1]), 30,
+                 "maintenance to make the months ahead")
         for t in PARTITIONED:
             have = partitions(c, t)
             check(t + "_default" in have, "%s has a default partition: %s" % (t, sorted(have)))

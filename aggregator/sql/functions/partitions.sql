@@ -1,7 +1,7 @@
 -- Time partitions (SPEC §11): the maintenance of the monthly partitions
 -- of the event tables listed in opspulse.partitioned_tables (which tables,
 -- their keys and why: aggregator/sql/020_baseline.sql).  The aggregator
--- calls opspulse.maintain_partitions at start and every hour.
+-- calls opspulse.maintain_partitions once it listens, and every hour.
 
 -- Creates the partition of p_table for the UTC month holding p_month
 -- (named <table>_pYYYYMM), moving the rows of that month out of the
