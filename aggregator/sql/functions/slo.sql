@@ -45,14 +45,9 @@ LANGUAGE sql STABLE AS $$
                WHERE t.name = p_team AND o.service = ANY (t.services)))
 $$;
 
--- Timed requests of a histogram whose bucket upper value exceeds
--- p_slow_us (0 when p_slow_us is NULL).
-CREATE OR REPLACE FUNCTION opspulse.slo_slow(p_upper bigint[], p_count bigint[],
-                                             p_slow_us numeric)
-RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
-    SELECT coalesce(sum(x.c), 0)::numeric FROM unnest(p_upper, p_count) x(b, c)
-    WHERE x.b > p_slow_us
-$$;
+-- Replaced by a width_bucket slice in opspulse.slo_spans (a SQL function
+-- call per row cost more than the rest of the query).
+DROP FUNCTION IF EXISTS opspulse.slo_slow(bigint[], bigint[], numeric);
 
 -- Requests, errors, timed and slow requests (timed, bucket upper value
 -- above p_slow_us[i]: SPEC §12.2) of many spans at once: span i is the
@@ -62,8 +57,16 @@ $$;
 -- UTC days from request_days, whole clean hours at the edges (and in days
 -- holding a dirty hour) from request_hours, the rest (partial hours,
 -- dirty hours) from the minutes; every minute when the session sets
--- opspulse.rollups to off.  Set-based: each day, hour and minute row is
--- read and its slow requests counted once, however many spans hold it.
+-- opspulse.rollups to off.
+--
+-- Set-based, and each row read once however many spans hold it: per
+-- service and level (days, hours, minutes) the ranges of all its spans
+-- are cut at every range's ends into disjoint segments, each segment is
+-- read with one index range scan and summed, and a span adds up the
+-- segments inside its ranges.  A segment's slow requests are summed from
+-- the part of each row's histogram above the threshold: upper values are
+-- strictly ascending (ingest refuses others, the rollups merge in order),
+-- so width_bucket finds where that part starts.
 CREATE OR REPLACE FUNCTION opspulse.slo_spans(p_env text, p_services text[], p_ids integer[],
                                               p_los timestamptz[], p_his timestamptz[],
                                               p_slow_us numeric[])
@@ -93,8 +96,10 @@ sp AS MATERIALIZED (
         SELECT date_trunc('day', sp1.lo_h - interval '1 microsecond', 'UTC')
                + interval '1 day' AS lo_d,
                date_trunc('day', sp1.hi_h, 'UTC') AS hi_d) d),
+-- Per service: the threshold as the whole µs an upper value must exceed
+-- (upper values are integers), and the extent of its spans.
 svc AS MATERIALIZED (
-    SELECT sp.service, max(sp.slow) AS slow, min(sp.lo) AS lo, max(sp.hi) AS hi
+    SELECT sp.service, floor(max(sp.slow))::bigint AS slow, min(sp.lo) AS lo, max(sp.hi) AS hi
     FROM sp GROUP BY sp.service),
 dirty AS MATERIALIZED (
     SELECT DISTINCT d.service, d.hour
@@ -103,78 +108,76 @@ dirty AS MATERIALIZED (
      AND d.hour >= svc.lo - interval '1 hour' AND d.hour < svc.hi),
 dirty_days AS MATERIALIZED (
     SELECT DISTINCT d.service, date_trunc('day', d.hour, 'UTC') AS day FROM dirty d),
--- Clean days, each read once.
-day_units AS MATERIALIZED (
-    SELECT x.service, x.day, x.requests, x.errors, x.timed,
-           opspulse.slo_slow(x.latency_upper, x.latency_count, svc.slow) AS slow
-    FROM svc CROSS JOIN LATERAL (
-        SELECT r.service, r.day, r.requests, r.errors, r.timed, r.latency_upper,
-               r.latency_count
+-- What each span reads at each level (1 days, 2 hours, 3 minutes).
+ranges AS MATERIALIZED (
+    SELECT r.* FROM (
+        SELECT 1 AS level, sp.service, sp.id, sp.lo_d AS lo, sp.hi_d AS hi FROM sp
+        UNION ALL
+        SELECT 2, sp.service, sp.id, sp.lo_h, sp.lo_d FROM sp
+        UNION ALL
+        SELECT 2, sp.service, sp.id, sp.hi_d, sp.hi_h FROM sp
+        UNION ALL
+        SELECT 2, sp.service, sp.id, d.day, d.day + interval '1 day'
+        FROM sp JOIN dirty_days d
+          ON d.service = sp.service AND d.day >= sp.lo_d AND d.day < sp.hi_d
+        UNION ALL
+        SELECT 3, sp.service, sp.id, sp.lo, sp.lo_h FROM sp
+        UNION ALL
+        SELECT 3, sp.service, sp.id, sp.hi_h, sp.hi FROM sp
+        UNION ALL
+        SELECT 3, sp.service, sp.id, d.hour, d.hour + interval '1 hour'
+        FROM sp JOIN dirty d
+          ON d.service = sp.service AND d.hour >= sp.lo_h AND d.hour < sp.hi_h) r
+    WHERE r.lo < r.hi),
+-- The disjoint segments between consecutive range ends of a service and
+-- level that some range holds.
+segs AS MATERIALIZED (
+    SELECT g.level, g.service, g.lo, g.hi
+    FROM (SELECT b.level, b.service, b.t AS lo,
+                 lead(b.t) OVER (PARTITION BY b.level, b.service ORDER BY b.t) AS hi
+          FROM (SELECT DISTINCT r.level, r.service, e.t
+                FROM ranges r CROSS JOIN LATERAL (VALUES (r.lo), (r.hi)) e(t)) b) g
+    WHERE g.hi IS NOT NULL
+      AND EXISTS (SELECT 1 FROM ranges r
+                  WHERE r.level = g.level AND r.service = g.service
+                    AND r.lo <= g.lo AND r.hi >= g.hi)),
+-- The rows of each segment (clean days, clean hours, every minute with
+-- its hosts and parts), one index range scan each.
+seg_rows AS (
+    SELECT g.level, g.service, g.lo, g.hi, x.requests, x.errors, x.timed, x.latency_upper,
+           x.latency_count
+    FROM segs g CROSS JOIN LATERAL (
+        SELECT r.requests, r.errors, r.timed, r.latency_upper, r.latency_count
         FROM opspulse.request_days r
-        WHERE r.service = svc.service AND r.env = p_env
-          AND r.day >= svc.lo - interval '1 day' AND r.day < svc.hi
-        OFFSET 0) x
-    WHERE NOT EXISTS (SELECT 1 FROM dirty_days d
-                      WHERE d.service = x.service AND d.day = x.day)),
-hour_ranges AS MATERIALIZED (
-    SELECT sp.service, sp.id, sp.lo_h AS lo, sp.lo_d AS hi FROM sp
-    UNION ALL
-    SELECT sp.service, sp.id, sp.hi_d, sp.hi_h FROM sp
-    UNION ALL
-    SELECT sp.service, sp.id, d.day, d.day + interval '1 day'
-    FROM sp JOIN dirty_days d
-      ON d.service = sp.service AND d.day >= sp.lo_d AND d.day < sp.hi_d),
--- Clean hours of those ranges, each read once.
-hour_units AS MATERIALIZED (
-    SELECT DISTINCT ON (x.service, x.hour) x.service, x.hour, x.requests, x.errors, x.timed,
-           opspulse.slo_slow(x.latency_upper, x.latency_count, svc.slow) AS slow
-    FROM (SELECT DISTINCT r.service, r.lo, r.hi FROM hour_ranges r WHERE r.lo < r.hi) hr
-    JOIN svc ON svc.service = hr.service
-    CROSS JOIN LATERAL (
-        SELECT h.service, h.hour, h.requests, h.errors, h.timed, h.latency_upper,
-               h.latency_count
+        WHERE g.level = 1 AND r.service = g.service AND r.env = p_env
+          AND r.day >= g.lo AND r.day < g.hi
+          AND NOT EXISTS (SELECT 1 FROM dirty_days d
+                          WHERE d.service = r.service AND d.day = r.day)
+        UNION ALL
+        SELECT h.requests, h.errors, h.timed, h.latency_upper, h.latency_count
         FROM opspulse.request_hours h
-        WHERE h.service = hr.service AND h.env = p_env AND h.hour >= hr.lo AND h.hour < hr.hi
-        OFFSET 0) x
-    WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.service = x.service AND d.hour = x.hour)),
-minute_ranges AS MATERIALIZED (
-    SELECT sp.service, sp.id, sp.lo, sp.lo_h AS hi FROM sp
-    UNION ALL
-    SELECT sp.service, sp.id, sp.hi_h, sp.hi FROM sp
-    UNION ALL
-    SELECT sp.service, sp.id, d.hour, d.hour + interval '1 hour'
-    FROM sp JOIN dirty d
-      ON d.service = sp.service AND d.hour >= sp.lo_h AND d.hour < sp.hi_h),
--- The minutes of those ranges, each part read once, added per minute.
-minute_units AS MATERIALIZED (
-    SELECT y.service, y.minute, sum(y.requests) AS requests, sum(y.errors) AS errors,
-           sum(y.timed) AS timed, sum(y.slow) AS slow
-    FROM (SELECT DISTINCT ON (x.service, x.minute, x.host, x.part, x.content_key)
-                 x.service, x.minute, x.requests, x.errors, x.timed,
-                 opspulse.slo_slow(x.latency_upper, x.latency_count, svc.slow) AS slow
-          FROM (SELECT DISTINCT r.service, r.lo, r.hi FROM minute_ranges r
-                WHERE r.lo < r.hi) mr
-          JOIN svc ON svc.service = mr.service
-          CROSS JOIN LATERAL (
-              SELECT m.service, m.minute, m.host, m.part, m.content_key, m.requests,
-                     m.errors, m.timed, m.latency_upper, m.latency_count
-              FROM opspulse.request_minutes m
-              WHERE m.service = mr.service AND m.env = p_env
-                AND m.minute >= mr.lo AND m.minute < mr.hi
-              OFFSET 0) x) y
-    GROUP BY y.service, y.minute),
+        WHERE g.level = 2 AND h.service = g.service AND h.env = p_env
+          AND h.hour >= g.lo AND h.hour < g.hi
+          AND NOT EXISTS (SELECT 1 FROM dirty d
+                          WHERE d.service = h.service AND d.hour = h.hour)
+        UNION ALL
+        SELECT m.requests, m.errors, m.timed, m.latency_upper, m.latency_count
+        FROM opspulse.request_minutes m
+        WHERE g.level = 3 AND m.service = g.service AND m.env = p_env
+          AND m.minute >= g.lo AND m.minute < g.hi) x),
+seg_sums AS MATERIALIZED (
+    SELECT x.level, x.service, x.lo, x.hi, sum(x.requests) AS requests,
+           sum(x.errors) AS errors, sum(x.timed) AS timed,
+           sum(CASE WHEN svc.slow IS NULL THEN 0
+                    ELSE (SELECT coalesce(sum(c.c), 0)
+                          FROM unnest(x.latency_count[width_bucket(svc.slow, x.latency_upper)
+                                                      + 1:]) c(c)) END) AS slow
+    FROM seg_rows x JOIN svc ON svc.service = x.service
+    GROUP BY x.level, x.service, x.lo, x.hi),
 sums AS (
-    SELECT sp.service, sp.id, u.requests, u.errors, u.timed, u.slow
-    FROM sp JOIN day_units u
-      ON u.service = sp.service AND u.day >= sp.lo_d AND u.day < sp.hi_d
-    UNION ALL
-    SELECT r.service, r.id, u.requests, u.errors, u.timed, u.slow
-    FROM hour_ranges r JOIN hour_units u
-      ON u.service = r.service AND u.hour >= r.lo AND u.hour < r.hi
-    UNION ALL
-    SELECT r.service, r.id, u.requests, u.errors, u.timed, u.slow
-    FROM minute_ranges r JOIN minute_units u
-      ON u.service = r.service AND u.minute >= r.lo AND u.minute < r.hi)
+    SELECT r.service, r.id, g.requests, g.errors, g.timed, g.slow
+    FROM ranges r JOIN seg_sums g
+      ON g.level = r.level AND g.service = r.service AND g.lo >= r.lo AND g.hi <= r.hi)
 SELECT sp.service, sp.id, coalesce(sum(x.requests), 0)::numeric,
        coalesce(sum(x.errors), 0)::numeric, coalesce(sum(x.timed), 0)::numeric,
        coalesce(sum(x.slow), 0)::numeric
