@@ -2,20 +2,23 @@
 # Times `opspulse health` (opspulse.health) over 28 days of per-minute
 # request rows for 200 services x 2 hosts (SPEC §10 and issue 15: <= 1 s).
 #
-# Starts a private PostgreSQL 15 in a scratch directory, migrates a database
-# with the built aggregator and generates the minutes with SQL, one
-# statement per day (about 16M rows, 16 latency buckets each, drawn from 64
-# histogram shapes so that hours and days merge a hundred or so distinct
-# buckets per service).  Then it rolls the hours up as the aggregator does
-# (opspulse.refresh_request_hours until nothing is dirty) and runs the
-# query three times in one session, printing the median wall time as psql
-# measures it (once for the baseline): over the last 28 days (edges cutting minutes and hours, as
-# the CLI's default window does), over one service, and over one day.
+# Starts a private PostgreSQL 15, migrates a database with the built
+# aggregator and generates the minutes with SQL (bench/lib_pg.sh: one
+# statement per UTC day, about 16M rows, 16 latency buckets each, drawn
+# from 64 histogram shapes so that hours and days merge a hundred or so
+# distinct buckets per service), rolling each day's hours and the day up
+# with the aggregator's own functions as it goes.  --data DIR keeps the
+# database under DIR's name: a later run with the same DIR (and sizes)
+# skips the generation and only re-applies the functions and queries.
+# Then it runs the query three times in one session, printing the median
+# wall time as psql measures it (once for the baseline): over the last 28
+# days (edges cutting minutes and hours, as the CLI's default window
+# does), over one service, and over one day.
 # The baseline, in the same run: the same windows with the rollup off
 # (SET opspulse.rollups = off), every minute read.  Other work on the
 # machine skews the figures: the load average is printed with them.
 #
-# usage: bench/health.sh [--build DIR] [--days N] [--services N] [--keep]
+# usage: bench/health.sh [--build DIR] [--days N] [--services N] [--data DIR] [--keep]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -23,11 +26,13 @@ build=$root/build
 days=28
 services=200
 keep=0
+data=
 while [ $# -gt 0 ]; do
     case $1 in
     --build) build=$(cd "$2" && pwd); shift 2 ;;
     --days) days=$2; shift 2 ;;
     --services) services=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     *) sed -n '2,/^set -e/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 1 ;;
     esac
@@ -69,7 +74,7 @@ queries=(
 echo
 echo "opspulse health: $rows minute rows ($services services x 2 hosts x $days days), $hours hourly rollup rows"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores;" \
-    "rolled up in $rollup_s s (opspulse.refresh_request_hours)"
+    "rolled up in $rollup_s s (opspulse.request_hours_compute, request_days_compute)"
 echo
 printf '| %-26s | %14s | %16s | %9s |\n' "query" "rollup (ms)" "minutes only (ms)" "speed-up"
 printf '| %-26s | %14s | %16s | %9s |\n' "---" "---:" "---:" "---:"
