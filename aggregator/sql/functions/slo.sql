@@ -252,6 +252,16 @@ $$;
 -- [until - span, until); deploys_while_exhausted counts §4.1's deploys
 -- finished in the window whose trailing [finish - slo_window_days,
 -- finish) was overspent.
+--
+-- A deploy's trailing budget is first read cut to whole hours, from the
+-- rollups only: the whole hours inside it (inner) and the hours that hold
+-- any of it (outer), whose counts bound its own.  Overspent when inner's
+-- bad > (1 - target) x outer's total, not when outer's bad <= (1 - target)
+-- x inner's total; only a deploy left undecided by an objective (the edge
+-- hours hold enough to tip it) has its span read exactly, minutes
+-- included.  The bounds hold because a clean hour's or day's rollup holds
+-- at least the minutes still stored in it, and a dirty hour is read from
+-- the minutes either way.
 DROP FUNCTION IF EXISTS opspulse.slo(timestamptz, timestamptz, text, text[], text);
 CREATE OR REPLACE FUNCTION opspulse.slo(p_since timestamptz, p_until timestamptz,
                                         p_env text DEFAULT 'production',
@@ -272,28 +282,34 @@ RETURN QUERY
 WITH o AS MATERIALIZED (
     SELECT * FROM opspulse.slo_objectives(p_services, p_team)
 ),
+k AS MATERIALIZED (
+    SELECT o.service, max(o.threshold_ms) * 1000 AS slow FROM o GROUP BY o.service
+),
 -- The spans, per service: 0 the window, 1-5 the burn rates' (5m, 30m,
--- 1h, 6h, 3d), 100 and up the trailing budget of each deploy.
+-- 1h, 6h, 3d), 100 and up the trailing budget of each deploy cut to its
+-- inner hours, -100 and down to its outer hours.
 dep AS MATERIALIZED (
-    SELECT d.service, 99 + row_number() OVER (PARTITION BY d.service
-                                              ORDER BY d.finished_at, d.deploy_id) AS id,
-           d.finished_at
+    SELECT d.service, (99 + row_number() OVER (PARTITION BY d.service
+                                               ORDER BY d.finished_at, d.deploy_id))::integer
+                      AS id,
+           d.finished_at - wdays AS lo, d.finished_at AS hi
     FROM opspulse.counted_deploys(p_since, p_until, p_env) d
     WHERE d.service IN (SELECT o.service FROM o)
 ),
 spans AS (
     SELECT k.service, b.id, b.lo, b.hi, k.slow
-    FROM (SELECT o.service, max(o.threshold_ms) * 1000 AS slow FROM o GROUP BY o.service) k
-    CROSS JOIN LATERAL (VALUES (0, p_since, p_until),
-                               (1, p_until - interval '5 minutes', p_until),
-                               (2, p_until - interval '30 minutes', p_until),
-                               (3, p_until - interval '1 hour', p_until),
-                               (4, p_until - interval '6 hours', p_until),
-                               (5, p_until - interval '3 days', p_until)) b(id, lo, hi)
+    FROM k CROSS JOIN LATERAL (VALUES (0, p_since, p_until),
+                                      (1, p_until - interval '5 minutes', p_until),
+                                      (2, p_until - interval '30 minutes', p_until),
+                                      (3, p_until - interval '1 hour', p_until),
+                                      (4, p_until - interval '6 hours', p_until),
+                                      (5, p_until - interval '3 days', p_until)) b(id, lo, hi)
     UNION ALL
-    SELECT d.service, d.id::integer, d.finished_at - wdays, d.finished_at,
-           (SELECT max(o.threshold_ms) * 1000 FROM o WHERE o.service = d.service)
-    FROM dep d
+    SELECT d.service, b.id, b.lo, b.hi, k.slow
+    FROM dep d JOIN k ON k.service = d.service
+    CROSS JOIN LATERAL (VALUES (d.id, opspulse.hour_ceil(d.lo), date_trunc('hour', d.hi, 'UTC')),
+                               (-d.id, date_trunc('hour', d.lo, 'UTC'), opspulse.hour_ceil(d.hi)))
+               b(id, lo, hi)
 ),
 n AS MATERIALIZED (
     SELECT x.* FROM (SELECT array_agg(s.service) AS sv, array_agg(s.id) AS ids,
@@ -321,10 +337,35 @@ c AS (
     LEFT JOIN tb h6 ON h6.service = o.service AND h6.objective = o.objective AND h6.id = 4
     LEFT JOIN tb d3 ON d3.service = o.service AND d3.objective = o.objective AND d3.id = 5
 ),
+-- Per deploy and objective: overspent, not, or NULL when the bounds
+-- leave it open.
+dep_b AS MATERIALIZED (
+    SELECT i.service, i.objective, i.target, i.id,
+           CASE WHEN i.bad > (1 - i.target) * u.total THEN true
+                WHEN u.bad <= (1 - i.target) * i.total THEN false END AS overspent
+    FROM tb i JOIN tb u ON u.service = i.service AND u.objective = i.objective AND u.id = -i.id
+    WHERE i.id >= 100
+),
+-- The open deploys' trailing budgets, read exactly.
+dep_x AS MATERIALIZED (
+    SELECT x.* FROM (SELECT array_agg(d.service) AS sv, array_agg(d.id) AS ids,
+                            array_agg(d.lo) AS los, array_agg(d.hi) AS his,
+                            array_agg(k.slow) AS slows
+                     FROM dep d JOIN k ON k.service = d.service
+                     WHERE EXISTS (SELECT 1 FROM dep_b b
+                                   WHERE b.service = d.service AND b.id = d.id
+                                     AND b.overspent IS NULL)) a
+    CROSS JOIN LATERAL opspulse.slo_spans(p_env, a.sv, a.ids, a.los, a.his, a.slows) x
+    WHERE a.sv IS NOT NULL
+),
 dep_n AS (
-    SELECT t.service, t.objective, count(*) AS n FROM tb t
-    WHERE t.id >= 100 AND opspulse.slo_overspent(t.total, t.bad, t.target)
-    GROUP BY t.service, t.objective
+    SELECT b.service, b.objective, count(*) AS n
+    FROM dep_b b
+    LEFT JOIN dep_x x ON x.service = b.service AND x.id = b.id
+    LEFT JOIN LATERAL opspulse.slo_pick(b.objective, x.requests, x.errors, x.timed,
+                                        x.slow) p ON true
+    WHERE coalesce(b.overspent, opspulse.slo_overspent(p.total, p.bad, b.target))
+    GROUP BY b.service, b.objective
 )
 SELECT c.service, c.objective, c.target, c.threshold_ms, c.total::bigint, c.bad::bigint,
        1 - c.bad / nullif(c.total, 0),
