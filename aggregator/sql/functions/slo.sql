@@ -57,7 +57,9 @@ DROP FUNCTION IF EXISTS opspulse.slo_slow(bigint[], bigint[], numeric);
 -- UTC days from request_days, whole clean hours at the edges (and in days
 -- holding a dirty hour) from request_hours, the rest (partial hours,
 -- dirty hours) from the minutes; every minute when the session sets
--- opspulse.rollups to off.
+-- opspulse.rollups to off.  A clean partial hour at a span's start that
+-- lies mostly inside the span is read as its rollup less its minutes
+-- before the start: the same sums from at most 30 minutes.
 --
 -- Set-based, and each row read once however many spans hold it: per
 -- service and level (days, hours, minutes) the ranges of all its spans
@@ -77,14 +79,47 @@ SET jit = off SET work_mem = '64MB' AS $$
 #variable_conflict use_column
 DECLARE
     off boolean := coalesce(current_setting('opspulse.rollups', true), '') = 'off';
+    kept timestamptz := opspulse.request_minutes_kept();
 BEGIN
 RETURN QUERY
-WITH sp0 AS (
-    SELECT x.s AS service, x.i AS id, x.lo, x.hi, x.slow,
-           opspulse.hour_ceil(x.lo) AS lo_h, date_trunc('hour', x.hi, 'UTC') AS hi_h
+WITH given AS MATERIALIZED (
+    SELECT x.s AS service, x.i AS id, x.lo, x.hi, x.slow
     FROM unnest(p_services, p_ids, p_los, p_his, p_slow_us) x(s, i, lo, hi, slow)),
+-- Per service: the threshold as the whole µs an upper value must exceed
+-- (upper values are integers), and the extent of its spans.
+svc AS MATERIALIZED (
+    SELECT g.service, floor(max(g.slow))::bigint AS slow, min(g.lo) AS lo, max(g.hi) AS hi
+    FROM given g GROUP BY g.service),
+dirty AS MATERIALIZED (
+    SELECT DISTINCT d.service, d.hour
+    FROM svc JOIN opspulse.request_hours_dirty d
+      ON d.service = svc.service AND d.env = p_env
+     AND d.hour >= svc.lo - interval '1 hour' AND d.hour < svc.hi),
+dirty_days AS MATERIALIZED (
+    SELECT DISTINCT d.service, date_trunc('day', d.hour, 'UTC') AS day FROM dirty d),
+-- A span that starts inside an hour it holds to its end reads that hour
+-- whole from its rollup, less the minutes before the span's start
+-- [neg_lo, neg_hi), when those are fewer than the minutes after it, the
+-- hour is clean and none of its minutes has been dropped (a clean hour's
+-- rollup is then exactly the sum of its minutes).
+spf AS (
+    SELECT g.service, g.id, g.hi, g.slow,
+           CASE WHEN f.flip THEN t.lo_t ELSE g.lo END AS lo, t.lo_t AS neg_lo,
+           CASE WHEN f.flip THEN g.lo ELSE t.lo_t END AS neg_hi
+    FROM given g
+    CROSS JOIN LATERAL (SELECT date_trunc('hour', g.lo, 'UTC') AS lo_t,
+                               opspulse.hour_ceil(g.lo) AS lo_c) t
+    CROSS JOIN LATERAL (
+        SELECT NOT off AND t.lo_t < g.lo AND t.lo_c <= g.hi
+               AND g.lo - t.lo_t < t.lo_c - g.lo AND (kept IS NULL OR t.lo_t >= kept)
+               AND NOT EXISTS (SELECT 1 FROM dirty d
+                               WHERE d.service = g.service AND d.hour = t.lo_t) AS flip) f),
+sp0 AS (
+    SELECT spf.service, spf.id, spf.lo, spf.hi, spf.slow, spf.neg_lo, spf.neg_hi,
+           opspulse.hour_ceil(spf.lo) AS lo_h, date_trunc('hour', spf.hi, 'UTC') AS hi_h
+    FROM spf),
 sp1 AS (
-    SELECT sp0.service, sp0.id, sp0.lo, sp0.hi, sp0.slow,
+    SELECT sp0.service, sp0.id, sp0.lo, sp0.hi, sp0.slow, sp0.neg_lo, sp0.neg_hi,
            CASE WHEN off OR sp0.lo_h >= sp0.hi_h THEN sp0.hi ELSE sp0.lo_h END AS lo_h,
            CASE WHEN off OR sp0.lo_h >= sp0.hi_h THEN sp0.hi ELSE sp0.hi_h END AS hi_h
     FROM sp0),
@@ -96,38 +131,29 @@ sp AS MATERIALIZED (
         SELECT date_trunc('day', sp1.lo_h - interval '1 microsecond', 'UTC')
                + interval '1 day' AS lo_d,
                date_trunc('day', sp1.hi_h, 'UTC') AS hi_d) d),
--- Per service: the threshold as the whole µs an upper value must exceed
--- (upper values are integers), and the extent of its spans.
-svc AS MATERIALIZED (
-    SELECT sp.service, floor(max(sp.slow))::bigint AS slow, min(sp.lo) AS lo, max(sp.hi) AS hi
-    FROM sp GROUP BY sp.service),
-dirty AS MATERIALIZED (
-    SELECT DISTINCT d.service, d.hour
-    FROM svc JOIN opspulse.request_hours_dirty d
-      ON d.service = svc.service AND d.env = p_env
-     AND d.hour >= svc.lo - interval '1 hour' AND d.hour < svc.hi),
-dirty_days AS MATERIALIZED (
-    SELECT DISTINCT d.service, date_trunc('day', d.hour, 'UTC') AS day FROM dirty d),
--- What each span reads at each level (1 days, 2 hours, 3 minutes).
+-- What each span reads at each level (1 days, 2 hours, 3 minutes), and
+-- whether it adds (1) or takes away (-1) what it reads.
 ranges AS MATERIALIZED (
     SELECT r.* FROM (
-        SELECT 1 AS level, sp.service, sp.id, sp.lo_d AS lo, sp.hi_d AS hi FROM sp
+        SELECT 1 AS level, sp.service, sp.id, sp.lo_d AS lo, sp.hi_d AS hi, 1 AS sign FROM sp
         UNION ALL
-        SELECT 2, sp.service, sp.id, sp.lo_h, sp.lo_d FROM sp
+        SELECT 2, sp.service, sp.id, sp.lo_h, sp.lo_d, 1 FROM sp
         UNION ALL
-        SELECT 2, sp.service, sp.id, sp.hi_d, sp.hi_h FROM sp
+        SELECT 2, sp.service, sp.id, sp.hi_d, sp.hi_h, 1 FROM sp
         UNION ALL
-        SELECT 2, sp.service, sp.id, d.day, d.day + interval '1 day'
+        SELECT 2, sp.service, sp.id, d.day, d.day + interval '1 day', 1
         FROM sp JOIN dirty_days d
           ON d.service = sp.service AND d.day >= sp.lo_d AND d.day < sp.hi_d
         UNION ALL
-        SELECT 3, sp.service, sp.id, sp.lo, sp.lo_h FROM sp
+        SELECT 3, sp.service, sp.id, sp.lo, sp.lo_h, 1 FROM sp
         UNION ALL
-        SELECT 3, sp.service, sp.id, sp.hi_h, sp.hi FROM sp
+        SELECT 3, sp.service, sp.id, sp.hi_h, sp.hi, 1 FROM sp
         UNION ALL
-        SELECT 3, sp.service, sp.id, d.hour, d.hour + interval '1 hour'
+        SELECT 3, sp.service, sp.id, d.hour, d.hour + interval '1 hour', 1
         FROM sp JOIN dirty d
-          ON d.service = sp.service AND d.hour >= sp.lo_h AND d.hour < sp.hi_h) r
+          ON d.service = sp.service AND d.hour >= sp.lo_h AND d.hour < sp.hi_h
+        UNION ALL
+        SELECT 3, sp.service, sp.id, sp.neg_lo, sp.neg_hi, -1 FROM sp) r
     WHERE r.lo < r.hi),
 -- The disjoint segments between consecutive range ends of a service and
 -- level that some range holds.
@@ -175,7 +201,8 @@ seg_sums AS MATERIALIZED (
     FROM seg_rows x JOIN svc ON svc.service = x.service
     GROUP BY x.level, x.service, x.lo, x.hi),
 sums AS (
-    SELECT r.service, r.id, g.requests, g.errors, g.timed, g.slow
+    SELECT r.service, r.id, r.sign * g.requests AS requests, r.sign * g.errors AS errors,
+           r.sign * g.timed AS timed, r.sign * g.slow AS slow
     FROM ranges r JOIN seg_sums g
       ON g.level = r.level AND g.service = r.service AND g.lo >= r.lo AND g.hi <= r.hi)
 SELECT sp.service, sp.id, coalesce(sum(x.requests), 0)::numeric,
