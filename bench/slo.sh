@@ -98,7 +98,7 @@ objectives=$(psql -X -At -c "SELECT count(*) FROM opspulse.slos")
 echo
 echo "opspulse slo: $rows minute rows ($services services x 2 hosts x $days days), $hours hourly rollup rows, $objectives objectives, $((services * 5)) deploys"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores;" \
-    "rolled up in $rollup_s s (opspulse.refresh_request_hours)"
+    "rolled up in $rollup_s s (opspulse.request_hours_compute, request_days_compute)"
 echo
 printf '| %-26s | %14s | %16s | %9s |\n' "query" "rollup (ms)" "minutes only (ms)" "speed-up"
 printf '| %-26s | %14s | %16s | %9s |\n' "---" "---:" "---:" "---:"
