@@ -6,7 +6,7 @@ buckets.  The data hits every edge of §12.4: a budget spent exactly
 (remaining 0, ok), one overspent, spans without requests (null burn
 rates), a page on the 1h/5m pair at exactly 14.4, a ticket at exactly 1,
 a deploy finished while the trailing budget was overspent and one
-finished just before it was, deploys whose whole hours alone decide, latency thresholds inside a bucket, an
+finished just before it was, deploys whose whole days alone decide, latency thresholds inside a bucket, an
 objective without data.  Answers are compared straight from the minutes
 and from the hourly rollup.  Bad `slos` entries are refused by
 check-config with their line, and a SIGHUP with one keeps the running
@@ -231,10 +231,10 @@ def deploys():
         d("failed", BURST + 3 * m, "failed"),    # counts: outcome is not cancelled
         d("last-in-span", BURST + w),            # [BURST, BURST + 2d): overspent
         d("burst-left", BURST + w + m),          # the burst has left the span
-        # Decided from whole hours alone: the hours inside the span hold the
-        # burst (overspent); the hours around it hold no error (not).
+        # Decided from whole UTC days alone: the days inside the span hold
+        # the burst (overspent); the days around it hold no error (not).
         d("burst-inside", BURST + timedelta(days=1)),
-        d("clean-before", BURST - 38 * m),
+        d("day-before", BURST.replace(hour=0, minute=0) - m),
         d("outside", SINCE - 3 * m),             # before the window
     ]
 

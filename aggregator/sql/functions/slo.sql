@@ -280,15 +280,15 @@ $$;
 -- finished in the window whose trailing [finish - slo_window_days,
 -- finish) was overspent.
 --
--- A deploy's trailing budget is first read cut to whole hours, from the
--- rollups only: the whole hours inside it (inner) and the hours that hold
--- any of it (outer), whose counts bound its own.  Overspent when inner's
--- bad > (1 - target) x outer's total, not when outer's bad <= (1 - target)
--- x inner's total; only a deploy left undecided by an objective (the edge
--- hours hold enough to tip it) has its span read exactly, minutes
--- included.  The bounds hold because a clean hour's or day's rollup holds
--- at least the minutes still stored in it, and a dirty hour is read from
--- the minutes either way.
+-- A deploy's trailing budget is first read cut to whole UTC days, from
+-- the daily rollup only: the whole days inside it (inner) and the days
+-- that hold any of it (outer), whose counts bound its own.  Overspent
+-- when inner's bad > (1 - target) x outer's total, not when outer's bad
+-- <= (1 - target) x inner's total; only a deploy left undecided by an
+-- objective (its edge days hold enough to tip it) has its span read
+-- exactly, hours and minutes included.  The bounds hold because a clean
+-- day's or hour's rollup holds at least the minutes still stored in it,
+-- and a dirty hour is read from the minutes either way.
 DROP FUNCTION IF EXISTS opspulse.slo(timestamptz, timestamptz, text, text[], text);
 CREATE OR REPLACE FUNCTION opspulse.slo(p_since timestamptz, p_until timestamptz,
                                         p_env text DEFAULT 'production',
@@ -314,7 +314,7 @@ k AS MATERIALIZED (
 ),
 -- The spans, per service: 0 the window, 1-5 the burn rates' (5m, 30m,
 -- 1h, 6h, 3d), 100 and up the trailing budget of each deploy cut to its
--- inner hours, -100 and down to its outer hours.
+-- inner days, -100 and down to its outer days.
 dep AS MATERIALIZED (
     SELECT d.service, (99 + row_number() OVER (PARTITION BY d.service
                                                ORDER BY d.finished_at, d.deploy_id))::integer
@@ -334,8 +334,12 @@ spans AS (
     UNION ALL
     SELECT d.service, b.id, b.lo, b.hi, k.slow
     FROM dep d JOIN k ON k.service = d.service
-    CROSS JOIN LATERAL (VALUES (d.id, opspulse.hour_ceil(d.lo), date_trunc('hour', d.hi, 'UTC')),
-                               (-d.id, date_trunc('hour', d.lo, 'UTC'), opspulse.hour_ceil(d.hi)))
+    CROSS JOIN LATERAL (SELECT date_trunc('day', d.lo, 'UTC') AS lo_t,
+                               date_trunc('day', d.hi, 'UTC') AS hi_t) t
+    CROSS JOIN LATERAL (VALUES (d.id, CASE WHEN t.lo_t = d.lo THEN d.lo
+                                           ELSE t.lo_t + interval '1 day' END, t.hi_t),
+                               (-d.id, t.lo_t, CASE WHEN t.hi_t = d.hi THEN d.hi
+                                                    ELSE t.hi_t + interval '1 day' END))
                b(id, lo, hi)
 ),
 n AS MATERIALIZED (
