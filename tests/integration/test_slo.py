@@ -6,7 +6,7 @@ buckets.  The data hits every edge of §12.4: a budget spent exactly
 (remaining 0, ok), one overspent, spans without requests (null burn
 rates), a page on the 1h/5m pair at exactly 14.4, a ticket at exactly 1,
 a deploy finished while the trailing budget was overspent and one
-finished just before it was, latency thresholds inside a bucket, an
+finished just before it was, deploys whose whole days alone decide, latency thresholds inside a bucket, an
 objective without data.  Answers are compared straight from the minutes
 and from the hourly rollup.  Bad `slos` entries are refused by
 check-config with their line, and a SIGHUP with one keeps the running
@@ -231,6 +231,10 @@ def deploys():
         d("failed", BURST + 3 * m, "failed"),    # counts: outcome is not cancelled
         d("last-in-span", BURST + w),            # [BURST, BURST + 2d): overspent
         d("burst-left", BURST + w + m),          # the burst has left the span
+        # Decided from whole UTC days alone: the days inside the span hold
+        # the burst (overspent); the days around it hold no error (not).
+        d("burst-inside", BURST + timedelta(days=1)),
+        d("day-before", BURST.replace(hour=0, minute=0) - m),
         d("outside", SINCE - 3 * m),             # before the window
     ]
 
@@ -300,7 +304,7 @@ def edges_hit(rows):
     check_eq(by[("pager", "availability")]["alert"], "page", "pager: page")
     check(by[("pager", "availability")]["burn_rate_30m"] < 6, "pager: 30m below 6")
     check_eq(by[("ticket", "availability")]["alert"], "ticket", "ticket")
-    check_eq(by[("dep", "availability")]["deploys_while_exhausted"], 3, "dep: deploys")
+    check_eq(by[("dep", "availability")]["deploys_while_exhausted"], 4, "dep: deploys")
     check_eq(by[("empty", "latency")]["total"], 0, "empty: no data")
     # 299.5 ms and 300 ms are slow (their buckets reach past 300 ms), 299 ms
     # is not.
@@ -453,7 +457,7 @@ def check_report(c, want):
                  "report: %s %s listed as burning" % (w["service"], w["objective"]))
         check_eq(name in deps, w["deploys_while_exhausted"] > 0,
                  "report: %s %s listed with deploys" % (w["service"], w["objective"]))
-    check("<b>3 deploys</b>" in deps, "report: deploys counted: %r" % deps)
+    check("<b>4 deploys</b>" in deps, "report: deploys counted: %r" % deps)
     check("<b>page</b>" in burn and "<b>ticket</b>" in burn,
           "report: page and ticket: %r" % burn)
     md = c.cli("report", "--since", iso(SINCE), "--until", iso(UNTIL), "--format",

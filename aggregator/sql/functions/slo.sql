@@ -45,14 +45,9 @@ LANGUAGE sql STABLE AS $$
                WHERE t.name = p_team AND o.service = ANY (t.services)))
 $$;
 
--- Timed requests of a histogram whose bucket upper value exceeds
--- p_slow_us (0 when p_slow_us is NULL).
-CREATE OR REPLACE FUNCTION opspulse.slo_slow(p_upper bigint[], p_count bigint[],
-                                             p_slow_us numeric)
-RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
-    SELECT coalesce(sum(x.c), 0)::numeric FROM unnest(p_upper, p_count) x(b, c)
-    WHERE x.b > p_slow_us
-$$;
+-- Replaced by a width_bucket slice in opspulse.slo_spans (a SQL function
+-- call per row cost more than the rest of the query).
+DROP FUNCTION IF EXISTS opspulse.slo_slow(bigint[], bigint[], numeric);
 
 -- Requests, errors, timed and slow requests (timed, bucket upper value
 -- above p_slow_us[i]: SPEC §12.2) of many spans at once: span i is the
@@ -62,8 +57,18 @@ $$;
 -- UTC days from request_days, whole clean hours at the edges (and in days
 -- holding a dirty hour) from request_hours, the rest (partial hours,
 -- dirty hours) from the minutes; every minute when the session sets
--- opspulse.rollups to off.  Set-based: each day, hour and minute row is
--- read and its slow requests counted once, however many spans hold it.
+-- opspulse.rollups to off.  A clean partial hour at a span's start that
+-- lies mostly inside the span is read as its rollup less its minutes
+-- before the start: the same sums from at most 30 minutes.
+--
+-- Set-based, and each row read once however many spans hold it: per
+-- service and level (days, hours, minutes) the ranges of all its spans
+-- are cut at every range's ends into disjoint segments, each segment is
+-- read with one index range scan and summed, and a span adds up the
+-- segments inside its ranges.  A segment's slow requests are summed from
+-- the part of each row's histogram above the threshold: upper values are
+-- strictly ascending (ingest refuses others, the rollups merge in order),
+-- so width_bucket finds where that part starts.
 CREATE OR REPLACE FUNCTION opspulse.slo_spans(p_env text, p_services text[], p_ids integer[],
                                               p_los timestamptz[], p_his timestamptz[],
                                               p_slow_us numeric[])
@@ -74,14 +79,47 @@ SET jit = off SET work_mem = '64MB' AS $$
 #variable_conflict use_column
 DECLARE
     off boolean := coalesce(current_setting('opspulse.rollups', true), '') = 'off';
+    kept timestamptz := opspulse.request_minutes_kept();
 BEGIN
 RETURN QUERY
-WITH sp0 AS (
-    SELECT x.s AS service, x.i AS id, x.lo, x.hi, x.slow,
-           opspulse.hour_ceil(x.lo) AS lo_h, date_trunc('hour', x.hi, 'UTC') AS hi_h
+WITH given AS MATERIALIZED (
+    SELECT x.s AS service, x.i AS id, x.lo, x.hi, x.slow
     FROM unnest(p_services, p_ids, p_los, p_his, p_slow_us) x(s, i, lo, hi, slow)),
+-- Per service: the threshold as the whole µs an upper value must exceed
+-- (upper values are integers), and the extent of its spans.
+svc AS MATERIALIZED (
+    SELECT g.service, floor(max(g.slow))::bigint AS slow, min(g.lo) AS lo, max(g.hi) AS hi
+    FROM given g GROUP BY g.service),
+dirty AS MATERIALIZED (
+    SELECT DISTINCT d.service, d.hour
+    FROM svc JOIN opspulse.request_hours_dirty d
+      ON d.service = svc.service AND d.env = p_env
+     AND d.hour >= svc.lo - interval '1 hour' AND d.hour < svc.hi),
+dirty_days AS MATERIALIZED (
+    SELECT DISTINCT d.service, date_trunc('day', d.hour, 'UTC') AS day FROM dirty d),
+-- A span that starts inside an hour it holds to its end reads that hour
+-- whole from its rollup, less the minutes before the span's start
+-- [neg_lo, neg_hi), when those are fewer than the minutes after it, the
+-- hour is clean and none of its minutes has been dropped (a clean hour's
+-- rollup is then exactly the sum of its minutes).
+spf AS (
+    SELECT g.service, g.id, g.hi, g.slow,
+           CASE WHEN f.flip THEN t.lo_t ELSE g.lo END AS lo, t.lo_t AS neg_lo,
+           CASE WHEN f.flip THEN g.lo ELSE t.lo_t END AS neg_hi
+    FROM given g
+    CROSS JOIN LATERAL (SELECT date_trunc('hour', g.lo, 'UTC') AS lo_t,
+                               opspulse.hour_ceil(g.lo) AS lo_c) t
+    CROSS JOIN LATERAL (
+        SELECT NOT off AND t.lo_t < g.lo AND t.lo_c <= g.hi
+               AND g.lo - t.lo_t < t.lo_c - g.lo AND (kept IS NULL OR t.lo_t >= kept)
+               AND NOT EXISTS (SELECT 1 FROM dirty d
+                               WHERE d.service = g.service AND d.hour = t.lo_t) AS flip) f),
+sp0 AS (
+    SELECT spf.service, spf.id, spf.lo, spf.hi, spf.slow, spf.neg_lo, spf.neg_hi,
+           opspulse.hour_ceil(spf.lo) AS lo_h, date_trunc('hour', spf.hi, 'UTC') AS hi_h
+    FROM spf),
 sp1 AS (
-    SELECT sp0.service, sp0.id, sp0.lo, sp0.hi, sp0.slow,
+    SELECT sp0.service, sp0.id, sp0.lo, sp0.hi, sp0.slow, sp0.neg_lo, sp0.neg_hi,
            CASE WHEN off OR sp0.lo_h >= sp0.hi_h THEN sp0.hi ELSE sp0.lo_h END AS lo_h,
            CASE WHEN off OR sp0.lo_h >= sp0.hi_h THEN sp0.hi ELSE sp0.hi_h END AS hi_h
     FROM sp0),
@@ -93,88 +131,80 @@ sp AS MATERIALIZED (
         SELECT date_trunc('day', sp1.lo_h - interval '1 microsecond', 'UTC')
                + interval '1 day' AS lo_d,
                date_trunc('day', sp1.hi_h, 'UTC') AS hi_d) d),
-svc AS MATERIALIZED (
-    SELECT sp.service, max(sp.slow) AS slow, min(sp.lo) AS lo, max(sp.hi) AS hi
-    FROM sp GROUP BY sp.service),
-dirty AS MATERIALIZED (
-    SELECT DISTINCT d.service, d.hour
-    FROM svc JOIN opspulse.request_hours_dirty d
-      ON d.service = svc.service AND d.env = p_env
-     AND d.hour >= svc.lo - interval '1 hour' AND d.hour < svc.hi),
-dirty_days AS MATERIALIZED (
-    SELECT DISTINCT d.service, date_trunc('day', d.hour, 'UTC') AS day FROM dirty d),
--- Clean days, each read once.
-day_units AS MATERIALIZED (
-    SELECT x.service, x.day, x.requests, x.errors, x.timed,
-           opspulse.slo_slow(x.latency_upper, x.latency_count, svc.slow) AS slow
-    FROM svc CROSS JOIN LATERAL (
-        SELECT r.service, r.day, r.requests, r.errors, r.timed, r.latency_upper,
-               r.latency_count
+-- What each span reads at each level (1 days, 2 hours, 3 minutes), and
+-- whether it adds (1) or takes away (-1) what it reads.
+ranges AS MATERIALIZED (
+    SELECT r.* FROM (
+        SELECT 1 AS level, sp.service, sp.id, sp.lo_d AS lo, sp.hi_d AS hi, 1 AS sign FROM sp
+        UNION ALL
+        SELECT 2, sp.service, sp.id, sp.lo_h, sp.lo_d, 1 FROM sp
+        UNION ALL
+        SELECT 2, sp.service, sp.id, sp.hi_d, sp.hi_h, 1 FROM sp
+        UNION ALL
+        SELECT 2, sp.service, sp.id, d.day, d.day + interval '1 day', 1
+        FROM sp JOIN dirty_days d
+          ON d.service = sp.service AND d.day >= sp.lo_d AND d.day < sp.hi_d
+        UNION ALL
+        SELECT 3, sp.service, sp.id, sp.lo, sp.lo_h, 1 FROM sp
+        UNION ALL
+        SELECT 3, sp.service, sp.id, sp.hi_h, sp.hi, 1 FROM sp
+        UNION ALL
+        SELECT 3, sp.service, sp.id, d.hour, d.hour + interval '1 hour', 1
+        FROM sp JOIN dirty d
+          ON d.service = sp.service AND d.hour >= sp.lo_h AND d.hour < sp.hi_h
+        UNION ALL
+        SELECT 3, sp.service, sp.id, sp.neg_lo, sp.neg_hi, -1 FROM sp) r
+    WHERE r.lo < r.hi),
+-- The disjoint segments between consecutive range ends of a service and
+-- level that some range holds.
+segs AS MATERIALIZED (
+    SELECT g.level, g.service, g.lo, g.hi
+    FROM (SELECT b.level, b.service, b.t AS lo,
+                 lead(b.t) OVER (PARTITION BY b.level, b.service ORDER BY b.t) AS hi
+          FROM (SELECT DISTINCT r.level, r.service, e.t
+                FROM ranges r CROSS JOIN LATERAL (VALUES (r.lo), (r.hi)) e(t)) b) g
+    WHERE g.hi IS NOT NULL
+      AND EXISTS (SELECT 1 FROM ranges r
+                  WHERE r.level = g.level AND r.service = g.service
+                    AND r.lo <= g.lo AND r.hi >= g.hi)),
+-- The rows of each segment (clean days, clean hours, every minute with
+-- its hosts and parts), one index range scan each.
+seg_rows AS (
+    SELECT g.level, g.service, g.lo, g.hi, x.requests, x.errors, x.timed, x.latency_upper,
+           x.latency_count
+    FROM segs g CROSS JOIN LATERAL (
+        SELECT r.requests, r.errors, r.timed, r.latency_upper, r.latency_count
         FROM opspulse.request_days r
-        WHERE r.service = svc.service AND r.env = p_env
-          AND r.day >= svc.lo - interval '1 day' AND r.day < svc.hi
-        OFFSET 0) x
-    WHERE NOT EXISTS (SELECT 1 FROM dirty_days d
-                      WHERE d.service = x.service AND d.day = x.day)),
-hour_ranges AS MATERIALIZED (
-    SELECT sp.service, sp.id, sp.lo_h AS lo, sp.lo_d AS hi FROM sp
-    UNION ALL
-    SELECT sp.service, sp.id, sp.hi_d, sp.hi_h FROM sp
-    UNION ALL
-    SELECT sp.service, sp.id, d.day, d.day + interval '1 day'
-    FROM sp JOIN dirty_days d
-      ON d.service = sp.service AND d.day >= sp.lo_d AND d.day < sp.hi_d),
--- Clean hours of those ranges, each read once.
-hour_units AS MATERIALIZED (
-    SELECT DISTINCT ON (x.service, x.hour) x.service, x.hour, x.requests, x.errors, x.timed,
-           opspulse.slo_slow(x.latency_upper, x.latency_count, svc.slow) AS slow
-    FROM (SELECT DISTINCT r.service, r.lo, r.hi FROM hour_ranges r WHERE r.lo < r.hi) hr
-    JOIN svc ON svc.service = hr.service
-    CROSS JOIN LATERAL (
-        SELECT h.service, h.hour, h.requests, h.errors, h.timed, h.latency_upper,
-               h.latency_count
+        WHERE g.level = 1 AND r.service = g.service AND r.env = p_env
+          AND r.day >= g.lo AND r.day < g.hi
+          AND NOT EXISTS (SELECT 1 FROM dirty_days d
+                          WHERE d.service = r.service AND d.day = r.day)
+        UNION ALL
+        SELECT h.requests, h.errors, h.timed, h.latency_upper, h.latency_count
         FROM opspulse.request_hours h
-        WHERE h.service = hr.service AND h.env = p_env AND h.hour >= hr.lo AND h.hour < hr.hi
-        OFFSET 0) x
-    WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.service = x.service AND d.hour = x.hour)),
-minute_ranges AS MATERIALIZED (
-    SELECT sp.service, sp.id, sp.lo, sp.lo_h AS hi FROM sp
-    UNION ALL
-    SELECT sp.service, sp.id, sp.hi_h, sp.hi FROM sp
-    UNION ALL
-    SELECT sp.service, sp.id, d.hour, d.hour + interval '1 hour'
-    FROM sp JOIN dirty d
-      ON d.service = sp.service AND d.hour >= sp.lo_h AND d.hour < sp.hi_h),
--- The minutes of those ranges, each part read once, added per minute.
-minute_units AS MATERIALIZED (
-    SELECT y.service, y.minute, sum(y.requests) AS requests, sum(y.errors) AS errors,
-           sum(y.timed) AS timed, sum(y.slow) AS slow
-    FROM (SELECT DISTINCT ON (x.service, x.minute, x.host, x.part, x.content_key)
-                 x.service, x.minute, x.requests, x.errors, x.timed,
-                 opspulse.slo_slow(x.latency_upper, x.latency_count, svc.slow) AS slow
-          FROM (SELECT DISTINCT r.service, r.lo, r.hi FROM minute_ranges r
-                WHERE r.lo < r.hi) mr
-          JOIN svc ON svc.service = mr.service
-          CROSS JOIN LATERAL (
-              SELECT m.service, m.minute, m.host, m.part, m.content_key, m.requests,
-                     m.errors, m.timed, m.latency_upper, m.latency_count
-              FROM opspulse.request_minutes m
-              WHERE m.service = mr.service AND m.env = p_env
-                AND m.minute >= mr.lo AND m.minute < mr.hi
-              OFFSET 0) x) y
-    GROUP BY y.service, y.minute),
+        WHERE g.level = 2 AND h.service = g.service AND h.env = p_env
+          AND h.hour >= g.lo AND h.hour < g.hi
+          AND NOT EXISTS (SELECT 1 FROM dirty d
+                          WHERE d.service = h.service AND d.hour = h.hour)
+        UNION ALL
+        SELECT m.requests, m.errors, m.timed, m.latency_upper, m.latency_count
+        FROM opspulse.request_minutes m
+        WHERE g.level = 3 AND m.service = g.service AND m.env = p_env
+          AND m.minute >= g.lo AND m.minute < g.hi) x),
+seg_sums AS MATERIALIZED (
+    SELECT x.level, x.service, x.lo, x.hi, sum(x.requests) AS requests,
+           sum(x.errors) AS errors, sum(x.timed) AS timed,
+           sum(CASE WHEN svc.slow IS NULL THEN 0
+                    ELSE (SELECT coalesce(sum(c.c), 0)
+                          FROM unnest(x.latency_count[width_bucket(svc.slow, x.latency_upper)
+                                                      + 1:]) c(c)) END) AS slow
+    FROM seg_rows x JOIN svc ON svc.service = x.service
+    GROUP BY x.level, x.service, x.lo, x.hi),
 sums AS (
-    SELECT sp.service, sp.id, u.requests, u.errors, u.timed, u.slow
-    FROM sp JOIN day_units u
-      ON u.service = sp.service AND u.day >= sp.lo_d AND u.day < sp.hi_d
-    UNION ALL
-    SELECT r.service, r.id, u.requests, u.errors, u.timed, u.slow
-    FROM hour_ranges r JOIN hour_units u
-      ON u.service = r.service AND u.hour >= r.lo AND u.hour < r.hi
-    UNION ALL
-    SELECT r.service, r.id, u.requests, u.errors, u.timed, u.slow
-    FROM minute_ranges r JOIN minute_units u
-      ON u.service = r.service AND u.minute >= r.lo AND u.minute < r.hi)
+    SELECT r.service, r.id, r.sign * g.requests AS requests, r.sign * g.errors AS errors,
+           r.sign * g.timed AS timed, r.sign * g.slow AS slow
+    FROM ranges r JOIN seg_sums g
+      ON g.level = r.level AND g.service = r.service AND g.lo >= r.lo AND g.hi <= r.hi)
 SELECT sp.service, sp.id, coalesce(sum(x.requests), 0)::numeric,
        coalesce(sum(x.errors), 0)::numeric, coalesce(sum(x.timed), 0)::numeric,
        coalesce(sum(x.slow), 0)::numeric
@@ -249,6 +279,16 @@ $$;
 -- [until - span, until); deploys_while_exhausted counts §4.1's deploys
 -- finished in the window whose trailing [finish - slo_window_days,
 -- finish) was overspent.
+--
+-- A deploy's trailing budget is first read cut to whole UTC days, from
+-- the daily rollup only: the whole days inside it (inner) and the days
+-- that hold any of it (outer), whose counts bound its own.  Overspent
+-- when inner's bad > (1 - target) x outer's total, not when outer's bad
+-- <= (1 - target) x inner's total; only a deploy left undecided by an
+-- objective (its edge days hold enough to tip it) has its span read
+-- exactly, hours and minutes included.  The bounds hold because a clean
+-- day's or hour's rollup holds at least the minutes still stored in it,
+-- and a dirty hour is read from the minutes either way.
 DROP FUNCTION IF EXISTS opspulse.slo(timestamptz, timestamptz, text, text[], text);
 CREATE OR REPLACE FUNCTION opspulse.slo(p_since timestamptz, p_until timestamptz,
                                         p_env text DEFAULT 'production',
@@ -269,28 +309,38 @@ RETURN QUERY
 WITH o AS MATERIALIZED (
     SELECT * FROM opspulse.slo_objectives(p_services, p_team)
 ),
+k AS MATERIALIZED (
+    SELECT o.service, max(o.threshold_ms) * 1000 AS slow FROM o GROUP BY o.service
+),
 -- The spans, per service: 0 the window, 1-5 the burn rates' (5m, 30m,
--- 1h, 6h, 3d), 100 and up the trailing budget of each deploy.
+-- 1h, 6h, 3d), 100 and up the trailing budget of each deploy cut to its
+-- inner days, -100 and down to its outer days.
 dep AS MATERIALIZED (
-    SELECT d.service, 99 + row_number() OVER (PARTITION BY d.service
-                                              ORDER BY d.finished_at, d.deploy_id) AS id,
-           d.finished_at
+    SELECT d.service, (99 + row_number() OVER (PARTITION BY d.service
+                                               ORDER BY d.finished_at, d.deploy_id))::integer
+                      AS id,
+           d.finished_at - wdays AS lo, d.finished_at AS hi
     FROM opspulse.counted_deploys(p_since, p_until, p_env) d
     WHERE d.service IN (SELECT o.service FROM o)
 ),
 spans AS (
     SELECT k.service, b.id, b.lo, b.hi, k.slow
-    FROM (SELECT o.service, max(o.threshold_ms) * 1000 AS slow FROM o GROUP BY o.service) k
-    CROSS JOIN LATERAL (VALUES (0, p_since, p_until),
-                               (1, p_until - interval '5 minutes', p_until),
-                               (2, p_until - interval '30 minutes', p_until),
-                               (3, p_until - interval '1 hour', p_until),
-                               (4, p_until - interval '6 hours', p_until),
-                               (5, p_until - interval '3 days', p_until)) b(id, lo, hi)
+    FROM k CROSS JOIN LATERAL (VALUES (0, p_since, p_until),
+                                      (1, p_until - interval '5 minutes', p_until),
+                                      (2, p_until - interval '30 minutes', p_until),
+                                      (3, p_until - interval '1 hour', p_until),
+                                      (4, p_until - interval '6 hours', p_until),
+                                      (5, p_until - interval '3 days', p_until)) b(id, lo, hi)
     UNION ALL
-    SELECT d.service, d.id::integer, d.finished_at - wdays, d.finished_at,
-           (SELECT max(o.threshold_ms) * 1000 FROM o WHERE o.service = d.service)
-    FROM dep d
+    SELECT d.service, b.id, b.lo, b.hi, k.slow
+    FROM dep d JOIN k ON k.service = d.service
+    CROSS JOIN LATERAL (SELECT date_trunc('day', d.lo, 'UTC') AS lo_t,
+                               date_trunc('day', d.hi, 'UTC') AS hi_t) t
+    CROSS JOIN LATERAL (VALUES (d.id, CASE WHEN t.lo_t = d.lo THEN d.lo
+                                           ELSE t.lo_t + interval '1 day' END, t.hi_t),
+                               (-d.id, t.lo_t, CASE WHEN t.hi_t = d.hi THEN d.hi
+                                                    ELSE t.hi_t + interval '1 day' END))
+               b(id, lo, hi)
 ),
 n AS MATERIALIZED (
     SELECT x.* FROM (SELECT array_agg(s.service) AS sv, array_agg(s.id) AS ids,
@@ -318,10 +368,35 @@ c AS (
     LEFT JOIN tb h6 ON h6.service = o.service AND h6.objective = o.objective AND h6.id = 4
     LEFT JOIN tb d3 ON d3.service = o.service AND d3.objective = o.objective AND d3.id = 5
 ),
+-- Per deploy and objective: overspent, not, or NULL when the bounds
+-- leave it open.
+dep_b AS MATERIALIZED (
+    SELECT i.service, i.objective, i.target, i.id,
+           CASE WHEN i.bad > (1 - i.target) * u.total THEN true
+                WHEN u.bad <= (1 - i.target) * i.total THEN false END AS overspent
+    FROM tb i JOIN tb u ON u.service = i.service AND u.objective = i.objective AND u.id = -i.id
+    WHERE i.id >= 100
+),
+-- The open deploys' trailing budgets, read exactly.
+dep_x AS MATERIALIZED (
+    SELECT x.* FROM (SELECT array_agg(d.service) AS sv, array_agg(d.id) AS ids,
+                            array_agg(d.lo) AS los, array_agg(d.hi) AS his,
+                            array_agg(k.slow) AS slows
+                     FROM dep d JOIN k ON k.service = d.service
+                     WHERE EXISTS (SELECT 1 FROM dep_b b
+                                   WHERE b.service = d.service AND b.id = d.id
+                                     AND b.overspent IS NULL)) a
+    CROSS JOIN LATERAL opspulse.slo_spans(p_env, a.sv, a.ids, a.los, a.his, a.slows) x
+    WHERE a.sv IS NOT NULL
+),
 dep_n AS (
-    SELECT t.service, t.objective, count(*) AS n FROM tb t
-    WHERE t.id >= 100 AND opspulse.slo_overspent(t.total, t.bad, t.target)
-    GROUP BY t.service, t.objective
+    SELECT b.service, b.objective, count(*) AS n
+    FROM dep_b b
+    LEFT JOIN dep_x x ON x.service = b.service AND x.id = b.id
+    LEFT JOIN LATERAL opspulse.slo_pick(b.objective, x.requests, x.errors, x.timed,
+                                        x.slow) p ON true
+    WHERE coalesce(b.overspent, opspulse.slo_overspent(p.total, p.bad, b.target))
+    GROUP BY b.service, b.objective
 )
 SELECT c.service, c.objective, c.target, c.threshold_ms, c.total::bigint, c.bad::bigint,
        1 - c.bad / nullif(c.total, 0),
