@@ -2,10 +2,13 @@
  * ingest_load: drives an aggregator with batches of distinct toil events
  * from several concurrent senders and reports committed events per second.
  *
- *   ingest_load ADDRESS BATCHES EVENTS_PER_BATCH SENDERS RUN
+ *   ingest_load ADDRESS BATCHES EVENTS_PER_BATCH SENDERS RUN [SERVICES]
  *
  * Each sender sends BATCHES batches and waits for each acknowledgement, as
  * an agent does.  RUN makes the events of one run distinct from another's.
+ * SERVICES (default 1: "bench") spreads each batch's events over that many
+ * services ("bench-0" ...), event i to service i % SERVICES, as an import
+ * of many services' history is.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -19,7 +22,7 @@
 
 struct load {
 	const char *address;
-	long batches, per_batch, run;
+	long batches, per_batch, run, services;
 	int sender;
 	long acked;
 	int failed;
@@ -35,6 +38,7 @@ load_batch(const struct load *l, long b, size_t *len)
 	Opspulse__V1__Toil *toil = calloc((size_t)l->per_batch, sizeof(*toil));
 	op_event **ptrs = calloc((size_t)l->per_batch, sizeof(*ptrs));
 	char(*tasks)[64] = calloc((size_t)l->per_batch, sizeof(*tasks));
+	char(*svcs)[24] = calloc((size_t)l->per_batch, sizeof(*svcs));
 	op_envelope envl;
 	op_batch batch;
 	/* Fixed, so that a repeated run sends exactly the same events. */
@@ -48,7 +52,13 @@ load_batch(const struct load *l, long b, size_t *len)
 		opspulse__v1__toil__init(&toil[i]);
 		snprintf(tasks[i], sizeof(tasks[i]), "r%ld-s%d-b%ld-e%ld",
 		         l->run, l->sender, b, i);
-		ev[i].service = svc;
+		if (l->services > 1) {
+			snprintf(svcs[i], sizeof(svcs[i]), "bench-%ld",
+			         i % l->services);
+			ev[i].service = svcs[i];
+		} else {
+			ev[i].service = svc;
+		}
 		ev[i].env = env;
 		ev[i].host = host;
 		ev[i].kind_case = OPSPULSE__V1__EVENT__KIND_TOIL;
@@ -73,6 +83,7 @@ load_batch(const struct load *l, long b, size_t *len)
 	free(toil);
 	free(ptrs);
 	free(tasks);
+	free(svcs);
 	return buf;
 }
 
@@ -123,9 +134,9 @@ main(int argc, char **argv)
 	int n, failed = 0;
 	int64_t t0, t1;
 
-	if (argc != 6) {
+	if (argc != 6 && argc != 7) {
 		fprintf(stderr, "usage: ingest_load ADDRESS BATCHES "
-		                "EVENTS_PER_BATCH SENDERS RUN\n");
+		                "EVENTS_PER_BATCH SENDERS RUN [SERVICES]\n");
 		return 2;
 	}
 	n = atoi(argv[4]);
@@ -136,6 +147,7 @@ main(int argc, char **argv)
 		loads[i].batches = atol(argv[2]);
 		loads[i].per_batch = atol(argv[3]);
 		loads[i].run = atol(argv[5]);
+		loads[i].services = argc == 7 ? atol(argv[6]) : 1;
 		loads[i].sender = i;
 	}
 	t0 = op_time_mono_ms();

@@ -7,9 +7,13 @@ disk; --fsync-off for a test server) and a real aggregator with 4 workers
 and, in this order:
 
   aggregator only  bench/ingest_load: SENDERS concurrent senders, batches
-                   of 1000 new toil events straight to the aggregator (the
-                   figure of the Delivery section), once before and once
-                   after the agent runs
+                   of 1000 new toil events straight to the aggregator, once
+                   before and once after the agent runs, twice each: the
+                   events of one service (the figure of the Delivery
+                   section; the baseline of catching up, whose events are
+                   one service's) and of SERVICES services, event i to
+                   service i % SERVICES as in the imported file (the
+                   baseline of end to end: the same shape of events)
   end to end       a real `opspulse-agent daemon`; `opspulse-agent import`
                    of EVENTS toil events of SERVICES services (JSON Lines),
                    then `opspulse-agent flush`: events over the wall time
@@ -49,10 +53,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib  # noqa: E402
 
 
-def ingest_only(h, cl, load, senders, run, events):
-    """Committed events/s of ingest_load's senders (1000 per batch)."""
+def ingest_only(h, cl, load, senders, run, events, services=1):
+    """Committed events/s of ingest_load's senders (1000 per batch) over
+    services services."""
     per = max(1, events // (senders * 1000))
-    r = subprocess.run([load, cl.addresses[0], str(per), "1000", str(senders), str(run)],
+    r = subprocess.run([load, cl.addresses[0], str(per), "1000", str(senders), str(run),
+                        str(services)],
                        capture_output=True, text=True, timeout=600)
     h.check(r.returncode == 0, "ingest_load failed: " + r.stdout + r.stderr)
     return float(r.stdout.split("events/s")[0].split(":")[-1])
@@ -186,18 +192,22 @@ def strace_pass(h, cl, path, seconds, timeout):
 
 def report(a, res):
     agg = (res["agg1"] + res["agg2"]) / 2
+    aggs = (res["agg1s"] + res["agg2s"]) / 2
     imp, fl, b, cpu = res["e2e"]
     e2e = a.events / (imp + fl)
     print("PostgreSQL: %s; load average %s" % (
         "fsync=off (--fsync-off)" if a.fsync_off else "defaults, every commit flushed",
         " ".join(open("/proc/loadavg").read().split()[:3])))
     print()
-    print("| measure | events/s | against aggregator only (%.0f events/s) |" % agg)
+    print("| measure | events/s | against aggregator only |")
     print("|---|---:|---:|")
-    print("| aggregator only, %d senders (before, after) | %.0f, %.0f | 1.00 |"
-          % (a.senders, res["agg1"], res["agg2"]))
-    print("| end to end: import %.2f s + flush %.2f s of %d events | %.0f | %.2f× |"
-          % (imp, fl, a.events, e2e, e2e / agg))
+    print("| aggregator only, %d senders, 1 service (before, after; mean %.0f) | %.0f, %.0f "
+          "| 1.00 |" % (a.senders, agg, res["agg1"], res["agg2"]))
+    print("| aggregator only, %d senders, %d services (before, after; mean %.0f) | %.0f, %.0f "
+          "| 1.00 |" % (a.senders, a.services, aggs, res["agg1s"], res["agg2s"]))
+    print("| end to end: import %.2f s + flush %.2f s of %d events of %d services | %.0f "
+          "| %.2f× (%d services), %.2f× (1 service) |"
+          % (imp, fl, a.events, a.services, e2e, e2e / aggs, a.services, e2e / agg))
     print("| import alone (into the spool) | %.0f | — |" % (a.events / imp))
     if "catchup" in res:
         total, drain, down, start = res["catchup"]
@@ -251,6 +261,7 @@ def main():
         benchlib.progress("warm-up, then aggregator only: %d events" % a.events)
         ingest_only(h, cl, load, 2, 0, 5000)
         res["agg1"] = ingest_only(h, cl, load, a.senders, 1, a.events)
+        res["agg1s"] = ingest_only(h, cl, load, a.senders, 3, a.events, a.services)
 
         cl.start_agent()
         path = cl.path("history.jsonl")
@@ -263,6 +274,7 @@ def main():
 
         benchlib.progress("aggregator only, again")
         res["agg2"] = ingest_only(h, cl, load, a.senders, 2, a.events)
+        res["agg2s"] = ingest_only(h, cl, load, a.senders, 4, a.events, a.services)
 
         if a.catchup:
             benchlib.progress("catching up: %d events spooled while the aggregator is down"
