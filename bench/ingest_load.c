@@ -38,7 +38,7 @@ load_batch(const struct load *l, long b, size_t *len)
 	Opspulse__V1__Toil *toil = calloc((size_t)l->per_batch, sizeof(*toil));
 	op_event **ptrs = calloc((size_t)l->per_batch, sizeof(*ptrs));
 	char(*tasks)[64] = calloc((size_t)l->per_batch, sizeof(*tasks));
-	char(*svcs)[24] = calloc((size_t)l->per_batch, sizeof(*svcs));
+	char(*svcs)[32] = calloc((size_t)l->per_batch, sizeof(*svcs));
 	op_envelope envl;
 	op_batch batch;
 	/* Fixed, so that a repeated run sends exactly the same events. */
